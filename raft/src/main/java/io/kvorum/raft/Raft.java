@@ -102,8 +102,29 @@ final class Raft {
     }
     if (c.applied() > 0) {
       raftLog.appliedTo(c.applied());
+      replayAppliedConfChanges(c.applied());
     }
     becomeFollower(term, NONE);
+  }
+
+  /**
+   * The storage's configuration is the snapshot's; membership changes applied after the snapshot
+   * and up to {@code applied} will not be handed to the application again, so apply them here.
+   */
+  private void replayAppliedConfChanges(long applied) {
+    long lo = raftLog.firstIndex();
+    while (lo <= applied) {
+      List<Entry> ents = raftLog.slice(lo, applied + 1, 4L * 1024 * 1024);
+      if (ents.isEmpty()) {
+        break;
+      }
+      for (Entry e : ents) {
+        if (e.type() == EntryType.CONF_CHANGE) {
+          applyConfChange(ConfChange.decode(e.data()));
+        }
+      }
+      lo = ents.get(ents.size() - 1).index() + 1;
+    }
   }
 
   // ---------------------------------------------------------------- state
