@@ -1,0 +1,475 @@
+package io.kvorum.server.replication;
+
+import io.kvorum.raft.ConfChange;
+import io.kvorum.raft.ConfState;
+import io.kvorum.raft.Entry;
+import io.kvorum.raft.EntryType;
+import io.kvorum.raft.Message;
+import io.kvorum.raft.RaftException;
+import io.kvorum.raft.RawNode;
+import io.kvorum.raft.ReadState;
+import io.kvorum.raft.Ready;
+import io.kvorum.raft.SoftState;
+import io.kvorum.raft.StateType;
+import io.kvorum.raft.Status;
+import io.kvorum.server.wal.RaftStorage;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * The raft loop of one member: two threads.
+ *
+ * <p>The <b>raft thread</b> owns the {@link RawNode}. Each round it drains up to
+ * {@link #INPUTS_PER_ROUND_MAX} inputs (proposals, peer messages, read requests), applies pending
+ * ticks, then handles one {@link Ready}: persist (one WAL write and at most one fsync for every
+ * proposal of the round: group commit), send, hand committed entries to the apply thread, advance.
+ * Membership changes are applied to raft on this thread when they are handed off, so raft never
+ * waits for the apply thread.
+ *
+ * <p>The <b>apply thread</b> applies committed entries in order through the {@link Applier},
+ * publishes the applied index, completes {@link #waitApplied} futures and, every
+ * {@code snapshotCount} entries, asks the raft thread to record a snapshot and compact the log.
+ *
+ * <p>Every queue is bounded: a full inbox refuses proposals ("too many requests") and drops peer
+ * messages (raft recovers from loss); a full apply queue blocks the raft thread, which is the
+ * back-pressure that keeps committed-but-unapplied entries bounded.
+ *
+ * <p>Linearizable reads are batched: every read request of a round shares one ReadIndex.
+ */
+public final class RaftLoop implements AutoCloseable {
+  public static final int INBOX_MAX = 16_384;
+  public static final int INPUTS_PER_ROUND_MAX = 4_096;
+  public static final int APPLY_QUEUE_MAX = 64;
+  /** How long the raft thread sleeps when idle; ticks and inputs wake it earlier. */
+  private static final long IDLE_WAIT_MS = 50;
+
+  private sealed interface Input permits Propose, ProposeConf, Receive, Read, Call, Wake {}
+
+  private record Propose(byte[] data, CompletableFuture<Void> accepted) implements Input {}
+
+  private record ProposeConf(ConfChange cc, CompletableFuture<Void> accepted) implements Input {}
+
+  private record Receive(Message m) implements Input {}
+
+  private record Read(CompletableFuture<Long> index) implements Input {}
+
+  private record Call(Consumer<RawNode> action) implements Input {}
+
+  private record Wake() implements Input {}
+
+  private record ApplyTask(io.kvorum.raft.Snapshot snapshot, List<Entry> entries, List<ConfState> confStates) {}
+
+  private final RawNode node;
+  private final RaftStorage storage;
+  private final Outbox outbox;
+  private final Applier applier;
+  private final long snapshotCount;
+  private final Consumer<Throwable> onFatal;
+  private final BlockingQueue<Input> inbox = new ArrayBlockingQueue<>(INBOX_MAX);
+  private final BlockingQueue<ApplyTask> applyQueue = new ArrayBlockingQueue<>(APPLY_QUEUE_MAX);
+  private final AtomicInteger pendingTicks = new AtomicInteger();
+  private final Thread raftThread;
+  private final Thread applyThread;
+  private volatile boolean running = true;
+
+  // Raft thread only.
+  private long readSeq;
+  private final Map<ByteBuffer, List<CompletableFuture<Long>>> pendingReads = new HashMap<>();
+  private List<CompletableFuture<Long>> readBatch = new ArrayList<>();
+
+  // Published for other threads.
+  private volatile SoftState softState = new SoftState(0, StateType.FOLLOWER);
+  private volatile long term;
+  private volatile long appliedIndex;
+  private volatile Status lastStatus;
+  private volatile long snapshotIndex;
+
+  // Apply thread only.
+  private ConfState appliedConfState;
+  private long lastSnapshotIndex;
+  private final Object waitersLock = new Object();
+  private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
+
+  private record Waiter(long index, CompletableFuture<Void> future) implements Comparable<Waiter> {
+    @Override
+    public int compareTo(Waiter o) {
+      return Long.compare(index, o.index);
+    }
+  }
+
+  /**
+   * @param node a RawNode built on {@code storage.memory()} with applied = the applier's index
+   * @param appliedConfState the configuration as of the applier's index
+   * @param snapshotCount entries applied between two snapshots
+   * @param onFatal called once with a storage or invariant failure; the member must then stop
+   */
+  public RaftLoop(String name, RawNode node, RaftStorage storage, Outbox outbox, Applier applier,
+      ConfState appliedConfState, long snapshotCount, Consumer<Throwable> onFatal) {
+    this.node = node;
+    this.storage = storage;
+    this.outbox = outbox;
+    this.applier = applier;
+    this.snapshotCount = snapshotCount;
+    this.onFatal = onFatal;
+    this.appliedConfState = appliedConfState;
+    this.appliedIndex = applier.appliedIndex();
+    this.lastSnapshotIndex = storage.memory().snapshot().index();
+    this.snapshotIndex = lastSnapshotIndex;
+    this.lastStatus = node.status();
+    this.raftThread = new Thread(this::raftLoop, name + "-raft");
+    this.applyThread = new Thread(this::applyLoop, name + "-apply");
+  }
+
+  public void start() {
+    raftThread.start();
+    applyThread.start();
+  }
+
+  // ------------------------------------------------------------ API for other threads
+
+  /** One tick of the raft clock; called by the member's ticker. */
+  public void tick() {
+    pendingTicks.incrementAndGet();
+    inbox.offer(new Wake());
+  }
+
+  /** Proposes {@code data}; the future completes when raft accepted it (not when applied). */
+  public CompletableFuture<Void> propose(byte[] data) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    offer(new Propose(data, f), f);
+    return f;
+  }
+
+  public CompletableFuture<Void> proposeConfChange(ConfChange cc) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    offer(new ProposeConf(cc, f), f);
+    return f;
+  }
+
+  /** A linearizable read point: wait for {@link #waitApplied} of the answer, then read locally. */
+  public CompletableFuture<Long> readIndex() {
+    CompletableFuture<Long> f = new CompletableFuture<>();
+    offer(new Read(f), f);
+    return f;
+  }
+
+  /** Delivers a message from a peer; dropped if the inbox is full (raft retransmits). */
+  public void receive(Message m) {
+    inbox.offer(new Receive(m));
+  }
+
+  /** Runs {@code action} on the raft thread (transfer leader, report unreachable, ...). */
+  public void call(Consumer<RawNode> action) {
+    if (!inbox.offer(new Call(action))) {
+      throw new ReplicationException(ReplicationException.Kind.TOO_MANY_REQUESTS, "etcdserver: too many requests");
+    }
+  }
+
+  /** Completes once the applier has applied {@code index}. */
+  public CompletableFuture<Void> waitApplied(long index) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    if (appliedIndex >= index) {
+      f.complete(null);
+      return f;
+    }
+    synchronized (waitersLock) {
+      waiters.add(new Waiter(index, f));
+    }
+    // The apply thread may have passed index between the check and the registration.
+    completeWaiters(appliedIndex);
+    return f;
+  }
+
+  public SoftState softState() {
+    return softState;
+  }
+
+  public long term() {
+    return term;
+  }
+
+  public long appliedIndex() {
+    return appliedIndex;
+  }
+
+  /** The index of the newest durable raft snapshot. */
+  public long snapshotIndex() {
+    return snapshotIndex;
+  }
+
+  /** The raft status as of the last round (refreshed every round). */
+  public Status status() {
+    return lastStatus;
+  }
+
+  private void offer(Input in, CompletableFuture<?> f) {
+    if (!running) {
+      f.completeExceptionally(new ReplicationException(ReplicationException.Kind.STOPPED, "etcdserver: server stopped"));
+    } else if (!inbox.offer(in)) {
+      f.completeExceptionally(new ReplicationException(ReplicationException.Kind.TOO_MANY_REQUESTS,
+          "etcdserver: too many requests"));
+    }
+  }
+
+  // ------------------------------------------------------------ raft thread
+
+  private void raftLoop() {
+    List<Input> batch = new ArrayList<>(INPUTS_PER_ROUND_MAX);
+    try {
+      while (running) {
+        batch.clear();
+        if (!node.hasReady() && pendingTicks.get() == 0) {
+          Input first = inbox.poll(IDLE_WAIT_MS, TimeUnit.MILLISECONDS);
+          if (first != null) {
+            batch.add(first);
+          }
+        }
+        inbox.drainTo(batch, INPUTS_PER_ROUND_MAX - batch.size());
+        for (Input in : batch) {
+          handle(in);
+        }
+        int ticks = pendingTicks.getAndSet(0);
+        for (int i = 0; i < ticks; i++) {
+          node.tick();
+        }
+        if (!readBatch.isEmpty()) {
+          startRead();
+        }
+        if (node.hasReady()) {
+          handleReady(node.ready());
+        }
+        lastStatus = node.status();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException | IOException | Error e) {
+      fatal(e);
+    } finally {
+      failAll();
+    }
+  }
+
+  private void handle(Input in) {
+    if (in instanceof Propose p) {
+      try {
+        node.propose(p.data());
+        p.accepted().complete(null);
+      } catch (RaftException.ProposalDropped e) {
+        p.accepted().completeExceptionally(dropped(e));
+      }
+    } else if (in instanceof ProposeConf p) {
+      try {
+        node.proposeConfChange(p.cc());
+        p.accepted().complete(null);
+      } catch (RaftException.ProposalDropped e) {
+        p.accepted().completeExceptionally(dropped(e));
+      }
+    } else if (in instanceof Receive r) {
+      try {
+        node.step(r.m());
+      } catch (RaftException.InvalidMessage | RaftException.ProposalDropped e) {
+        // A malformed or stale message from a peer is not our failure.
+      }
+    } else if (in instanceof Read r) {
+      readBatch.add(r.index());
+    } else if (in instanceof Call c) {
+      c.action().accept(node);
+    }
+  }
+
+  private ReplicationException dropped(RaftException.ProposalDropped e) {
+    if (softState.lead() == 0) {
+      return new ReplicationException(ReplicationException.Kind.NO_LEADER, "etcdserver: no leader");
+    }
+    return new ReplicationException(ReplicationException.Kind.DROPPED, e.getMessage());
+  }
+
+  private void startRead() {
+    if (softState.lead() == 0) {
+      ReplicationException ex = new ReplicationException(ReplicationException.Kind.NO_LEADER, "etcdserver: no leader");
+      readBatch.forEach(f -> f.completeExceptionally(ex));
+      readBatch = new ArrayList<>();
+      return;
+    }
+    byte[] ctx = ByteBuffer.allocate(8).putLong(++readSeq).array();
+    pendingReads.put(ByteBuffer.wrap(ctx), readBatch);
+    readBatch = new ArrayList<>();
+    node.readIndex(ctx);
+  }
+
+  private void handleReady(Ready rd) throws IOException, InterruptedException {
+    if (rd.softState() != null) {
+      SoftState old = softState;
+      softState = rd.softState();
+      if (old.lead() != rd.softState().lead()) {
+        // Read requests in flight were addressed to the old leader, which forgets them.
+        failReads(new ReplicationException(ReplicationException.Kind.LEADER_CHANGED, "etcdserver: leader changed"));
+      }
+    }
+    if (rd.hardState() != null) {
+      term = rd.hardState().term();
+    }
+    if (rd.snapshot() != null) {
+      storage.saveReceivedSnapshot(rd.snapshot());
+      snapshotIndex = rd.snapshot().index();
+    }
+    // Persist before sending: an APP_RESP or vote must never acknowledge what is not durable.
+    storage.save(rd.hardState(), rd.entries(), rd.mustSync());
+    if (!rd.messages().isEmpty()) {
+      outbox.send(rd.messages());
+    }
+    for (ReadState rs : rd.readStates()) {
+      List<CompletableFuture<Long>> fs = pendingReads.remove(ByteBuffer.wrap(rs.requestCtx()));
+      if (fs != null) {
+        fs.forEach(f -> f.complete(rs.index()));
+      }
+    }
+    List<Entry> committed = rd.committedEntries();
+    if (rd.snapshot() != null || !committed.isEmpty()) {
+      List<ConfState> confStates = new ArrayList<>(committed.size());
+      for (Entry e : committed) {
+        if (e.type() == EntryType.CONF_CHANGE) {
+          confStates.add(node.applyConfChange(ConfChange.decode(e.data())));
+        } else {
+          confStates.add(null);
+        }
+      }
+      applyQueue.put(new ApplyTask(rd.snapshot(), committed, confStates));
+    }
+    node.advance();
+  }
+
+  private void failReads(ReplicationException ex) {
+    for (List<CompletableFuture<Long>> fs : pendingReads.values()) {
+      fs.forEach(f -> f.completeExceptionally(ex));
+    }
+    pendingReads.clear();
+  }
+
+  private void failAll() {
+    ReplicationException ex = new ReplicationException(ReplicationException.Kind.STOPPED, "etcdserver: server stopped");
+    failReads(ex);
+    readBatch.forEach(f -> f.completeExceptionally(ex));
+    List<Input> rest = new ArrayList<>();
+    inbox.drainTo(rest);
+    for (Input in : rest) {
+      if (in instanceof Propose p) {
+        p.accepted().completeExceptionally(ex);
+      } else if (in instanceof ProposeConf p) {
+        p.accepted().completeExceptionally(ex);
+      } else if (in instanceof Read r) {
+        r.index().completeExceptionally(ex);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ apply thread
+
+  private void applyLoop() {
+    try {
+      while (running) {
+        ApplyTask t = applyQueue.poll(IDLE_WAIT_MS, TimeUnit.MILLISECONDS);
+        if (t == null) {
+          continue;
+        }
+        if (t.snapshot() != null && t.snapshot().index() > applier.appliedIndex()) {
+          applier.restore(t.snapshot());
+          appliedConfState = t.snapshot().metadata().confState();
+          lastSnapshotIndex = t.snapshot().index();
+        }
+        List<Entry> todo = new ArrayList<>(t.entries().size());
+        List<ConfState> css = new ArrayList<>(t.entries().size());
+        long applied = applier.appliedIndex();
+        for (int i = 0; i < t.entries().size(); i++) {
+          Entry e = t.entries().get(i);
+          if (e.index() > applied) {
+            todo.add(e);
+            css.add(t.confStates().get(i));
+            if (t.confStates().get(i) != null) {
+              appliedConfState = t.confStates().get(i);
+            }
+          }
+        }
+        if (!todo.isEmpty()) {
+          applier.apply(todo, css);
+        }
+        long now = applier.appliedIndex();
+        appliedIndex = now;
+        completeWaiters(now);
+        if (now - lastSnapshotIndex >= snapshotCount) {
+          byte[] data = applier.prepareSnapshot();
+          long at = now;
+          ConfState cs = appliedConfState;
+          lastSnapshotIndex = now;
+          // Runs on the raft thread, which owns the storage.
+          if (!inbox.offer(new Call(n -> snapshot(at, cs, data)))) {
+            lastSnapshotIndex = 0;
+          }
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException | Error e) {
+      fatal(e);
+    }
+  }
+
+  private void snapshot(long index, ConfState cs, byte[] data) {
+    try {
+      if (index > storage.memory().snapshot().index()) {
+        storage.createSnapshot(index, cs, data);
+        snapshotIndex = index;
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  private void completeWaiters(long applied) {
+    List<CompletableFuture<Void>> done = new ArrayList<>();
+    synchronized (waitersLock) {
+      while (!waiters.isEmpty() && waiters.peek().index() <= applied) {
+        done.add(waiters.poll().future());
+      }
+    }
+    done.forEach(f -> f.complete(null));
+  }
+
+  private void fatal(Throwable t) {
+    if (running) {
+      running = false;
+      onFatal.accept(t);
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    // No interrupts: an interrupt closes a FileChannel mid-write. Both threads poll with a
+    // timeout and see the flag; the raft thread finishes the round (and its fsync) it is in.
+    running = false;
+    inbox.offer(new Wake());
+    try {
+      raftThread.join(10_000);
+      applyThread.join(10_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    ReplicationException ex = new ReplicationException(ReplicationException.Kind.STOPPED, "etcdserver: server stopped");
+    synchronized (waitersLock) {
+      waiters.forEach(w -> w.future().completeExceptionally(ex));
+      waiters.clear();
+    }
+    storage.close();
+  }
+}

@@ -1,0 +1,125 @@
+package io.kvorum.server.wal;
+
+import io.kvorum.raft.ConfState;
+import io.kvorum.raft.Entry;
+import io.kvorum.raft.HardState;
+import io.kvorum.raft.MemoryStorage;
+import io.kvorum.raft.Snapshot;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A member's durable raft state: the WAL and the snapshot files on disk, mirrored in a
+ * {@link MemoryStorage} that raft reads. Every method is called from the raft loop only.
+ *
+ * <p>Order of durability: entries and hard state reach the WAL (fsynced when raft says so) before
+ * the memory view shows them; a snapshot file is fsynced and recorded in the WAL before the log
+ * before it is dropped.
+ */
+public final class RaftStorage implements Closeable {
+  /** Entries kept behind a snapshot so slow followers catch up from the log (etcd's default). */
+  public static final long CATCH_UP_ENTRIES = 5000;
+
+  private final Wal wal;
+  private final SnapshotFiles snapshots;
+  private final MemoryStorage memory;
+  private final byte[] metadata;
+
+  private RaftStorage(Wal wal, SnapshotFiles snapshots, MemoryStorage memory, byte[] metadata) {
+    this.wal = wal;
+    this.snapshots = snapshots;
+    this.memory = memory;
+    this.metadata = metadata;
+  }
+
+  /** True if {@code memberDir} holds a WAL (the member has started before). */
+  public static boolean exists(Path memberDir) throws IOException {
+    return Wal.exists(new DiskWalFiles(memberDir.resolve("wal")));
+  }
+
+  /** Creates the storage of a new member. */
+  public static RaftStorage create(Path memberDir, byte[] metadata) throws IOException {
+    Wal w = Wal.create(new DiskWalFiles(memberDir.resolve("wal")), metadata);
+    return new RaftStorage(w, new SnapshotFiles(memberDir.resolve("snap")), new MemoryStorage(), metadata);
+  }
+
+  /** Opens an existing member's storage: newest snapshot, then the WAL after it. */
+  public static RaftStorage open(Path memberDir) throws IOException {
+    SnapshotFiles snaps = new SnapshotFiles(memberDir.resolve("snap"));
+    Snapshot snap = snaps.loadNewest();
+    Wal.Opened o = Wal.open(new DiskWalFiles(memberDir.resolve("wal")), snap.index(), snap.term());
+    MemoryStorage mem = new MemoryStorage();
+    if (!snap.isEmpty()) {
+      mem.applySnapshot(snap);
+    }
+    HardState hs = o.recovered().hardState();
+    mem.setHardState(hs);
+    mem.append(o.recovered().entries());
+    return new RaftStorage(o.wal(), snaps, mem, o.recovered().metadata());
+  }
+
+  /**
+   * Bootstraps a new cluster's first configuration: a snapshot at index 1, term 1 holding
+   * {@code cs}, so every initial member starts from the same log position and a member added
+   * later receives its state by snapshot. The first election then moves to term 2, as in etcd.
+   */
+  public void bootstrap(ConfState cs, byte[] data) throws IOException {
+    io.kvorum.raft.Snapshot s = new io.kvorum.raft.Snapshot(new io.kvorum.raft.SnapshotMetadata(cs, 1, 1), data);
+    snapshots.save(s);
+    wal.saveSnapshot(1, 1);
+    HardState hs = new HardState(1, 0, 1);
+    wal.save(hs, List.of(), true);
+    memory.applySnapshot(s);
+    memory.setHardState(hs);
+  }
+
+  public MemoryStorage memory() {
+    return memory;
+  }
+
+  public byte[] metadata() {
+    return metadata;
+  }
+
+  /** Persists one Ready's hard state and entries. */
+  public void save(HardState hs, List<Entry> entries, boolean sync) throws IOException {
+    wal.save(hs, entries, sync);
+    if (!entries.isEmpty()) {
+      memory.append(entries);
+    }
+    if (hs != null && !hs.isEmpty()) {
+      memory.setHardState(hs);
+    }
+  }
+
+  /** Persists a snapshot received from the leader and resets the log to it. */
+  public void saveReceivedSnapshot(Snapshot s) throws IOException {
+    snapshots.save(s);
+    wal.saveSnapshot(s.index(), s.term());
+    memory.applySnapshot(s);
+  }
+
+  /**
+   * Records a snapshot the application made at {@code index} (its state must already be durable in
+   * the backend), then drops the log before {@code index - CATCH_UP_ENTRIES}.
+   */
+  public Snapshot createSnapshot(long index, ConfState cs, byte[] data) throws IOException {
+    Snapshot s = memory.createSnapshot(index, cs, data);
+    snapshots.save(s);
+    wal.saveSnapshot(s.index(), s.term());
+    long compactTo = index - CATCH_UP_ENTRIES;
+    if (compactTo > memory.firstIndex()) {
+      memory.compact(compactTo);
+    }
+    // Segments before the snapshot are not needed to recover: the snapshot plus later entries are.
+    wal.releaseTo(index);
+    return s;
+  }
+
+  @Override
+  public void close() throws IOException {
+    wal.close();
+  }
+}
