@@ -1,0 +1,306 @@
+package io.kvorum.cli;
+
+import io.kvorum.server.config.ConfigException;
+import io.kvorum.server.config.ServerConfig;
+import io.kvorum.server.config.TlsConfig;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * etcd 3.4's flags, parsed as etcd parses them: {@code --flag value}, {@code --flag=value} and the
+ * single-dash forms; bare booleans and {@code --flag=false}; and for every flag not given, the
+ * environment variable {@code ETCD_<FLAG_IN_UPPER_SNAKE_CASE>}. Every etcd flag is accepted, so a
+ * script written for etcd runs unchanged; flags Kvorum does not act on are listed in
+ * {@link #IGNORED}.
+ */
+public final class EtcdFlags {
+  /** A value-taking or boolean flag. */
+  private record Flag(String name, boolean bool) {}
+
+  private static final List<Flag> FLAGS = new ArrayList<>();
+
+  private static void str(String... names) {
+    for (String n : names) {
+      FLAGS.add(new Flag(n, false));
+    }
+  }
+
+  private static void bool(String... names) {
+    for (String n : names) {
+      FLAGS.add(new Flag(n, true));
+    }
+  }
+
+  static {
+    str("name", "data-dir", "wal-dir", "snapshot-count", "heartbeat-interval", "election-timeout",
+        "listen-peer-urls", "listen-client-urls", "max-snapshots", "max-wals", "quota-backend-bytes",
+        "backend-batch-interval", "backend-batch-limit", "max-txn-ops", "max-request-bytes",
+        "max-concurrent-streams", "grpc-keepalive-min-time", "grpc-keepalive-interval", "grpc-keepalive-timeout",
+        "initial-advertise-peer-urls", "initial-cluster", "initial-cluster-state", "initial-cluster-token",
+        "advertise-client-urls", "discovery", "discovery-fallback", "discovery-proxy", "discovery-srv",
+        "discovery-srv-name", "auto-compaction-retention", "auto-compaction-mode", "cert-file", "key-file",
+        "client-crl-file", "client-cert-allowed-hostname", "trusted-ca-file", "peer-cert-file", "peer-key-file",
+        "peer-trusted-ca-file", "peer-cert-allowed-cn", "peer-cert-allowed-hostname", "peer-crl-file",
+        "cipher-suites", "cors", "host-whitelist", "auth-token", "bcrypt-cost", "auth-token-ttl", "metrics",
+        "listen-metrics-urls", "logger", "log-outputs", "log-output", "log-level", "proxy", "proxy-failure-wait",
+        "proxy-refresh-interval", "proxy-dial-timeout", "proxy-write-timeout", "proxy-read-timeout",
+        "experimental-corrupt-check-time", "experimental-enable-v2v3", "experimental-backend-bbolt-freelist-type",
+        "experimental-compaction-batch-limit", "experimental-watch-progress-notify-interval",
+        "experimental-warning-apply-duration", "log-package-levels", "config-file");
+    bool("initial-election-tick-advance", "strict-reconfig-check", "pre-vote", "enable-v2", "client-cert-auth",
+        "auto-tls", "peer-client-cert-auth", "peer-auto-tls", "enable-pprof", "experimental-initial-corrupt-check",
+        "experimental-enable-lease-checkpoint", "experimental-peer-skip-client-san-verification",
+        "force-new-cluster", "debug", "version");
+  }
+
+  /** Flags accepted for compatibility that change nothing in Kvorum (no v2 API, no proxy, no discovery). */
+  public static final List<String> IGNORED = List.of("max-snapshots", "max-wals", "backend-batch-interval",
+      "backend-batch-limit", "grpc-keepalive-min-time", "grpc-keepalive-interval", "grpc-keepalive-timeout",
+      "discovery", "discovery-fallback", "discovery-proxy", "discovery-srv", "discovery-srv-name", "cors",
+      "host-whitelist", "metrics", "logger", "proxy", "proxy-failure-wait", "proxy-refresh-interval",
+      "proxy-dial-timeout", "proxy-write-timeout", "proxy-read-timeout", "experimental-enable-v2v3",
+      "experimental-backend-bbolt-freelist-type", "experimental-warning-apply-duration", "log-package-levels",
+      "initial-election-tick-advance", "enable-v2", "enable-pprof", "experimental-peer-skip-client-san-verification",
+      "debug", "client-cert-allowed-hostname");
+
+  /** The outcome of parsing: values by flag name, plus warnings to log once logging is up. */
+  public record Parsed(Map<String, String> values, List<String> warnings) {
+    public boolean has(String flag) {
+      return values.containsKey(flag);
+    }
+
+    public String get(String flag) {
+      return values.get(flag);
+    }
+  }
+
+  private EtcdFlags() {}
+
+  /**
+   * Parses {@code args} with {@code env} as the fallback.
+   *
+   * @throws ConfigException with etcd's text for an unknown flag or a missing value
+   */
+  public static Parsed parse(String[] args, Map<String, String> env) {
+    CommandSpec spec = CommandSpec.create();
+    for (Flag f : FLAGS) {
+      OptionSpec.Builder b = OptionSpec.builder("--" + f.name(), "-" + f.name());
+      if (f.bool()) {
+        b.type(String.class).arity("0..1").fallbackValue("true");
+      } else {
+        b.type(String.class).arity("1");
+      }
+      spec.addOption(b.build());
+    }
+    CommandLine cl = new CommandLine(spec);
+    cl.setUnmatchedArgumentsAllowed(false);
+    cl.setPosixClusteredShortOptionsAllowed(false);
+    ParseResult pr;
+    try {
+      pr = cl.parseArgs(args);
+    } catch (CommandLine.UnmatchedArgumentException e) {
+      String bad = e.getUnmatched().isEmpty() ? "?" : e.getUnmatched().get(0);
+      String name = bad.replaceFirst("^--?", "").replaceFirst("=.*$", "");
+      if (bad.startsWith("-")) {
+        throw new ConfigException("flag provided but not defined: -" + name);
+      }
+      throw new ConfigException("'" + bad + "' is not a valid flag");
+    } catch (CommandLine.ParameterException e) {
+      throw new ConfigException(e.getMessage());
+    }
+    Map<String, String> values = new LinkedHashMap<>();
+    List<String> warnings = new ArrayList<>();
+    for (Flag f : FLAGS) {
+      OptionSpec o = pr.matchedOption("--" + f.name());
+      if (o != null) {
+        values.put(f.name(), o.getValue());
+      }
+    }
+    Map<String, String> known = new LinkedHashMap<>();
+    for (Flag f : FLAGS) {
+      known.put(envName(f.name()), f.name());
+    }
+    for (Map.Entry<String, String> e : env.entrySet()) {
+      String key = e.getKey();
+      if (!key.startsWith("ETCD_")) {
+        continue;
+      }
+      String flag = known.get(key);
+      if (flag == null) {
+        warnings.add("unrecognized environment variable " + key + "=" + e.getValue());
+      } else if (values.containsKey(flag)) {
+        warnings.add("recognized environment variable " + key + ", but unused: shadowed by corresponding flag");
+      } else {
+        values.put(flag, e.getValue());
+      }
+    }
+    for (String v : values.keySet()) {
+      if (IGNORED.contains(v)) {
+        warnings.add("flag --" + v + " is accepted for compatibility and has no effect");
+      }
+    }
+    return new Parsed(values, warnings);
+  }
+
+  static String envName(String flag) {
+    return "ETCD_" + flag.toUpperCase(Locale.ROOT).replace('-', '_');
+  }
+
+  /** Turns parsed flags into a validated configuration. */
+  public static ServerConfig toConfig(Parsed p) {
+    ServerConfig.Builder b = ServerConfig.builder();
+    if (p.has("name")) {
+      b.name = p.get("name");
+    }
+    if (p.has("data-dir") && !p.get("data-dir").isEmpty()) {
+      b.dataDir = Path.of(p.get("data-dir"));
+    }
+    if (p.has("wal-dir") && !p.get("wal-dir").isEmpty()) {
+      b.walDir = Path.of(p.get("wal-dir"));
+    }
+    b.snapshotCount = longFlag(p, "snapshot-count", b.snapshotCount);
+    b.heartbeatIntervalMs = longFlag(p, "heartbeat-interval", b.heartbeatIntervalMs);
+    b.electionTimeoutMs = longFlag(p, "election-timeout", b.electionTimeoutMs);
+    b.listenPeerUrls = urls(p, "listen-peer-urls", b.listenPeerUrls);
+    b.listenClientUrls = urls(p, "listen-client-urls", b.listenClientUrls);
+    b.initialAdvertisePeerUrls = urls(p, "initial-advertise-peer-urls", b.initialAdvertisePeerUrls);
+    b.advertiseClientUrls = urls(p, "advertise-client-urls", b.advertiseClientUrls);
+    if (p.has("initial-cluster") && !p.get("initial-cluster").isEmpty()) {
+      b.initialCluster = p.get("initial-cluster");
+    }
+    if (p.has("initial-cluster-state")) {
+      String s = p.get("initial-cluster-state");
+      b.initialClusterState = switch (s) {
+        case "new" -> ServerConfig.ClusterState.NEW;
+        case "existing" -> ServerConfig.ClusterState.EXISTING;
+        default -> throw new ConfigException("invalid value \"" + s + "\" for flag -initial-cluster-state: "
+            + "invalid value \"" + s + "\"");
+      };
+    }
+    if (p.has("initial-cluster-token")) {
+      b.initialClusterToken = p.get("initial-cluster-token");
+    }
+    b.strictReconfigCheck = boolFlag(p, "strict-reconfig-check", b.strictReconfigCheck);
+    b.preVote = boolFlag(p, "pre-vote", b.preVote);
+    b.quotaBackendBytes = longFlag(p, "quota-backend-bytes", b.quotaBackendBytes);
+    b.maxRequestBytes = longFlag(p, "max-request-bytes", b.maxRequestBytes);
+    b.maxTxnOps = (int) longFlag(p, "max-txn-ops", b.maxTxnOps);
+    b.maxConcurrentStreams = longFlag(p, "max-concurrent-streams", b.maxConcurrentStreams);
+    b.clientTls = new TlsConfig(path(p, "cert-file"), path(p, "key-file"), path(p, "trusted-ca-file"),
+        boolFlag(p, "client-cert-auth", false), boolFlag(p, "auto-tls", false), path(p, "client-crl-file"),
+        null, null);
+    b.peerTls = new TlsConfig(path(p, "peer-cert-file"), path(p, "peer-key-file"), path(p, "peer-trusted-ca-file"),
+        boolFlag(p, "peer-client-cert-auth", false), boolFlag(p, "peer-auto-tls", false), path(p, "peer-crl-file"),
+        blankToNull(p.get("peer-cert-allowed-cn")), blankToNull(p.get("peer-cert-allowed-hostname")));
+    if (p.has("cipher-suites") && !p.get("cipher-suites").isEmpty()) {
+      b.cipherSuites = List.of(p.get("cipher-suites").split(","));
+    }
+    if (p.has("auth-token")) {
+      b.authToken = p.get("auth-token");
+    }
+    b.bcryptCost = (int) longFlag(p, "bcrypt-cost", b.bcryptCost);
+    b.authTokenTtlSeconds = longFlag(p, "auth-token-ttl", b.authTokenTtlSeconds);
+    if (p.has("log-level")) {
+      b.logLevel = p.get("log-level");
+    }
+    String outputs = p.has("log-outputs") ? p.get("log-outputs") : p.get("log-output");
+    if (outputs != null && !outputs.isEmpty()) {
+      b.logOutputs = List.of(outputs.split(","));
+    }
+    b.listenMetricsUrls = urls(p, "listen-metrics-urls", b.listenMetricsUrls);
+    if (p.has("auto-compaction-mode")) {
+      b.autoCompactionMode = p.get("auto-compaction-mode");
+    }
+    if (p.has("auto-compaction-retention")) {
+      b.autoCompactionRetention = p.get("auto-compaction-retention");
+    }
+    b.initialCorruptCheck = boolFlag(p, "experimental-initial-corrupt-check", false);
+    b.corruptCheckTime = duration(p, "experimental-corrupt-check-time", b.corruptCheckTime);
+    b.enableLeaseCheckpoint = boolFlag(p, "experimental-enable-lease-checkpoint", false);
+    b.compactionBatchLimit = (int) longFlag(p, "experimental-compaction-batch-limit", b.compactionBatchLimit);
+    b.watchProgressNotifyInterval = duration(p, "experimental-watch-progress-notify-interval",
+        b.watchProgressNotifyInterval);
+    return b.build();
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+
+  private static Path path(Parsed p, String flag) {
+    String v = blankToNull(p.get(flag));
+    return v == null ? null : Path.of(v);
+  }
+
+  private static List<URI> urls(Parsed p, String flag, List<URI> dflt) {
+    return p.has(flag) ? ServerConfig.parseUrls(flag, p.get(flag)) : dflt;
+  }
+
+  private static long longFlag(Parsed p, String flag, long dflt) {
+    if (!p.has(flag)) {
+      return dflt;
+    }
+    String v = p.get(flag);
+    try {
+      return Long.parseLong(v.trim());
+    } catch (NumberFormatException e) {
+      throw new ConfigException("invalid value \"" + v + "\" for flag -" + flag + ": parse error");
+    }
+  }
+
+  private static boolean boolFlag(Parsed p, String flag, boolean dflt) {
+    if (!p.has(flag)) {
+      return dflt;
+    }
+    String v = p.get(flag).trim().toLowerCase(Locale.ROOT);
+    return switch (v) {
+      case "", "1", "t", "true" -> true;
+      case "0", "f", "false" -> false;
+      default -> throw new ConfigException("invalid boolean value \"" + p.get(flag) + "\" for -" + flag + ": parse error");
+    };
+  }
+
+  /** Go duration syntax for the few duration flags: 300ms, 10s, 2m, 1h, 1h30m. */
+  static Duration duration(Parsed p, String flag, Duration dflt) {
+    if (!p.has(flag)) {
+      return dflt;
+    }
+    String v = p.get(flag).trim();
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)").matcher(v);
+    long nanos = 0;
+    int end = 0;
+    while (m.find()) {
+      if (m.start() != end) {
+        break;
+      }
+      end = m.end();
+      double n = Double.parseDouble(m.group(1));
+      long unit = switch (m.group(2)) {
+        case "ns" -> 1L;
+        case "us", "µs" -> 1_000L;
+        case "ms" -> 1_000_000L;
+        case "s" -> 1_000_000_000L;
+        case "m" -> 60_000_000_000L;
+        default -> 3_600_000_000_000L;
+      };
+      nanos += (long) (n * unit);
+    }
+    if (v.equals("0")) {
+      return Duration.ZERO;
+    }
+    if (end != v.length() || v.isEmpty()) {
+      throw new ConfigException("invalid value \"" + v + "\" for flag -" + flag + ": parse error");
+    }
+    return Duration.ofNanos(nanos);
+  }
+}
