@@ -1,0 +1,544 @@
+package io.kvorum.server.transport;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import io.kvorum.proto.raftpb.MessageBatch;
+import io.kvorum.proto.raftpb.ProbeRequest;
+import io.kvorum.proto.raftpb.ProbeResponse;
+import io.kvorum.proto.raftpb.RaftPeerGrpc;
+import io.kvorum.proto.raftpb.StreamAck;
+import io.kvorum.raft.Message;
+import io.kvorum.raft.MessageType;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * Everything one member sends to one peer: a bounded queue and the thread that drains it into one
+ * long-lived gRPC stream.
+ *
+ * <p><b>Queue.</b> {@link #offer} never blocks: messages beyond
+ * {@link TransportSettings#peerQueueMessagesMax()} are dropped and the peer is reported
+ * unreachable, as etcd does when a peer's stream buffer is full. Raft tolerates loss; it resends.
+ *
+ * <p><b>Sender thread.</b> It owns the channel and the stream. To connect it opens a fresh channel
+ * to the next of the peer's URLs (round robin over failures), probes the peer (same cluster? the
+ * expected member?) within the dial timeout, then opens the stream. It sends only while gRPC says
+ * the stream {@code isReady()}, one batch of up to {@code batchBytesMax} at a time, so no more
+ * than one batch waits in gRPC's buffers and a slow peer backs up into the bounded queue instead.
+ * The thread waits on one condition that every event signals: a message queued, the stream ready
+ * or broken, the URLs changed, stop. Nothing holds the lock while calling into gRPC except
+ * {@code isReady()}, which does not call back.
+ *
+ * <p><b>Failure.</b> A failed connection or a broken stream drops whatever is queued (it is stale by
+ * the time the peer is back, and raft resends), reports the peer unreachable, and waits a backoff
+ * that starts at {@code backoffMin} and doubles per consecutive failure up to {@code backoffMax};
+ * a stream that carried traffic before it broke starts over at the minimum. A fresh channel per
+ * attempt keeps gRPC's own reconnect backoff (which grows to two minutes) out of the picture. A
+ * dropped or failed snapshot message is reported as a failed snapshot, a sent one as finished
+ * (raft falls back to probing if it was lost after all).
+ */
+final class PeerSender {
+  private static final System.Logger LOG = System.getLogger(PeerSender.class.getName());
+  /** Bytes a batch adds around its messages: cluster id and from (tag + varint each). */
+  private static final int BATCH_FRAMING_BYTES = 2 * 11;
+
+  /** What the sender tells its owner; both must not block. */
+  interface Reports {
+    void unreachable(long peerId);
+
+    void snapshotStatus(long peerId, boolean failed);
+  }
+
+  private final long selfId;
+  private final long clusterId;
+  private final long peerId;
+  private final PeerSecurity security;
+  private final TransportSettings settings;
+  private final Supplier<EventLoopGroup> domainGroup;
+  private final Reports reports;
+  private final Thread thread;
+  private final AtomicLong dropped = new AtomicLong();
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition wake = lock.newCondition();
+  // Guarded by lock.
+  private final ArrayDeque<Message> queue = new ArrayDeque<>();
+  private List<Endpoint> endpoints;
+  private boolean endpointsChanged;
+  private boolean stopping;
+
+  /** The sender thread's current channel, published so {@link #stop()} can cut a pending probe. */
+  private volatile ManagedChannel channel;
+  private volatile boolean active;
+
+  PeerSender(long selfId, long clusterId, long peerId, List<Endpoint> endpoints, PeerSecurity security,
+      TransportSettings settings, Supplier<EventLoopGroup> domainGroup, Reports reports) {
+    this.selfId = selfId;
+    this.clusterId = clusterId;
+    this.peerId = peerId;
+    this.endpoints = List.copyOf(endpoints);
+    this.security = security;
+    this.settings = settings;
+    this.domainGroup = domainGroup;
+    this.reports = reports;
+    this.thread = new Thread(this::run, "kvorum-peer-" + Long.toHexString(peerId));
+    this.thread.setDaemon(true);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  /** Queues {@code messages} in order; drops what does not fit and reports it. Never blocks. */
+  void offer(List<Message> messages) {
+    List<Message> rejected = null;
+    lock.lock();
+    try {
+      if (stopping) {
+        return;
+      }
+      for (Message m : messages) {
+        if (queue.size() < settings.peerQueueMessagesMax()) {
+          queue.addLast(m);
+        } else {
+          if (rejected == null) {
+            rejected = new ArrayList<>();
+          }
+          rejected.add(m);
+        }
+      }
+      wake.signal();
+    } finally {
+      lock.unlock();
+    }
+    if (rejected != null) {
+      dropped(rejected, "its queue is full (" + settings.peerQueueMessagesMax() + " messages)");
+    }
+  }
+
+  /** Points the sender at new URLs; it reconnects at once (etcd's member update). */
+  void update(List<Endpoint> newEndpoints) {
+    lock.lock();
+    try {
+      endpoints = List.copyOf(newEndpoints);
+      endpointsChanged = true;
+      wake.signal();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Tells the thread to stop, dropping what is queued, and cuts a pending connection attempt. */
+  void stop() {
+    lock.lock();
+    try {
+      stopping = true;
+      wake.signal();
+    } finally {
+      lock.unlock();
+    }
+    ManagedChannel ch = channel;
+    if (ch != null) {
+      ch.shutdownNow();
+    }
+  }
+
+  /** Waits up to {@code joinMs} for the thread to end after {@link #stop()}. */
+  void awaitStopped(long joinMs) {
+    try {
+      thread.join(joinMs);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  int queued() {
+    lock.lock();
+    try {
+      return queue.size();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  long droppedMessages() {
+    return dropped.get();
+  }
+
+  boolean isActive() {
+    return active;
+  }
+
+  // ------------------------------------------------------------ sender thread
+
+  private void run() {
+    long backoffNanos = settings.backoffMin().toNanos();
+    int attempt = 0;
+    OutboundStream stream = null;
+    String lastFailure = null;
+    try {
+      while (true) {
+        Endpoint ep;
+        boolean reconnect = false;
+        lock.lock();
+        try {
+          if (stopping) {
+            return;
+          }
+          if (endpointsChanged) {
+            endpointsChanged = false;
+            reconnect = true;
+          }
+          ep = endpoints.get(Math.floorMod(attempt, endpoints.size()));
+        } finally {
+          lock.unlock();
+        }
+        if (reconnect) {
+          attempt = 0;
+          backoffNanos = settings.backoffMin().toNanos();
+          if (stream != null) {
+            LOG.log(System.Logger.Level.INFO, "peer {0}: URLs changed, reconnecting", hex(peerId));
+            stream.finish();
+            stream = null;
+            closeChannel(false);
+          }
+          continue;
+        }
+
+        if (stream == null) {
+          String failure = connect(ep);
+          if (failure != null) {
+            if (isStopping()) {
+              continue;
+            }
+            lastFailure = failed(failure, lastFailure);
+            attempt++;
+            awaitBackoff(backoffNanos);
+            backoffNanos = Math.min(backoffNanos * 2, settings.backoffMax().toNanos());
+            continue;
+          }
+          stream = openStream();
+          if (!active) {
+            active = true;
+            lastFailure = null;
+            LOG.log(System.Logger.Level.INFO, "peer {0} became active ({1})", hex(peerId), ep.url());
+          }
+        }
+
+        List<Message> batch = takeBatch(stream);
+        if (batch != null) {
+          send(stream, batch);
+          continue;
+        }
+        Status broken = stream.broken();
+        if (broken != null && !isStopping()) {
+          boolean carriedTraffic = stream.sentBatches > 0 && broken.getCode() != Status.Code.FAILED_PRECONDITION;
+          stream = null;
+          closeChannel(true);
+          lastFailure = failed("stream broke: " + describe(broken), lastFailure);
+          if (carriedTraffic) {
+            backoffNanos = settings.backoffMin().toNanos();
+          }
+          awaitBackoff(backoffNanos);
+          backoffNanos = Math.min(backoffNanos * 2, settings.backoffMax().toNanos());
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException | Error e) {
+      LOG.log(System.Logger.Level.ERROR, "peer " + hex(peerId) + ": sender failed; messages to it are dropped", e);
+      throw e;
+    } finally {
+      if (stream != null) {
+        stream.finish();
+      }
+      closeChannel(true);
+      active = false;
+      lock.lock();
+      try {
+        stopping = true;
+      } finally {
+        lock.unlock();
+      }
+      dropQueued();
+    }
+  }
+
+  private boolean isStopping() {
+    lock.lock();
+    try {
+      return stopping;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Logs a failure when it is news, drops the queue and reports the peer; returns the failure. */
+  private String failed(String failure, String lastFailure) {
+    if (active || !failure.equals(lastFailure)) {
+      LOG.log(System.Logger.Level.WARNING, "peer {0} became inactive: {1}", hex(peerId), failure);
+    }
+    active = false;
+    dropQueued();
+    report(() -> reports.unreachable(peerId));
+    return failure;
+  }
+
+  /** Opens a channel to {@code ep} and probes the peer; null when it is the expected member. */
+  private String connect(Endpoint ep) {
+    NettyChannelBuilder b = ep.channelBuilder(domainGroup)
+        .directExecutor()
+        // Retries would keep every message of the stream in a replay buffer.
+        .disableRetry()
+        .keepAliveTime(settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveWithoutCalls(true);
+    security.configure(b);
+    ManagedChannel ch = b.build();
+    channel = ch;
+    // stop() sets the flag, then cuts the published channel; checking after publishing closes the race.
+    if (isStopping()) {
+      closeChannel(true);
+      return "stopping";
+    }
+    try {
+      ProbeResponse r = RaftPeerGrpc.newBlockingStub(ch)
+          .withDeadlineAfter(settings.dialTimeout().toMillis(), TimeUnit.MILLISECONDS)
+          .probe(ProbeRequest.newBuilder().setClusterId(clusterId).setFrom(selfId).setTo(peerId).build());
+      if (r.getClusterId() != clusterId) {
+        closeChannel(true);
+        return ep.url() + ": cluster ID mismatch (local " + hex(clusterId) + ", remote " + hex(r.getClusterId()) + ")";
+      }
+      if (r.getMemberId() != peerId) {
+        closeChannel(true);
+        return ep.url() + ": member " + hex(r.getMemberId()) + " answered instead";
+      }
+      return null;
+    } catch (StatusRuntimeException e) {
+      closeChannel(true);
+      return ep.url() + ": " + describe(e.getStatus());
+    }
+  }
+
+  private OutboundStream openStream() {
+    OutboundStream s = new OutboundStream();
+    RaftPeerGrpc.newStub(channel).stream(s);
+    return s;
+  }
+
+  private void closeChannel(boolean now) {
+    ManagedChannel ch = channel;
+    channel = null;
+    if (ch != null) {
+      if (now) {
+        ch.shutdownNow();
+      } else {
+        // Lets a half-closed stream finish on its own.
+        ch.shutdown();
+      }
+    }
+  }
+
+  /**
+   * Waits until queued messages can be sent and takes a batch of them, or returns null when the
+   * stream broke, the URLs changed or the sender stops.
+   */
+  private List<Message> takeBatch(OutboundStream stream) throws InterruptedException {
+    lock.lock();
+    try {
+      while (!stopping && !endpointsChanged && stream.broken() == null && (queue.isEmpty() || !stream.isReady())) {
+        wake.await();
+      }
+      if (stopping || endpointsChanged || stream.broken() != null) {
+        return null;
+      }
+      List<Message> batch = new ArrayList<>();
+      long bytes = 0;
+      while (!queue.isEmpty()) {
+        long size = MessageCodec.wireBytesAtMost(queue.peekFirst());
+        if (!batch.isEmpty() && bytes + size > settings.batchBytesMax()) {
+          break;
+        }
+        batch.add(queue.pollFirst());
+        bytes += size;
+      }
+      return batch;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void send(OutboundStream stream, List<Message> batch) {
+    MessageBatch.Builder b = MessageBatch.newBuilder().setClusterId(clusterId).setFrom(selfId);
+    boolean snapshot = false;
+    int messageBytesMax = settings.messageBytesMax() - BATCH_FRAMING_BYTES;
+    for (Message m : batch) {
+      io.kvorum.proto.raftpb.Message pm;
+      try {
+        pm = MessageCodec.encode(m);
+      } catch (IllegalArgumentException e) {
+        LOG.log(System.Logger.Level.ERROR, "peer " + hex(peerId) + ": dropped a message that cannot be sent", e);
+        dropped(List.of(m), e.getMessage());
+        continue;
+      }
+      // Its length prefix inside the batch is counted by wireBytesAtMost, not by this check.
+      if (pm.getSerializedSize() > messageBytesMax) {
+        dropped(List.of(m), "it is " + pm.getSerializedSize() + " bytes, more than a peer accepts ("
+            + settings.messageBytesMax() + ")");
+        continue;
+      }
+      b.addMessages(pm);
+      snapshot |= m.type() == MessageType.SNAP;
+    }
+    if (b.getMessagesCount() == 0) {
+      return;
+    }
+    stream.send(b.build());
+    if (snapshot) {
+      report(() -> reports.snapshotStatus(peerId, false));
+    }
+  }
+
+  private void awaitBackoff(long nanos) throws InterruptedException {
+    lock.lock();
+    try {
+      long left = nanos;
+      while (left > 0 && !stopping && !endpointsChanged) {
+        left = wake.awaitNanos(left);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void dropQueued() {
+    List<Message> stale;
+    lock.lock();
+    try {
+      if (queue.isEmpty()) {
+        return;
+      }
+      stale = new ArrayList<>(queue);
+      queue.clear();
+    } finally {
+      lock.unlock();
+    }
+    dropped.addAndGet(stale.size());
+    reportSnapshotFailures(stale);
+  }
+
+  /** Counts and reports messages dropped before they reached the wire. */
+  private void dropped(List<Message> messages, String why) {
+    long before = dropped.getAndAdd(messages.size());
+    // Logged when the total crosses a power of two: a few lines for a long outage, not one per drop.
+    if (Long.numberOfLeadingZeros(before) != Long.numberOfLeadingZeros(before + messages.size())) {
+      LOG.log(System.Logger.Level.WARNING, "peer {0}: dropped {1} message(s) ({2} in all): {3}", hex(peerId), messages.size(),
+          before + messages.size(), why);
+    }
+    reportSnapshotFailures(messages);
+    report(() -> reports.unreachable(peerId));
+  }
+
+  private void reportSnapshotFailures(List<Message> messages) {
+    for (Message m : messages) {
+      if (m.type() == MessageType.SNAP) {
+        report(() -> reports.snapshotStatus(peerId, true));
+      }
+    }
+  }
+
+  /** Runs a report; a failing one (the raft loop's inbox full, say) must not kill the sender. */
+  private void report(Runnable r) {
+    try {
+      r.run();
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.DEBUG, "peer " + hex(peerId) + ": report not delivered", e);
+    }
+  }
+
+  private void signal() {
+    lock.lock();
+    try {
+      wake.signal();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static String describe(Status s) {
+    return s.getDescription() == null ? s.getCode().toString() : s.getCode() + " " + s.getDescription();
+  }
+
+  static String hex(long id) {
+    return Long.toHexString(id);
+  }
+
+  /** One stream to the peer; the sender thread writes, gRPC's threads report readiness and its end. */
+  private final class OutboundStream implements ClientResponseObserver<MessageBatch, StreamAck> {
+    private volatile ClientCallStreamObserver<MessageBatch> requests;
+    private volatile Status broken;
+    /** Sender thread only. */
+    long sentBatches;
+
+    @Override
+    public void beforeStart(ClientCallStreamObserver<MessageBatch> r) {
+      requests = r;
+      r.setOnReadyHandler(PeerSender.this::signal);
+    }
+
+    boolean isReady() {
+      return requests.isReady();
+    }
+
+    Status broken() {
+      return broken;
+    }
+
+    void send(MessageBatch batch) {
+      try {
+        requests.onNext(batch);
+        sentBatches++;
+      } catch (RuntimeException e) {
+        // The call ended under us; its observer hears why and wakes the sender.
+        LOG.log(System.Logger.Level.DEBUG, "peer " + hex(peerId) + ": write on an ended stream", e);
+      }
+    }
+
+    /** Half-closes the stream: the peer answers with its ack and gRPC ends the call. */
+    void finish() {
+      try {
+        requests.onCompleted();
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.DEBUG, "peer " + hex(peerId) + ": half-close on an ended stream", e);
+      }
+    }
+
+    @Override
+    public void onNext(StreamAck ack) {
+      // The ack only arrives after we half-closed; nothing to do with it.
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      broken = Status.fromThrowable(t);
+      signal();
+    }
+
+    @Override
+    public void onCompleted() {
+      broken = Status.UNAVAILABLE.withDescription("the peer ended the stream");
+      signal();
+    }
+  }
+}

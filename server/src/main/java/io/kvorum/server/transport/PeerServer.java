@@ -1,0 +1,251 @@
+package io.kvorum.server.transport;
+
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.stub.StreamObserver;
+import io.kvorum.proto.raftpb.MessageBatch;
+import io.kvorum.proto.raftpb.ProbeRequest;
+import io.kvorum.proto.raftpb.ProbeResponse;
+import io.kvorum.proto.raftpb.RaftPeerGrpc;
+import io.kvorum.proto.raftpb.StreamAck;
+import io.kvorum.raft.Message;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The receiving side of the peer transport: serves the {@code RaftPeer} gRPC service on a member's
+ * peer listen URLs and hands every accepted raft message to the inbound consumer.
+ *
+ * <p><b>Checks.</b> Like etcd's stream handler, a batch from another cluster ends its stream with
+ * FAILED_PRECONDITION "cluster ID mismatch", and one addressed to another member with "to field
+ * mismatch"; a batch carrying a local or unknown message kind ends it with INVALID_ARGUMENT. A
+ * batch is checked whole before any of its messages is delivered.
+ *
+ * <p><b>Threads.</b> Handlers run on gRPC's netty event loop threads (direct executor): decoding is
+ * cheap and the consumer must not block (the raft loop's {@code receive} drops when its inbox is
+ * full), so no thread pool is needed and inbound flow control is gRPC's own: the next batch is read
+ * only after the previous one was handed over. One gRPC server is bound per listen URL (TCP and
+ * domain sockets need different netty channel types), all sharing one service.
+ */
+public final class PeerServer implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(PeerServer.class.getName());
+  /** How long {@link #close()} waits for the cut connections to be released. */
+  private static final long CLOSE_WAIT_MS = 5_000;
+
+  private final long selfId;
+  private final long clusterId;
+  private final Consumer<Message> inbound;
+  private final List<Server> servers = new ArrayList<>();
+  private final List<URI> urls = new ArrayList<>();
+  private final List<Path> socketFiles = new ArrayList<>();
+  private EventLoopGroup domainGroup;
+
+  private PeerServer(long selfId, long clusterId, Consumer<Message> inbound) {
+    this.selfId = selfId;
+    this.clusterId = clusterId;
+    this.inbound = inbound;
+  }
+
+  /**
+   * Binds every URL of {@code listenUrls} ({@code http://host:port}, port 0 for any free one, or
+   * {@code unix://path}) and starts serving.
+   *
+   * @throws IOException when a URL cannot be bound; nothing stays bound then
+   */
+  public static PeerServer start(List<URI> listenUrls, long selfId, long clusterId, Consumer<Message> inbound,
+      PeerSecurity security, TransportSettings settings) throws IOException {
+    if (listenUrls.isEmpty()) {
+      throw new IllegalArgumentException("at least one peer listen URL is needed");
+    }
+    List<Endpoint> endpoints = new ArrayList<>();
+    for (URI url : listenUrls) {
+      security.checkScheme(url);
+      endpoints.add(Endpoint.parse(url));
+    }
+    PeerServer ps = new PeerServer(selfId, clusterId, inbound);
+    Service service = ps.new Service();
+    try {
+      for (Endpoint ep : endpoints) {
+        if (ep.isDomainSocket()) {
+          // etcd removes a stale socket file before listening, so a restarted member can bind.
+          Files.deleteIfExists(ep.socketPath());
+        }
+        NettyServerBuilder b = ep.serverBuilder(ps::domainGroup)
+            .addService(service)
+            .directExecutor()
+            .maxInboundMessageSize(settings.messageBytesMax())
+            .keepAliveTime(settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+            .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            // Senders ping every keepAliveTime; allow that with some slack, even between streams.
+            .permitKeepAliveTime(settings.keepAliveTime().toMillis() / 2, TimeUnit.MILLISECONDS)
+            .permitKeepAliveWithoutCalls(true);
+        if (!ep.isDomainSocket()) {
+          // A restarted member rebinds its port while old connections linger in TIME_WAIT.
+          b.withOption(ChannelOption.SO_REUSEADDR, true);
+        }
+        security.configure(b);
+        Server server = b.build().start();
+        ps.servers.add(server);
+        if (ep.isDomainSocket()) {
+          ps.socketFiles.add(ep.socketPath());
+          ps.urls.add(ep.url());
+        } else {
+          ps.urls.add(withPort(ep.url(), server.getPort()));
+        }
+        LOG.log(System.Logger.Level.INFO, "member {0} serving peer traffic on {1}",
+            Long.toHexString(selfId), ps.urls.get(ps.urls.size() - 1));
+      }
+    } catch (IOException | RuntimeException e) {
+      ps.close();
+      throw e;
+    }
+    return ps;
+  }
+
+  /** The URLs served, with the ports actually bound. */
+  public List<URI> urls() {
+    return List.copyOf(urls);
+  }
+
+  private synchronized EventLoopGroup domainGroup() {
+    if (domainGroup == null) {
+      domainGroup = Endpoint.newDomainSocketGroup("kvorum-peer-server-uds");
+    }
+    return domainGroup;
+  }
+
+  @Override
+  public void close() {
+    // Peer streams never end on their own, so a graceful shutdown would only wait; whatever is in
+    // flight is lost, which raft tolerates.
+    for (Server s : servers) {
+      s.shutdownNow();
+    }
+    for (Server s : servers) {
+      try {
+        s.awaitTermination(CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    synchronized (this) {
+      if (domainGroup != null) {
+        domainGroup.shutdownGracefully(0, CLOSE_WAIT_MS, TimeUnit.MILLISECONDS);
+      }
+    }
+    for (Path p : socketFiles) {
+      try {
+        Files.deleteIfExists(p);
+      } catch (IOException e) {
+        LOG.log(System.Logger.Level.WARNING, "cannot remove peer socket file " + p, e);
+      }
+    }
+  }
+
+  private static URI withPort(URI url, int port) {
+    try {
+      return new URI(url.getScheme(), null, url.getHost(), port, null, null, null);
+    } catch (URISyntaxException e) {
+      throw new UncheckedIOException(new IOException("cannot build a URL from " + url, e));
+    }
+  }
+
+  private final class Service extends RaftPeerGrpc.RaftPeerImplBase {
+    @Override
+    public void probe(ProbeRequest req, StreamObserver<ProbeResponse> responses) {
+      if (req.getClusterId() != clusterId) {
+        LOG.log(System.Logger.Level.WARNING, "rejected probe from member {0}: cluster ID mismatch (local {1}, remote {2})",
+            Long.toHexString(req.getFrom()), Long.toHexString(clusterId), Long.toHexString(req.getClusterId()));
+        responses.onError(Status.FAILED_PRECONDITION.withDescription("cluster ID mismatch").asRuntimeException());
+      } else if (req.getTo() != 0 && req.getTo() != selfId) {
+        LOG.log(System.Logger.Level.WARNING, "rejected probe from member {0}: it expects member {1}, this is {2}",
+            Long.toHexString(req.getFrom()), Long.toHexString(req.getTo()), Long.toHexString(selfId));
+        responses.onError(Status.FAILED_PRECONDITION.withDescription("to field mismatch").asRuntimeException());
+      } else {
+        responses.onNext(ProbeResponse.newBuilder().setClusterId(clusterId).setMemberId(selfId).build());
+        responses.onCompleted();
+      }
+    }
+
+    @Override
+    public StreamObserver<MessageBatch> stream(StreamObserver<StreamAck> responses) {
+      return new InboundStream(responses);
+    }
+  }
+
+  /** One sender's stream; gRPC calls it serially. */
+  private final class InboundStream implements StreamObserver<MessageBatch> {
+    private final StreamObserver<StreamAck> responses;
+    private long accepted;
+    private boolean closed;
+
+    InboundStream(StreamObserver<StreamAck> responses) {
+      this.responses = responses;
+    }
+
+    @Override
+    public void onNext(MessageBatch batch) {
+      if (closed) {
+        return;
+      }
+      String from = Long.toHexString(batch.getFrom());
+      if (batch.getClusterId() != clusterId) {
+        reject(Status.FAILED_PRECONDITION.withDescription("cluster ID mismatch"),
+            "stream from member " + from + ": cluster ID mismatch (local " + Long.toHexString(clusterId)
+                + ", remote " + Long.toHexString(batch.getClusterId()) + ")");
+        return;
+      }
+      List<Message> messages = new ArrayList<>(batch.getMessagesCount());
+      for (io.kvorum.proto.raftpb.Message pm : batch.getMessagesList()) {
+        if (pm.getTo() != selfId) {
+          reject(Status.FAILED_PRECONDITION.withDescription("to field mismatch"),
+              "stream from member " + from + ": message for member " + Long.toHexString(pm.getTo())
+                  + " reached member " + Long.toHexString(selfId));
+          return;
+        }
+        try {
+          messages.add(MessageCodec.decode(pm));
+        } catch (IllegalArgumentException e) {
+          reject(Status.INVALID_ARGUMENT.withDescription(e.getMessage()), "stream from member " + from + ": " + e.getMessage());
+          return;
+        }
+      }
+      for (Message m : messages) {
+        inbound.accept(m);
+      }
+      accepted += messages.size();
+    }
+
+    private void reject(Status status, String why) {
+      closed = true;
+      LOG.log(System.Logger.Level.WARNING, "rejected " + why);
+      responses.onError(status.asRuntimeException());
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      // The sender went away or cancelled; it reconnects on its own.
+      closed = true;
+    }
+
+    @Override
+    public void onCompleted() {
+      if (!closed) {
+        closed = true;
+        responses.onNext(StreamAck.newBuilder().setMessages(accepted).build());
+        responses.onCompleted();
+      }
+    }
+  }
+}

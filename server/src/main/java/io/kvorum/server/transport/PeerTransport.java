@@ -1,0 +1,250 @@
+package io.kvorum.server.transport;
+
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.kvorum.raft.Message;
+import io.kvorum.server.replication.Outbox;
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.LongConsumer;
+
+/**
+ * A member's raft transport: sends the raft loop's messages to peers over gRPC and delivers what
+ * peers send to it.
+ *
+ * <p><b>Sending.</b> {@link #send} groups messages by destination and appends each group to that
+ * peer's bounded queue ({@link TransportSettings#peerQueueMessagesMax()}); it takes one short lock
+ * per peer and never blocks or does I/O, so the raft thread can call it. Per peer, one
+ * {@link PeerSender} thread batches the queue into a single long-lived client stream, so messages
+ * to one peer arrive in the order they were sent (some may be dropped, none reordered). Dropped
+ * messages and connection failures are reported through {@code unreachable} (the raft loop turns
+ * that into {@code reportUnreachable}), snapshot outcomes through {@code snapshotStatus}. Messages
+ * to members that are not peers are dropped.
+ *
+ * <p><b>Receiving.</b> {@link #listen} starts a {@link PeerServer} on the member's peer URLs that
+ * hands accepted messages to {@code inbound}, which must not block.
+ *
+ * <p><b>Threads.</b> One sender thread per peer (clusters have a handful of members) plus gRPC's
+ * shared netty event loops; unix sockets get one small epoll event loop per transport, created on
+ * first use.
+ */
+public final class PeerTransport implements Outbox, AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(PeerTransport.class.getName());
+  /** How long removing a peer or closing waits for a sender thread to end. */
+  private static final long SENDER_JOIN_MS = 5_000;
+
+  /** Receives the outcome of sending a snapshot, as {@code RawNode.reportSnapshot} takes it. */
+  @FunctionalInterface
+  public interface SnapshotStatus {
+    void report(long peerId, boolean failed);
+  }
+
+  private final long selfId;
+  private final long clusterId;
+  private final Consumer<Message> inbound;
+  private final PeerSecurity security;
+  private final TransportSettings settings;
+  private final PeerSender.Reports reports;
+  private final Map<Long, PeerSender> peers = new ConcurrentHashMap<>();
+  private final List<PeerServer> servers = new ArrayList<>();
+  private EventLoopGroup domainGroup;
+  private boolean closed;
+
+  /**
+   * @param inbound receives every message peers send to this member; must not block
+   * @param unreachable told the id of a peer that could not be reached or whose messages were
+   *     dropped; must not block
+   * @param snapshotStatus told whether a snapshot message went out; must not block
+   */
+  public PeerTransport(long selfId, long clusterId, Consumer<Message> inbound, LongConsumer unreachable,
+      SnapshotStatus snapshotStatus, PeerSecurity security, TransportSettings settings) {
+    if (selfId == 0) {
+      throw new IllegalArgumentException("member id must not be 0");
+    }
+    this.selfId = selfId;
+    this.clusterId = clusterId;
+    this.inbound = inbound;
+    this.security = security;
+    this.settings = settings;
+    this.reports = new PeerSender.Reports() {
+      @Override
+      public void unreachable(long peerId) {
+        unreachable.accept(peerId);
+      }
+
+      @Override
+      public void snapshotStatus(long peerId, boolean failed) {
+        snapshotStatus.report(peerId, failed);
+      }
+    };
+  }
+
+  /** Serves peer traffic on {@code listenUrls} until {@link #close()}; see {@link PeerServer#start}. */
+  public PeerServer listen(List<URI> listenUrls) throws IOException {
+    PeerServer server = PeerServer.start(listenUrls, selfId, clusterId, inbound, security, settings);
+    synchronized (this) {
+      if (closed) {
+        server.close();
+        throw new IllegalStateException("transport closed");
+      }
+      servers.add(server);
+    }
+    return server;
+  }
+
+  /**
+   * Starts sending to member {@code id} at {@code peerUrls} (tried in turn when one fails). Adding a
+   * known peer updates its URLs.
+   *
+   * @throws IllegalArgumentException for this member's own id, no URLs or an unusable URL
+   */
+  public synchronized void addPeer(long id, List<URI> peerUrls) {
+    List<Endpoint> endpoints = endpoints(id, peerUrls);
+    if (closed) {
+      throw new IllegalStateException("transport closed");
+    }
+    PeerSender existing = peers.get(id);
+    if (existing != null) {
+      existing.update(endpoints);
+      return;
+    }
+    PeerSender sender = new PeerSender(selfId, clusterId, id, endpoints, security, settings, this::domainGroup, reports);
+    peers.put(id, sender);
+    sender.start();
+  }
+
+  /** Reconnects to member {@code id} at its new URLs; queued messages are kept. */
+  public synchronized void updatePeer(long id, List<URI> peerUrls) {
+    List<Endpoint> endpoints = endpoints(id, peerUrls);
+    PeerSender sender = peers.get(id);
+    if (sender == null) {
+      throw new IllegalArgumentException("member " + Long.toHexString(id) + " is not a peer");
+    }
+    sender.update(endpoints);
+  }
+
+  /** Stops sending to member {@code id}; what is queued for it is dropped. No-op for an unknown id. */
+  public void removePeer(long id) {
+    PeerSender sender;
+    synchronized (this) {
+      sender = peers.remove(id);
+    }
+    if (sender != null) {
+      sender.stop();
+      sender.awaitStopped(SENDER_JOIN_MS);
+    }
+  }
+
+  public boolean hasPeer(long id) {
+    return peers.containsKey(id);
+  }
+
+  @Override
+  public void send(List<Message> messages) {
+    if (messages.size() == 1) {
+      Message m = messages.get(0);
+      offer(m.to(), messages);
+      return;
+    }
+    Map<Long, List<Message>> byPeer = new LinkedHashMap<>();
+    for (Message m : messages) {
+      byPeer.computeIfAbsent(m.to(), k -> new ArrayList<>()).add(m);
+    }
+    for (Map.Entry<Long, List<Message>> e : byPeer.entrySet()) {
+      offer(e.getKey(), e.getValue());
+    }
+  }
+
+  private void offer(long to, List<Message> messages) {
+    PeerSender sender = peers.get(to);
+    if (sender != null) {
+      sender.offer(messages);
+    } else {
+      LOG.log(System.Logger.Level.DEBUG, "dropped {0} message(s) to unknown member {1}", messages.size(),
+          Long.toHexString(to));
+    }
+  }
+
+  /** Messages waiting for {@code id}, 0 for an unknown peer. */
+  int queuedMessages(long id) {
+    PeerSender s = peers.get(id);
+    return s == null ? 0 : s.queued();
+  }
+
+  /** Messages to {@code id} dropped so far (queue full, peer unreachable, too large). */
+  long droppedMessages(long id) {
+    PeerSender s = peers.get(id);
+    return s == null ? 0 : s.droppedMessages();
+  }
+
+  /** True while a stream to {@code id} is open. */
+  boolean isActive(long id) {
+    PeerSender s = peers.get(id);
+    return s != null && s.isActive();
+  }
+
+  private List<Endpoint> endpoints(long id, List<URI> peerUrls) {
+    if (id == 0 || id == selfId) {
+      throw new IllegalArgumentException("cannot add member " + Long.toHexString(id) + " as a peer of itself");
+    }
+    if (peerUrls.isEmpty()) {
+      throw new IllegalArgumentException("member " + Long.toHexString(id) + " has no peer URLs");
+    }
+    List<Endpoint> endpoints = new ArrayList<>(peerUrls.size());
+    Set<URI> seen = new HashSet<>();
+    for (URI url : peerUrls) {
+      security.checkScheme(url);
+      if (seen.add(url)) {
+        endpoints.add(Endpoint.parse(url));
+      }
+    }
+    return endpoints;
+  }
+
+  private synchronized EventLoopGroup domainGroup() {
+    if (domainGroup == null) {
+      domainGroup = Endpoint.newDomainSocketGroup("kvorum-peer-uds-" + Long.toHexString(selfId));
+    }
+    return domainGroup;
+  }
+
+  @Override
+  public void close() {
+    List<PeerSender> senders;
+    List<PeerServer> toClose;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      senders = new ArrayList<>(peers.values());
+      peers.clear();
+      toClose = new ArrayList<>(servers);
+      servers.clear();
+    }
+    for (PeerSender s : senders) {
+      s.stop();
+    }
+    for (PeerSender s : senders) {
+      s.awaitStopped(SENDER_JOIN_MS);
+    }
+    for (PeerServer s : toClose) {
+      s.close();
+    }
+    EventLoopGroup group;
+    synchronized (this) {
+      group = domainGroup;
+    }
+    if (group != null) {
+      group.shutdownGracefully(0, SENDER_JOIN_MS, TimeUnit.MILLISECONDS);
+    }
+  }
+}
