@@ -1,0 +1,177 @@
+package io.kvorum.server.mvcc;
+
+import io.kvorum.server.storage.Backend;
+import io.kvorum.server.storage.Batch;
+import io.kvorum.server.storage.ReadView;
+import io.kvorum.server.storage.Schema;
+import io.kvorum.server.storage.Schema.Bucket;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Physical compaction: deletes from the backend the revisions a compaction made obsolete, in
+ * batches of at most {@link KvStoreConfig#compactionBatchRevisionsMax} revisions, oldest first,
+ * one executor task per batch. Compactions run one after another in the order accepted; the last
+ * batch of each writes its finished mark atomically with its deletions.
+ *
+ * <p>Runs beside the writer without coordination: it deletes only revisions at or below a
+ * compaction revision that are not kept, which no reader can ask for and no writer touches.
+ */
+final class Compactor {
+  private final KvStore store;
+  private final Backend backend;
+  private final Executor executor;
+  private final ArrayDeque<Job> jobs = new ArrayDeque<>();
+  /** Held while a batch runs, so {@link #stop} can wait for the one in flight. */
+  private final ReentrantLock running = new ReentrantLock();
+  private boolean taskQueued;
+  private CompletableFuture<Void> lastDone = CompletableFuture.completedFuture(null);
+
+  Compactor(KvStore store, Backend backend, Executor executor) {
+    this.store = store;
+    this.backend = backend;
+    this.executor = executor;
+  }
+
+  /** Queues the physical part of the compaction at {@code rev} that keeps {@code keep}. */
+  CompletableFuture<Void> enqueue(long rev, RevisionSet keep) {
+    Job job = new Job(rev, keep);
+    boolean submit;
+    synchronized (this) {
+      jobs.add(job);
+      lastDone = job.done;
+      submit = !taskQueued;
+      taskQueued = true;
+    }
+    if (submit) {
+      submit();
+    }
+    return job.done;
+  }
+
+  synchronized CompletableFuture<Void> lastDone() {
+    return lastDone;
+  }
+
+  private void submit() {
+    try {
+      executor.execute(this::step);
+    } catch (RejectedExecutionException e) {
+      abandon();
+    }
+  }
+
+  /** One batch of the oldest queued compaction. */
+  private void step() {
+    Job job;
+    synchronized (this) {
+      job = jobs.peek();
+      if (job == null) {
+        taskQueued = false;
+        return;
+      }
+    }
+    boolean finished;
+    running.lock();
+    try {
+      if (store.isClosed()) {
+        abandon();
+        return;
+      }
+      finished = job.runBatch();
+    } catch (RuntimeException e) {
+      store.fail(e);
+      abandon();
+      return;
+    } finally {
+      running.unlock();
+    }
+    boolean more;
+    synchronized (this) {
+      if (jobs.peek() != job) {
+        return; // abandoned meanwhile
+      }
+      if (finished) {
+        jobs.poll();
+      }
+      more = !jobs.isEmpty();
+      taskQueued = more;
+    }
+    if (finished) {
+      job.done.complete(null);
+    }
+    if (more) {
+      submit();
+    }
+  }
+
+  /**
+   * Waits for the batch in flight, if any, then abandons the rest. The store must already be
+   * closed, so no batch starts afterwards and the backend can be closed safely.
+   */
+  void stop() {
+    running.lock();
+    try {
+      abandon();
+    } finally {
+      running.unlock();
+    }
+  }
+
+  /** Fails every queued compaction; the persisted scheduled mark resumes the newest on open. */
+  private void abandon() {
+    List<Job> dropped;
+    synchronized (this) {
+      dropped = new ArrayList<>(jobs);
+      jobs.clear();
+      taskQueued = false;
+    }
+    for (Job j : dropped) {
+      j.done.completeExceptionally(new StoreClosedException());
+    }
+  }
+
+  private final class Job {
+    final long rev;
+    final RevisionSet keep;
+    final byte[] end;
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    byte[] next = new byte[0];
+
+    Job(long rev, RevisionSet keep) {
+      this.rev = rev;
+      this.keep = keep;
+      this.end = new Revision(rev + 1, 0).toKey();
+    }
+
+    /** Deletes one batch; returns true when this compaction is finished. */
+    boolean runBatch() {
+      int max = store.config().compactionBatchRevisionsMax();
+      List<byte[]> scanned = new ArrayList<>();
+      try (ReadView view = backend.liveView()) {
+        view.scanKeys(Bucket.KEY, next, end, max, k -> scanned.add(k));
+      }
+      boolean finished = scanned.size() < max;
+      try (Batch b = backend.newBatch()) {
+        for (byte[] k : scanned) {
+          if (!keep.contains(Revision.fromKey(k))) {
+            b.delete(Bucket.KEY, k);
+          }
+        }
+        if (finished) {
+          b.put(Bucket.COMPACTION, Schema.compactionFinishedKey(), Schema.longBytes(rev));
+        }
+        backend.commit(b);
+      }
+      if (!finished) {
+        next = Revision.fromKey(scanned.get(scanned.size() - 1)).nextSub().toKey();
+      }
+      return finished;
+    }
+  }
+}

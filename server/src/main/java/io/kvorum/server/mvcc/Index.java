@@ -1,0 +1,165 @@
+package io.kvorum.server.mvcc;
+
+import com.google.protobuf.ByteString;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/**
+ * The in-memory index of every key's revisions (etcd's {@code treeIndex}): key to {@link KeyIndex},
+ * in key order.
+ *
+ * <p><b>Concurrency.</b> One writer thread changes it ({@link #put}, {@link #tombstone},
+ * {@link #compact}); any number of readers call {@link #get}, {@link #range} and {@link #keep}
+ * without locks. The map is a {@link ConcurrentSkipListMap} whose values are immutable and replaced
+ * whole, so a reader asking at revision {@code R} gets the right answer whichever version of a key
+ * it finds, as long as {@code R} is not below the compaction revision: newer versions only add
+ * revisions above {@code R}, and compaction only removes revisions no reader at or above the
+ * compaction revision needs. Readers below it must re-check the compaction revision after
+ * reading (see {@code KvStore}).
+ */
+final class Index {
+  /** Receives the keys of a range that are live at the revision asked for, in key order. */
+  @FunctionalInterface
+  interface Visitor {
+    /** Returns false to stop. */
+    boolean visit(ByteString key, KeyIndex.Found found);
+  }
+
+  private final ConcurrentSkipListMap<ByteString, KeyIndex> keys =
+      new ConcurrentSkipListMap<>(KeyRange.ORDER);
+
+  /** The newest revision of {@code key} at or before {@code atRev}, or null if it was not live. */
+  KeyIndex.Found get(ByteString key, long atRev) {
+    KeyIndex ki = keys.get(key);
+    return ki == null ? null : ki.get(atRev);
+  }
+
+  /** Visits the keys of {@code range} live at {@code atRev}. */
+  void range(KeyRange range, long atRev, Visitor visitor) {
+    if (range.isSingle()) {
+      KeyIndex.Found f = get(range.key(), atRev);
+      if (f != null) {
+        visitor.visit(range.key(), f);
+      }
+      return;
+    }
+    for (KeyIndex ki : slice(range).values()) {
+      KeyIndex.Found f = ki.get(atRev);
+      if (f != null && !visitor.visit(ki.key(), f)) {
+        return;
+      }
+    }
+  }
+
+  private NavigableMap<ByteString, KeyIndex> slice(KeyRange range) {
+    if (range.isUnbounded()) {
+      return keys.tailMap(range.key(), true);
+    }
+    if (KeyRange.ORDER.compare(range.key(), range.end()) >= 0) {
+      return new ConcurrentSkipListMap<>(KeyRange.ORDER);
+    }
+    return keys.subMap(range.key(), true, range.end(), false);
+  }
+
+  /** Records a write of {@code key} at {@code main_sub}. Writer thread only. */
+  void put(ByteString key, long main, long sub) {
+    KeyIndex ki = keys.get(key);
+    if (ki == null) {
+      // The index outlives requests; hold a copy of exactly the key, not a view into a request or
+      // a stored value that happens to contain it.
+      ByteString own = ByteString.copyFrom(key.asReadOnlyByteBuffer());
+      keys.put(own, KeyIndex.created(own, main, sub));
+    } else {
+      keys.put(ki.key(), ki.put(main, sub));
+    }
+  }
+
+  /** Records the deletion of the live key {@code key} at {@code main_sub}. Writer thread only. */
+  void tombstone(ByteString key, long main, long sub) {
+    KeyIndex ki = keys.get(key);
+    Invariants.check(ki != null, "tombstone of unknown key %s", key.toStringUtf8());
+    keys.put(ki.key(), ki.tombstone(main, sub));
+  }
+
+  /**
+   * Compacts every key at {@code atRev} and returns the revisions at or before it that must stay in
+   * the backend. Writer thread only.
+   */
+  RevisionSet compact(long atRev) {
+    List<Revision> kept = new ArrayList<>();
+    Iterator<Map.Entry<ByteString, KeyIndex>> it = keys.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<ByteString, KeyIndex> e = it.next();
+      KeyIndex ki = e.getValue();
+      KeyIndex compacted = ki.compact(atRev, kept);
+      if (compacted == null) {
+        Invariants.check(keys.remove(e.getKey(), ki), "key changed during compaction");
+      } else if (compacted != ki) {
+        Invariants.check(keys.replace(e.getKey(), ki, compacted), "key changed during compaction");
+      }
+    }
+    return RevisionSet.of(kept);
+  }
+
+  /** The revisions a compaction at {@code atRev} would keep (etcd's {@code Keep}). */
+  RevisionSet keep(long atRev) {
+    List<Revision> kept = new ArrayList<>();
+    for (KeyIndex ki : keys.values()) {
+      ki.keep(atRev, kept);
+    }
+    return RevisionSet.of(kept);
+  }
+
+  /** Revisions of keys in {@code range} from main revision {@code rev} on, in revision order. */
+  List<Revision> rangeSince(KeyRange range, long rev) {
+    List<Revision> out = new ArrayList<>();
+    if (range.isSingle()) {
+      KeyIndex ki = keys.get(range.key());
+      return ki == null ? out : ki.since(rev);
+    }
+    for (KeyIndex ki : slice(range).values()) {
+      out.addAll(ki.since(rev));
+    }
+    out.sort(null);
+    return out;
+  }
+
+  /** Replaces the whole content; for rebuilding on open, before any reader exists. */
+  void load(Map<ByteString, KeyIndex> rebuilt) {
+    keys.clear();
+    keys.putAll(rebuilt);
+  }
+
+  /** Number of keys with any revision left (live or deleted but not yet compacted away). */
+  int size() {
+    return keys.size();
+  }
+
+  /** The index entry of {@code key}, or null; for tests. */
+  KeyIndex keyIndex(ByteString key) {
+    return keys.get(key);
+  }
+
+  /** True if both indexes hold equal entries for the same keys; for tests. */
+  boolean sameAs(Index other) {
+    if (keys.size() != other.keys.size()) {
+      return false;
+    }
+    for (Map.Entry<ByteString, KeyIndex> e : keys.entrySet()) {
+      if (!Objects.equals(e.getValue(), other.keys.get(e.getKey()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public String toString() {
+    return keys.values().toString();
+  }
+}

@@ -1,0 +1,144 @@
+package io.kvorum.server.storage;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Every name and byte layout the backend puts on disk, in one place.
+ *
+ * <h2>Column families (buckets)</h2>
+ *
+ * <p>One RocksDB column family per {@link Bucket}. RocksDB's own {@code default} family exists
+ * because RocksDB requires it and holds nothing. Keys in every family compare as unsigned bytes
+ * (RocksDB's bytewise comparator), so big-endian integers sort numerically.
+ *
+ * <h3>{@code key}: the multi-version key space</h3>
+ *
+ * <p>One entry per revision of any key (etcd's bolt bucket {@code "key"}).
+ *
+ * <pre>
+ * key (17 bytes, a live revision):
+ *   bytes 0..7   main revision, signed 64-bit big-endian (always &gt;= 1, so it sorts as unsigned)
+ *   byte  8      '_' (0x5f)
+ *   bytes 9..16  sub revision, signed 64-bit big-endian (&gt;= 0)
+ * key (18 bytes, a tombstone: the revision that deleted the key):
+ *   bytes 0..16  as above
+ *   byte  17     't' (0x74)
+ * value:
+ *   a marshalled mvccpb.KeyValue (proto3, fields in number order, zero values omitted).
+ *   For a live revision: key, create_revision, mod_revision, version, value, lease.
+ *   For a tombstone: only the key.
+ * </pre>
+ *
+ * <p>The ordering is revision order, and a tombstone key sorts right after the 17-byte prefix it
+ * extends. The codec for these keys is {@code io.kvorum.server.mvcc.Revision}; the layout is
+ * etcd 3.4's byte for byte, which is what makes {@code HashKV} agree with etcd.
+ *
+ * <h3>{@code meta}: what the store knows about itself</h3>
+ *
+ * <pre>
+ * "schema_version"   8 bytes: signed 64-bit big-endian, {@link #SCHEMA_VERSION}; written on create
+ * "consistent_index" 8 bytes: unsigned 64-bit big-endian, the raft index of the last applied entry
+ *                    whose effects are in the backend; written in the same batch as those effects
+ * "term"             8 bytes: unsigned 64-bit big-endian, the raft term of that entry
+ * </pre>
+ *
+ * <h3>{@code compaction}: MVCC compaction bookkeeping</h3>
+ *
+ * <pre>
+ * "scheduledCompactRev" 8 bytes: signed 64-bit big-endian main revision of the newest compaction
+ *                       accepted (logical compaction done, physical deletion may be running)
+ * "finishedCompactRev"  8 bytes: signed 64-bit big-endian main revision of the newest compaction
+ *                       whose physical deletion finished; written in the same batch as its last
+ *                       deletions
+ * </pre>
+ *
+ * <p>A store that finds {@code scheduledCompactRev > finishedCompactRev} on open finishes that
+ * compaction.
+ *
+ * <h2>Adding a bucket</h2>
+ *
+ * <p>Add an enum constant and document its keys and values here. Opening creates a missing family;
+ * an older binary refuses a database that holds a family it does not know (see
+ * {@link Backend#open}), and {@link #SCHEMA_VERSION} goes up whenever an existing layout changes.
+ */
+public final class Schema {
+  private Schema() {}
+
+  /** The layout version this code writes and reads; a database with another one is refused. */
+  public static final long SCHEMA_VERSION = 1;
+
+  /** A column family and the name it has on disk. */
+  public enum Bucket {
+    /** Revisions of every key: revision key to marshalled {@code mvccpb.KeyValue}. */
+    KEY("key"),
+    /** The store's own facts: schema version, consistent index and term. */
+    META("meta"),
+    /** Scheduled and finished MVCC compaction revisions. */
+    COMPACTION("compaction");
+
+    private final String diskName;
+
+    Bucket(String diskName) {
+      this.diskName = diskName;
+    }
+
+    /** The column family name on disk. */
+    public String diskName() {
+      return diskName;
+    }
+
+    byte[] diskNameBytes() {
+      return diskName.getBytes(StandardCharsets.UTF_8);
+    }
+  }
+
+  static final byte[] META_SCHEMA_VERSION = ascii("schema_version");
+  static final byte[] META_CONSISTENT_INDEX = ascii("consistent_index");
+  static final byte[] META_TERM = ascii("term");
+  private static final byte[] COMPACTION_SCHEDULED = ascii("scheduledCompactRev");
+  private static final byte[] COMPACTION_FINISHED = ascii("finishedCompactRev");
+
+  /** {@link Bucket#COMPACTION}: the key of the newest accepted compaction revision. */
+  public static byte[] compactionScheduledKey() {
+    return COMPACTION_SCHEDULED.clone();
+  }
+
+  /** {@link Bucket#COMPACTION}: the key of the newest compaction revision physically finished. */
+  public static byte[] compactionFinishedKey() {
+    return COMPACTION_FINISHED.clone();
+  }
+
+  /** Length of every 64-bit integer value in {@code meta} and {@code compaction}. */
+  public static final int LONG_BYTES = 8;
+
+  /** Encodes {@code value} as 8 big-endian bytes. */
+  public static byte[] longBytes(long value) {
+    byte[] out = new byte[LONG_BYTES];
+    for (int i = LONG_BYTES - 1; i >= 0; i--) {
+      out[i] = (byte) value;
+      value >>>= 8;
+    }
+    return out;
+  }
+
+  /**
+   * Decodes 8 big-endian bytes written by {@link #longBytes}.
+   *
+   * @throws StorageException if {@code bytes} is not exactly 8 bytes long
+   */
+  public static long readLong(byte[] bytes, String what) {
+    if (bytes.length != LONG_BYTES) {
+      throw new StorageException(
+          "storage: " + what + " has " + bytes.length + " bytes, expected " + LONG_BYTES);
+    }
+    long v = 0;
+    for (byte b : bytes) {
+      v = (v << 8) | (b & 0xff);
+    }
+    return v;
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+}
