@@ -220,6 +220,21 @@ public final class Backend implements AutoCloseable {
     }
   }
 
+  /**
+   * Makes every committed batch durable (fsyncs RocksDB's log). Called before the raft log behind
+   * a snapshot is released: from then on the backend alone holds those entries' effects.
+   */
+  public void sync() {
+    pin();
+    try {
+      db.flushWal(true);
+    } catch (RocksDBException e) {
+      throw translate("sync", e);
+    } finally {
+      unpin();
+    }
+  }
+
   /** A point-in-time view: reads see the database as it was now, until the view is closed. */
   public ReadView snapshotView() {
     pin();

@@ -1,0 +1,37 @@
+package io.kvorum.server.api;
+
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.kvorum.server.etcdserver.EtcdError;
+import io.kvorum.server.etcdserver.EtcdException;
+import io.kvorum.server.mvcc.CompactedException;
+import io.kvorum.server.mvcc.FutureRevisionException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/** Translates failures into the gRPC status etcd would send, once, at the edge. */
+final class GrpcErrors {
+  private GrpcErrors() {}
+
+  static StatusRuntimeException toStatus(Throwable err) {
+    Throwable t = err;
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof StatusRuntimeException s) {
+      return s;
+    }
+    EtcdError e = null;
+    if (t instanceof EtcdException ee) {
+      e = ee.error();
+    } else if (t instanceof CompactedException) {
+      e = EtcdError.COMPACTED;
+    } else if (t instanceof FutureRevisionException) {
+      e = EtcdError.FUTURE_REV;
+    }
+    if (e != null) {
+      return Status.fromCodeValue(e.code().ordinal()).withDescription(e.message()).asRuntimeException();
+    }
+    return Status.UNKNOWN.withDescription(String.valueOf(t.getMessage())).withCause(t).asRuntimeException();
+  }
+}

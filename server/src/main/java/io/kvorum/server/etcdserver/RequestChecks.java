@@ -1,0 +1,118 @@
+package io.kvorum.server.etcdserver;
+
+import com.google.protobuf.ByteString;
+import io.kvorum.proto.etcdserverpb.DeleteRangeRequest;
+import io.kvorum.proto.etcdserverpb.PutRequest;
+import io.kvorum.proto.etcdserverpb.RangeRequest;
+import io.kvorum.proto.etcdserverpb.RequestOp;
+import io.kvorum.proto.etcdserverpb.TxnRequest;
+import io.kvorum.server.mvcc.KeyRange;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The checks etcd makes before a request is proposed (its {@code v3rpc/key.go}): empty keys,
+ * conflicting put options, txn size and duplicate keys. Failing here costs nothing: nothing was
+ * proposed.
+ */
+public final class RequestChecks {
+  private RequestChecks() {}
+
+  public static void range(RangeRequest r) {
+    if (r.getKey().isEmpty()) {
+      throw EtcdError.EMPTY_KEY.exception();
+    }
+  }
+
+  public static void put(PutRequest p) {
+    if (p.getKey().isEmpty()) {
+      throw EtcdError.EMPTY_KEY.exception();
+    }
+    if (p.getIgnoreValue() && !p.getValue().isEmpty()) {
+      throw EtcdError.VALUE_PROVIDED.exception();
+    }
+    if (p.getIgnoreLease() && p.getLease() != 0) {
+      throw EtcdError.LEASE_PROVIDED.exception();
+    }
+  }
+
+  public static void deleteRange(DeleteRangeRequest d) {
+    if (d.getKey().isEmpty()) {
+      throw EtcdError.EMPTY_KEY.exception();
+    }
+  }
+
+  public static void txn(TxnRequest t, int maxTxnOps) {
+    if (t.getCompareCount() > maxTxnOps || t.getSuccessCount() > maxTxnOps || t.getFailureCount() > maxTxnOps) {
+      throw EtcdError.TOO_MANY_OPS.exception();
+    }
+    for (var c : t.getCompareList()) {
+      if (c.getKey().isEmpty()) {
+        throw EtcdError.EMPTY_KEY.exception();
+      }
+    }
+    for (List<RequestOp> ops : List.of(t.getSuccessList(), t.getFailureList())) {
+      for (RequestOp op : ops) {
+        switch (op.getRequestCase()) {
+          case REQUEST_RANGE -> range(op.getRequestRange());
+          case REQUEST_PUT -> put(op.getRequestPut());
+          case REQUEST_DELETE_RANGE -> deleteRange(op.getRequestDeleteRange());
+          case REQUEST_TXN -> txn(op.getRequestTxn(), maxTxnOps);
+          default -> { }
+        }
+      }
+    }
+    checkDuplicates(t.getSuccessList());
+    checkDuplicates(t.getFailureList());
+  }
+
+  /**
+   * etcd refuses a txn branch in which a put's key is written twice or also deleted (nested txns
+   * included); two deletes may overlap.
+   */
+  private static void checkDuplicates(List<RequestOp> ops) {
+    Set<ByteString> puts = new HashSet<>();
+    List<KeyRange> deletes = new ArrayList<>();
+    collect(ops, puts, deletes);
+    for (ByteString k : puts) {
+      for (KeyRange d : deletes) {
+        if (d.contains(k)) {
+          throw EtcdError.DUPLICATE_KEY.exception();
+        }
+      }
+    }
+  }
+
+  private static void collect(List<RequestOp> ops, Set<ByteString> puts, List<KeyRange> deletes) {
+    for (RequestOp op : ops) {
+      switch (op.getRequestCase()) {
+        case REQUEST_PUT -> {
+          if (!puts.add(op.getRequestPut().getKey())) {
+            throw EtcdError.DUPLICATE_KEY.exception();
+          }
+        }
+        case REQUEST_DELETE_RANGE -> deletes.add(KeyRange.fromRequest(op.getRequestDeleteRange().getKey(),
+            op.getRequestDeleteRange().getRangeEnd()));
+        case REQUEST_TXN -> {
+          // A nested txn runs one of its branches: each branch may repeat keys of the other, but
+          // neither may repeat keys of the enclosing branch.
+          Set<ByteString> p1 = new HashSet<>(puts);
+          List<KeyRange> d1 = new ArrayList<>(deletes);
+          collect(op.getRequestTxn().getSuccessList(), p1, d1);
+          Set<ByteString> p2 = new HashSet<>(puts);
+          List<KeyRange> d2 = new ArrayList<>(deletes);
+          collect(op.getRequestTxn().getFailureList(), p2, d2);
+          p1.addAll(p2);
+          puts.clear();
+          puts.addAll(p1);
+          d1.addAll(d2);
+          deletes.clear();
+          deletes.addAll(d1);
+        }
+        default -> { }
+      }
+    }
+  }
+}
