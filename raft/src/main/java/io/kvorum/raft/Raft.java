@@ -102,7 +102,7 @@ final class Raft {
     }
     if (c.applied() > 0) {
       raftLog.appliedTo(c.applied());
-      replayAppliedConfChanges(c.applied());
+      replayAppliedConfChanges(st.confIndex(), c.applied());
     }
     becomeFollower(term, NONE);
   }
@@ -111,8 +111,10 @@ final class Raft {
    * The storage's configuration is the snapshot's; membership changes applied after the snapshot
    * and up to {@code applied} will not be handed to the application again, so apply them here.
    */
-  private void replayAppliedConfChanges(long applied) {
-    long lo = raftLog.firstIndex();
+  private void replayAppliedConfChanges(long confIndex, long applied) {
+    // The log may still hold entries behind the snapshot (kept for slow followers): changes up to
+    // the snapshot are already in its configuration and must not be applied twice.
+    long lo = Math.max(raftLog.firstIndex(), confIndex + 1);
     while (lo <= applied) {
       List<Entry> ents = raftLog.slice(lo, applied + 1, 4L * 1024 * 1024);
       if (ents.isEmpty()) {
@@ -524,9 +526,11 @@ final class Raft {
         becomeFollower(m.term(), NONE);
       }
     } else if (m.term() < term) {
-      if ((checkQuorum || preVote) && (m.type() == MessageType.HEARTBEAT || m.type() == MessageType.APP)) {
+      if (m.type() == MessageType.HEARTBEAT || m.type() == MessageType.APP) {
         // A leader of an older term: maybe we raised our term while partitioned and cannot win an
-        // election now. Tell it our term so it steps down and a new election can include us.
+        // election now (our stale configuration may not even list the current voters). Tell it our
+        // term so it steps down and a new election can include us. With pre-vote and check-quorum
+        // this is rare; without them it is the only way back (found by simulation seed 7729).
         send(Message.builder(MessageType.APP_RESP).to(m.from()));
       } else if (m.type() == MessageType.PRE_VOTE) {
         // Reject a pre-vote of an older term, or the pre-candidate waits forever.

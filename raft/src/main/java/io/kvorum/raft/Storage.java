@@ -41,6 +41,11 @@ public interface Storage {
   /** The latest snapshot, to send to a member that is too far behind. */
   Snapshot snapshot();
 
-  /** Hard state and configuration recovered at start. */
-  record InitialState(HardState hardState, ConfState confState) {}
+  /**
+   * Hard state and configuration recovered at start.
+   *
+   * @param confIndex the log index at which {@code confState} is in force (the snapshot's index):
+   *     membership changes after it and up to the applied index are replayed on start
+   */
+  record InitialState(HardState hardState, ConfState confState, long confIndex) {}
 }
