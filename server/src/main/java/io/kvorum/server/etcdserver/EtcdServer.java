@@ -195,6 +195,11 @@ public final class EtcdServer implements Applier, AutoCloseable {
     }
     s.transport.listen(cfg.listenPeerUrls);
     s.loop.start();
+    // etcd's initial election tick advance: skip most of the first election timeout so a fresh
+    // cluster (or a restarted member) elects a leader within a few ticks of starting.
+    for (int i = 0; i < cfg.electionTicks() - 1; i++) {
+      s.loop.tick();
+    }
     long tickMs = cfg.heartbeatInterval.toMillis();
     s.ticker.scheduleAtFixedRate(s.loop::tick, tickMs, tickMs, TimeUnit.MILLISECONDS);
     return s;
