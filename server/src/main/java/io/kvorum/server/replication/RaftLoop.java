@@ -324,9 +324,16 @@ public final class RaftLoop implements AutoCloseable {
       storage.saveReceivedSnapshot(rd.snapshot());
       snapshotIndex = rd.snapshot().index();
     }
-    // Persist before sending: an APP_RESP or vote must never acknowledge what is not durable.
+    // A leader sends its appends before its own fsync, so followers persist in parallel (Raft
+    // thesis §10.2.1; the leader counts itself only once the entries are in this Ready's storage
+    // write, which happens before anything is applied). Everyone else persists first: an APP_RESP
+    // or a vote must never acknowledge what is not durable.
+    boolean leader = softState.raftState() == StateType.LEADER;
+    if (leader && !rd.messages().isEmpty()) {
+      outbox.send(rd.messages());
+    }
     storage.save(rd.hardState(), rd.entries(), rd.mustSync());
-    if (!rd.messages().isEmpty()) {
+    if (!leader && !rd.messages().isEmpty()) {
       outbox.send(rd.messages());
     }
     for (ReadState rs : rd.readStates()) {
