@@ -40,6 +40,8 @@ public final class Main {
       System.exit(2);
       return;
     }
+    org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
+    org.slf4j.bridge.SLF4JBridgeHandler.install();
     Logger log = LoggerFactory.getLogger("etcdmain");
     parsed.warnings().forEach(w -> log.warn(w));
     log.info("etcd Version: {} (Kvorum)", EtcdServer.SERVER_VERSION);
