@@ -41,15 +41,25 @@ public final class RaftStorage implements Closeable {
 
   /** Creates the storage of a new member. */
   public static RaftStorage create(Path memberDir, byte[] metadata) throws IOException {
-    Wal w = Wal.create(new DiskWalFiles(memberDir.resolve("wal")), metadata);
+    return create(new DiskWalFiles(memberDir.resolve("wal")), memberDir, metadata);
+  }
+
+  /** Creates with the WAL on {@code walFiles} (tests put a power-cut fault layer there). */
+  public static RaftStorage create(WalFiles walFiles, Path memberDir, byte[] metadata) throws IOException {
+    Wal w = Wal.create(walFiles, metadata);
     return new RaftStorage(w, new SnapshotFiles(memberDir.resolve("snap")), new MemoryStorage(), metadata);
   }
 
   /** Opens an existing member's storage: newest snapshot, then the WAL after it. */
   public static RaftStorage open(Path memberDir) throws IOException {
+    return open(new DiskWalFiles(memberDir.resolve("wal")), memberDir);
+  }
+
+  /** Opens with the WAL on {@code walFiles}. */
+  public static RaftStorage open(WalFiles walFiles, Path memberDir) throws IOException {
     SnapshotFiles snaps = new SnapshotFiles(memberDir.resolve("snap"));
     Snapshot snap = snaps.loadNewest();
-    Wal.Opened o = Wal.open(new DiskWalFiles(memberDir.resolve("wal")), snap.index(), snap.term());
+    Wal.Opened o = Wal.open(walFiles, snap.index(), snap.term());
     MemoryStorage mem = new MemoryStorage();
     if (!snap.isEmpty()) {
       mem.applySnapshot(snap);

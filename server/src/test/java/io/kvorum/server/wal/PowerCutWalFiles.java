@@ -13,7 +13,7 @@ import java.util.random.RandomGenerator;
  * forced. {@link #powerCut} throws away everything not forced, except a random prefix of it (a
  * torn write), which is what a real power failure may leave behind. SIGKILL cannot show this.
  */
-final class PowerCutWalFiles implements WalFiles {
+public final class PowerCutWalFiles implements WalFiles {
   private final TreeMap<String, MemSegment> files = new TreeMap<>();
 
   static final class MemSegment implements Segment {
@@ -108,7 +108,7 @@ final class PowerCutWalFiles implements WalFiles {
   public void syncDirectory() {}
 
   /** Loses every unforced byte except a random prefix per file, and closes every handle. */
-  void powerCut(RandomGenerator random) {
+  public void powerCut(RandomGenerator random) {
     for (MemSegment s : files.values()) {
       byte[] p = s.pending.toByteArray();
       int keep = p.length == 0 ? 0 : random.nextInt(p.length + 1);
