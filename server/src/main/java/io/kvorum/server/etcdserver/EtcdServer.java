@@ -38,6 +38,9 @@ import io.kvorum.server.replication.Applier;
 import io.kvorum.server.replication.RaftLoop;
 import io.kvorum.server.replication.ReplicationException;
 import io.kvorum.server.storage.Backend;
+import io.kvorum.server.storage.Batch;
+import io.kvorum.server.storage.ReadView;
+import io.kvorum.server.storage.Schema;
 import io.kvorum.server.storage.ConsistentIndex;
 import io.kvorum.server.transport.PeerSecurity;
 import io.kvorum.server.transport.PeerTransport;
@@ -113,7 +116,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
     ConfState cs = node.status().config();
     this.transport = new PeerTransport(memberId, membership.clusterId(), m -> loopReceive(m),
         id -> loopCall(n -> n.reportUnreachable(id)), (id, failed) -> loopCall(n -> n.reportSnapshot(id, failed)),
-        PeerSecurity.plaintext(), TransportSettings.defaults());
+        PeerSecurity.forMember(cfg.peerTls, cfg.cipherSuites, cfg.dataDir, cfg.listenPeerUrls), TransportSettings.defaults());
     this.loop = new RaftLoop(hex(memberId), node, storage, transport, this, cs, cfg.snapshotCount, this::fatal);
     this.readers = Executors.newFixedThreadPool(READ_THREADS, r -> {
       Thread t = new Thread(r, "kvorum-read");
@@ -177,6 +180,18 @@ public final class EtcdServer implements Applier, AutoCloseable {
     }
     Backend backend = Backend.open(memberDir.resolve("kv"));
     KvStore kv = KvStore.open(backend);
+    Membership membership = new Membership(clusterId, initial);
+    try (ReadView v = backend.snapshotView()) {
+      v.scan(Schema.Bucket.META, Schema.memberKeysFrom(), Schema.memberKeysEnd(), 1024, (k, val) -> {
+        try {
+          MemberAttributes a = MemberAttributes.parseFrom(val);
+          membership.publish(a.getMemberId(), a.getName(), a.getClientUrlsList());
+        } catch (InvalidProtocolBufferException e) {
+          throw new IllegalStateException("corrupt member record " + new String(k, java.nio.charset.StandardCharsets.US_ASCII), e);
+        }
+        return true;
+      });
+    }
     long snapIndex = storage.memory().snapshot().index();
     long appliedIndex = backend.consistentIndex().index();
     if (appliedIndex < snapIndex) {
@@ -186,8 +201,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
       }
       appliedIndex = snapIndex;
     }
-    EtcdServer s = new EtcdServer(cfg, memberId, new Membership(clusterId, initial), backend, kv, storage,
-        appliedIndex);
+    EtcdServer s = new EtcdServer(cfg, memberId, membership, backend, kv, storage, appliedIndex);
     for (Member m : initial) {
       if (m.id() != memberId) {
         s.transport.addPeer(m.id(), m.peerUrls().stream().map(URI::create).toList());
@@ -444,6 +458,12 @@ public final class EtcdServer implements Applier, AutoCloseable {
         case PUBLISH -> {
           MemberAttributes a = req.getPublish();
           membership.publish(a.getMemberId(), a.getName(), a.getClientUrlsList());
+          // Persisted with the consistent index: a restarted member does not re-apply it.
+          try (Batch b = backend.newBatch()) {
+            b.put(Schema.Bucket.META, Schema.memberKey(a.getMemberId()), a.toByteArray());
+            b.setConsistentIndex(ci);
+            backend.commit(b);
+          }
           yield Boolean.TRUE;
         }
         default -> Boolean.TRUE;

@@ -99,6 +99,22 @@ public final class Schema {
   private static final byte[] COMPACTION_FINISHED = ascii("finishedCompactRev");
 
   /** {@link Bucket#COMPACTION}: the key of the newest accepted compaction revision. */
+  /** META keys {@code member/<16 hex id>} hold each member's published attributes (name, client URLs). */
+  private static final byte[] MEMBER_PREFIX = ascii("member/");
+
+  public static byte[] memberKey(long id) {
+    return ascii(String.format(java.util.Locale.ROOT, "member/%016x", id));
+  }
+
+  public static byte[] memberKeysFrom() {
+    return MEMBER_PREFIX.clone();
+  }
+
+  /** The end (exclusive) of the member keys: '/' + 1 is '0'. */
+  public static byte[] memberKeysEnd() {
+    return ascii("member0");
+  }
+
   public static byte[] compactionScheduledKey() {
     return COMPACTION_SCHEDULED.clone();
   }

@@ -136,6 +136,9 @@ class EtcdServerClusterTest {
   @Test
   void leaderKilled_underLoad_losesNoAcknowledgedWrite() throws Exception {
     startCluster();
+    for (Map.Entry<String, EtcdServer> e : members.entrySet()) {
+      e.getValue().publish(List.of(URI.create("http://client-of-" + e.getKey() + ":2379"))).get(30, TimeUnit.SECONDS);
+    }
     putWithFailover("warmup", "x");
     String leader = leaderName();
     assertThat(leader).isNotNull();
@@ -187,6 +190,9 @@ class EtcdServerClusterTest {
     Set<String> keys = new java.util.HashSet<>();
     r.getKvsList().forEach(kv -> keys.add(kv.getKey().toStringUtf8()));
     assertThat(keys).containsAll(acked);
+    // Published client URLs survive the restart without being published again.
+    assertThat(back.membership().list()).allSatisfy(m ->
+        assertThat(m.clientUrls()).containsExactly("http://client-of-" + m.name() + ":2379"));
   }
 
   @Test
