@@ -105,6 +105,8 @@ public final class EtcdFlags {
     CommandLine cl = new CommandLine(spec);
     cl.setUnmatchedArgumentsAllowed(false);
     cl.setPosixClusteredShortOptionsAllowed(false);
+    // Go's flag package lets a flag repeat and keeps the last value; etcd's suite relies on it.
+    cl.setOverwrittenOptionsAllowed(true);
     ParseResult pr;
     try {
       pr = cl.parseArgs(args);

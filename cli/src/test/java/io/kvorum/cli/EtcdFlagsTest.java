@@ -54,6 +54,14 @@ class EtcdFlagsTest {
   }
 
   @Test
+  void parse_repeatedFlag_lastValueWins() {
+    EtcdFlags.Parsed p = EtcdFlags.parse(new String[] {"--name", "a", "--client-cert-auth", "--name", "b",
+        "--client-cert-auth"}, Map.of());
+    assertThat(p.get("name")).isEqualTo("b");
+    assertThat(p.get("client-cert-auth")).isEqualTo("true");
+  }
+
+  @Test
   void build_defaults_matchEtcd() {
     ServerConfig c = config(Map.of());
     assertThat(c.name).isEqualTo("default");

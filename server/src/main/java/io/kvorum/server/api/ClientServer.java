@@ -1,20 +1,40 @@
 package io.kvorum.server.api;
 
 import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.tls.TlsException;
+import io.kvorum.server.tls.TlsMaterial;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 
 /**
  * Serves etcd's gRPC services on every {@code --listen-client-urls} address. Request size is
  * limited as etcd limits it: the configured request bytes plus gRPC's overhead allowance.
+ *
+ * <p><b>TLS.</b> As in etcd, the scheme decides per URL: {@code https} serves TLS with the client
+ * certificate ({@code --cert-file}/{@code --key-file}, or the self-signed one of
+ * {@code --auto-tls}) and fails to start without one; {@code http} serves plaintext and ignores the
+ * certificate, with a warning. With a trusted CA file or {@code --client-cert-auth}, clients must
+ * present a certificate the CA signed and the CRL does not revoke; {@code --cipher-suites} limits
+ * the suites (see {@link io.kvorum.server.tls.CipherSuites}). The JDK's TLS engine is used, as on
+ * the peer side.
  */
 public final class ClientServer implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(ClientServer.class.getName());
   /** etcd adds this to --max-request-bytes for the gRPC message limit. */
   static final int GRPC_OVERHEAD_BYTES = 512 * 1024;
 
@@ -23,19 +43,35 @@ public final class ClientServer implements AutoCloseable {
   private ClientServer() {}
 
   public static ClientServer start(EtcdServer server, List<URI> listenUrls) throws IOException {
+    ServerConfig cfg = server.config();
+    SslContext tls = null;
+    if (cfg.clientTls.enabled()) {
+      tls = sslContext(TlsMaterial.load("client", cfg.clientTls, cfg.cipherSuites, cfg.dataDir, listenUrls));
+    }
     ClientServer cs = new ClientServer();
     try {
       for (URI u : listenUrls) {
+        boolean secure = isSecure(u);
+        if (secure && tls == null) {
+          throw new TlsException("TLS key/cert (--cert-file, --key-file) must be provided for client url " + u
+              + " with HTTPS scheme");
+        }
+        if (!secure && cfg.clientTls.hasCertFiles()) {
+          LOG.log(System.Logger.Level.WARNING,
+              "scheme is HTTP while key and cert files are present; ignoring key and cert files (client-url {0})", u);
+        }
         String host = u.getHost() == null ? "0.0.0.0" : u.getHost();
         int port = u.getPort();
-        Server s = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+        NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
             .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, server.config().maxRequestBytes
                 + GRPC_OVERHEAD_BYTES))
             .addService(new KvService(server))
             .addService(new MaintenanceService(server))
-            .addService(new ClusterService(server))
-            .build()
-            .start();
+            .addService(new ClusterService(server));
+        if (secure) {
+          b.sslContext(tls);
+        }
+        Server s = b.build().start();
         cs.servers.add(s);
       }
     } catch (IOException | RuntimeException e) {
@@ -43,6 +79,24 @@ public final class ClientServer implements AutoCloseable {
       throw e;
     }
     return cs;
+  }
+
+  /** True for the schemes etcd serves TLS on. */
+  static boolean isSecure(URI u) {
+    String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+    return scheme.equals("https") || scheme.equals("unixs");
+  }
+
+  /** The server side of client TLS: gRPC's HTTP/2 settings on the JDK engine, with the member's rules. */
+  static SslContext sslContext(TlsMaterial m) throws SSLException {
+    SslContextBuilder b = GrpcSslContexts.configure(SslContextBuilder.forServer(m.keyManagerFactory()), SslProvider.JDK)
+        .trustManager(m.acceptingTrustManager())
+        .clientAuth(m.clientCertRequired() ? ClientAuth.REQUIRE : ClientAuth.NONE)
+        .protocols(m.protocols());
+    if (!m.cipherSuites().isEmpty()) {
+      b.ciphers(m.cipherSuites(), SupportedCipherSuiteFilter.INSTANCE);
+    }
+    return b.build();
   }
 
   /** The bound ports, in listen-URL order (useful with port 0). */

@@ -1,9 +1,11 @@
 package io.kvorum.server.tls;
 
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import javax.net.ssl.SSLContext;
 
 /**
  * etcd's {@code --cipher-suites}: Go's cipher suite names, turned into JSSE's.
@@ -22,6 +24,7 @@ import java.util.Set;
  * too; without a list, TLS 1.2 and 1.3, as etcd (minimum version 1.2).
  */
 public final class CipherSuites {
+  private static final System.Logger LOG = System.getLogger(CipherSuites.class.getName());
   /** TLS 1.3 suites, by Go's (and IANA's) name. */
   private static final Set<String> TLS13 = Set.of(
       "TLS_AES_128_GCM_SHA256",
@@ -79,6 +82,36 @@ public final class CipherSuites {
       if (!out.contains(jsse)) {
         out.add(jsse);
       }
+    }
+    return List.copyOf(out);
+  }
+
+  /**
+   * The suites of {@code jsse} that this JDK implements, in order; the others are logged and
+   * dropped (Go knows a few the JDK removed, such as RC4).
+   *
+   * @throws TlsException when none is left, as there would be nothing to negotiate
+   */
+  static List<String> supported(List<String> jsse) throws TlsException {
+    if (jsse.isEmpty()) {
+      return jsse;
+    }
+    Set<String> implemented;
+    try {
+      implemented = Set.of(SSLContext.getDefault().getSupportedSSLParameters().getCipherSuites());
+    } catch (NoSuchAlgorithmException e) {
+      throw new TlsException("the JDK has no default TLS implementation", e);
+    }
+    List<String> out = new ArrayList<>();
+    for (String s : jsse) {
+      if (implemented.contains(s)) {
+        out.add(s);
+      } else {
+        LOG.log(System.Logger.Level.WARNING, "cipher suite {0} is not implemented by this JDK; it is never negotiated", s);
+      }
+    }
+    if (out.isEmpty()) {
+      throw new TlsException("none of the cipher suites " + jsse + " is implemented by this JDK");
     }
     return List.copyOf(out);
   }

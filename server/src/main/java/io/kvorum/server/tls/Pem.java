@@ -69,7 +69,8 @@ final class Pem {
     try (PEMParser p = parser(file, PEM_FILE_BYTES_MAX)) {
       for (Object o = p.readObject(); o != null; o = p.readObject()) {
         if (o instanceof PEMKeyPair kp) {
-          return converter.getKeyPair(kp).getPrivate();
+          // The public half is optional in a SEC1 EC key (the JDK omits it); the private half is enough.
+          return converter.getPrivateKey(kp.getPrivateKeyInfo());
         }
         if (o instanceof PrivateKeyInfo info) {
           return converter.getPrivateKey(info);

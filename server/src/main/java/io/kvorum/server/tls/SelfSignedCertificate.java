@@ -14,6 +14,7 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
+import java.security.interfaces.ECPrivateKey;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.time.Duration;
@@ -24,6 +25,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.bouncycastle.asn1.sec.SECObjectIdentifiers;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
@@ -34,11 +36,13 @@ import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
+import org.bouncycastle.util.io.pem.PemObject;
 
 /**
  * etcd's auto-TLS ({@code --auto-tls}, {@code --peer-auto-tls}): a self-signed certificate and key
@@ -86,7 +90,7 @@ final class SelfSignedCertificate {
       KeyPair kp = g.generateKeyPair();
       X509Certificate c = generate(kp, hosts, clock.instant(), random);
       // The key first: a crash between the two leaves no certificate, so the next start makes both.
-      writeAtomically(key, Pem.encode(kp.getPrivate()), true);
+      writeAtomically(key, Pem.encode(sec1(kp)), true);
       writeAtomically(cert, Pem.encode(c), false);
       LOG.log(System.Logger.Level.INFO, "created self-signed certificate {0} (key {1}) for hosts {2}", cert, key, hosts);
       return new KeyPairFiles(cert, key);
@@ -115,6 +119,18 @@ final class SelfSignedCertificate {
     }
     return new JcaX509CertificateConverter().getCertificate(
         b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate())));
+  }
+
+  /**
+   * The key as Go's {@code x509.MarshalECPrivateKey} writes it ({@code EC PRIVATE KEY}, SEC1 with
+   * the curve and the public key), which every TLS stack reads.
+   */
+  private static PemObject sec1(KeyPair kp) throws IOException {
+    ECPrivateKey priv = (ECPrivateKey) kp.getPrivate();
+    SubjectPublicKeyInfo pub = SubjectPublicKeyInfo.getInstance(kp.getPublic().getEncoded());
+    org.bouncycastle.asn1.sec.ECPrivateKey der = new org.bouncycastle.asn1.sec.ECPrivateKey(
+        priv.getParams().getOrder().bitLength(), priv.getS(), pub.getPublicKeyData(), SECObjectIdentifiers.secp256r1);
+    return new PemObject("EC PRIVATE KEY", der.getEncoded());
   }
 
   /** The distinct hosts of {@code urls}, without brackets or ports. */

@@ -1,20 +1,43 @@
 package io.kvorum.server.transport;
 
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.kvorum.server.config.TlsConfig;
+import io.kvorum.server.tls.TlsException;
+import io.kvorum.server.tls.TlsFailures;
+import io.kvorum.server.tls.TlsMaterial;
+import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
+import javax.net.ssl.SSLException;
 
 /**
- * How members secure their connections to each other: the seam where peer TLS plugs in.
+ * How members secure their connections to each other.
  *
- * <p>Callers outside this package only pick a value ({@link #plaintext()} today; a
- * {@code tls(TlsConfig)} factory later); the gRPC and netty types stay behind package-private
- * methods. A TLS implementation will build a netty {@code SslContext} (gRPC's
- * {@code GrpcSslContexts.forClient()/forServer()}) from the peer certificate files, set it on both
- * builders, accept the {@code https}/{@code unixs} schemes, and check etcd's
- * {@code --peer-cert-allowed-cn}/{@code -hostname} in a server interceptor.
+ * <p>Callers outside this package only pick a value ({@link #plaintext()}, {@link #tls} or
+ * {@link #forMember} from the peer flags); the gRPC and netty types stay behind package-private
+ * methods. With TLS, the URL's scheme decides per connection, as in etcd: {@code https} and
+ * {@code unixs} use TLS, {@code http} and {@code unix} stay plaintext (etcd warns and ignores the
+ * certificate for them).
+ *
+ * <p><b>TLS.</b> Both ends use the JDK's TLS engine (netty's OpenSSL engine would be faster, but
+ * exists only where gRPC ships natives, and verifies and alerts differently), with gRPC's HTTP/2
+ * settings (ALPN h2). The listening end presents the member's certificate and, when
+ * {@link TlsMaterial#clientCertRequired()}, demands and checks the dialing member's (CA, CRL,
+ * allowed CN or host name). The dialing end presents its certificate when asked and checks the
+ * listener's against the CA and the URL's host (gRPC turns on host name verification), or not at
+ * all with auto-TLS. Rejections are logged by the check that made them; a dialing member learns of
+ * its own rejection from the alert, logged by {@link PeerSender} in Go's words
+ * ({@code remote error: tls: bad certificate}).
  */
 public abstract class PeerSecurity {
   private static final PeerSecurity PLAINTEXT = new Plaintext();
@@ -26,6 +49,30 @@ public abstract class PeerSecurity {
     return PLAINTEXT;
   }
 
+  /** TLS with {@code material} on {@code https://} and {@code unixs://} URLs, plaintext on the others. */
+  public static PeerSecurity tls(TlsMaterial material) {
+    return new Tls(material);
+  }
+
+  /**
+   * The security the peer flags ask for: plaintext when peer TLS is off, else TLS with the peer
+   * certificate files or, with {@code --peer-auto-tls}, a self-signed certificate kept under
+   * {@code dataDir}.
+   *
+   * @throws UncheckedIOException wrapping a {@link TlsException} when the TLS files are unusable
+   */
+  public static PeerSecurity forMember(TlsConfig peerTls, List<String> cipherSuites, Path dataDir,
+      List<URI> listenPeerUrls) {
+    if (!peerTls.enabled()) {
+      return plaintext();
+    }
+    try {
+      return tls(TlsMaterial.load("peer", peerTls, cipherSuites, dataDir, listenPeerUrls));
+    } catch (TlsException e) {
+      throw new UncheckedIOException("peer TLS: " + e.getMessage(), e);
+    }
+  }
+
   /**
    * Checks that {@code url} can be used with this security.
    *
@@ -33,33 +80,109 @@ public abstract class PeerSecurity {
    */
   abstract void checkScheme(URI url);
 
-  /** Secures (or not) the connection a channel builder will make. */
-  abstract void configure(NettyChannelBuilder builder);
+  /** Secures (or not) the connection a channel builder will make to {@code ep}. */
+  abstract void configure(NettyChannelBuilder builder, Endpoint ep);
 
-  /** Secures (or not) the connections a server accepts. */
-  abstract void configure(NettyServerBuilder builder);
+  /** Secures (or not) the connections a server on {@code ep} accepts. */
+  abstract void configure(NettyServerBuilder builder, Endpoint ep);
+
+  /** Why a connection failed, when TLS is the reason, in Go's words; else null. */
+  String tlsFailure(Throwable t) {
+    return t == null ? null : TlsFailures.describe(t);
+  }
+
+  static String scheme(URI url) {
+    return url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
+  }
+
+  static boolean isSecureScheme(URI url) {
+    String s = scheme(url);
+    return s.equals("https") || s.equals("unixs");
+  }
+
+  private static void checkKnownScheme(URI url) {
+    switch (scheme(url)) {
+      case "http", "unix", "https", "unixs" -> { }
+      default -> throw new IllegalArgumentException(
+          "peer URL " + url + " must use the http, https, unix or unixs scheme");
+    }
+  }
 
   private static final class Plaintext extends PeerSecurity {
     @Override
     void checkScheme(URI url) {
-      String scheme = url.getScheme() == null ? "" : url.getScheme().toLowerCase(Locale.ROOT);
-      switch (scheme) {
-        case "http", "unix" -> { }
-        case "https", "unixs" -> throw new IllegalArgumentException(
+      checkKnownScheme(url);
+      if (isSecureScheme(url)) {
+        throw new IllegalArgumentException(
             "peer URL " + url + " needs peer TLS (--peer-cert-file, --peer-key-file), which is not configured");
-        default -> throw new IllegalArgumentException(
-            "peer URL " + url + " must use the http, https, unix or unixs scheme");
       }
     }
 
     @Override
-    void configure(NettyChannelBuilder builder) {
+    void configure(NettyChannelBuilder builder, Endpoint ep) {
       builder.negotiationType(NegotiationType.PLAINTEXT);
     }
 
     @Override
-    void configure(NettyServerBuilder builder) {
+    void configure(NettyServerBuilder builder, Endpoint ep) {
       // A server without TLS credentials accepts plaintext HTTP/2.
+    }
+  }
+
+  private static final class Tls extends PeerSecurity {
+    private static final System.Logger LOG = System.getLogger(PeerSecurity.class.getName());
+    private final SslContext server;
+    private final SslContext client;
+
+    Tls(TlsMaterial material) {
+      try {
+        SslContextBuilder sb = GrpcSslContexts.configure(SslContextBuilder.forServer(material.keyManagerFactory()),
+            SslProvider.JDK)
+            .trustManager(material.acceptingTrustManager())
+            .clientAuth(material.clientCertRequired() ? ClientAuth.REQUIRE : ClientAuth.NONE)
+            .protocols(material.protocols());
+        SslContextBuilder cb = GrpcSslContexts.configure(SslContextBuilder.forClient(), SslProvider.JDK)
+            .keyManager(material.keyManagerFactory())
+            .trustManager(material.dialingTrustManager())
+            .protocols(material.protocols());
+        if (!material.cipherSuites().isEmpty()) {
+          sb.ciphers(material.cipherSuites(), SupportedCipherSuiteFilter.INSTANCE);
+          cb.ciphers(material.cipherSuites(), SupportedCipherSuiteFilter.INSTANCE);
+        }
+        this.server = sb.build();
+        this.client = cb.build();
+      } catch (SSLException e) {
+        throw new IllegalStateException("cannot set up peer TLS: " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    void checkScheme(URI url) {
+      checkKnownScheme(url);
+    }
+
+    @Override
+    void configure(NettyChannelBuilder builder, Endpoint ep) {
+      if (!isSecureScheme(ep.url())) {
+        builder.negotiationType(NegotiationType.PLAINTEXT);
+        return;
+      }
+      builder.sslContext(client).negotiationType(NegotiationType.TLS);
+      if (ep.isDomainSocket()) {
+        // The name the certificate must carry: the URL's host, as etcd's dialer takes it.
+        String authority = ep.url().getRawAuthority();
+        builder.overrideAuthority(authority == null || authority.isEmpty() ? "localhost" : authority);
+      }
+    }
+
+    @Override
+    void configure(NettyServerBuilder builder, Endpoint ep) {
+      if (isSecureScheme(ep.url())) {
+        builder.sslContext(server);
+      } else {
+        LOG.log(System.Logger.Level.WARNING,
+            "scheme is HTTP while key and cert files are present; ignoring key and cert files (peer-url {0})", ep.url());
+      }
     }
   }
 }

@@ -246,7 +246,9 @@ final class PeerSender {
           boolean carriedTraffic = stream.sentBatches > 0 && broken.getCode() != Status.Code.FAILED_PRECONDITION;
           stream = null;
           closeChannel(true);
-          lastFailure = failed("stream broke: " + describe(broken), lastFailure);
+          String tls = security.tlsFailure(broken.getCause());
+          lastFailure = failed("stream broke: " + (tls == null ? describe(broken) : tls + " (" + describe(broken) + ")"),
+              lastFailure);
           if (carriedTraffic) {
             backoffNanos = settings.backoffMin().toNanos();
           }
@@ -304,7 +306,7 @@ final class PeerSender {
         .keepAliveTime(settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
         .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .keepAliveWithoutCalls(true);
-    security.configure(b);
+    security.configure(b, ep);
     ManagedChannel ch = b.build();
     channel = ch;
     // stop() sets the flag, then cuts the published channel; checking after publishing closes the race.
@@ -327,7 +329,8 @@ final class PeerSender {
       return null;
     } catch (StatusRuntimeException e) {
       closeChannel(true);
-      return ep.url() + ": " + describe(e.getStatus());
+      String tls = security.tlsFailure(e);
+      return ep.url() + ": " + (tls == null ? describe(e.getStatus()) : tls + " (" + describe(e.getStatus()) + ")");
     }
   }
 

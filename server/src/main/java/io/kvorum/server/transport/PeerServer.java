@@ -94,7 +94,7 @@ public final class PeerServer implements AutoCloseable {
           // A restarted member rebinds its port while old connections linger in TIME_WAIT.
           b.withOption(ChannelOption.SO_REUSEADDR, true);
         }
-        security.configure(b);
+        security.configure(b, ep);
         Server server = b.build().start();
         ps.servers.add(server);
         if (ep.isDomainSocket()) {

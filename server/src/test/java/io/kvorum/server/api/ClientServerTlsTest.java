@@ -1,0 +1,221 @@
+package io.kvorum.server.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
+import io.kvorum.proto.etcdserverpb.KVGrpc;
+import io.kvorum.proto.etcdserverpb.RangeRequest;
+import io.kvorum.server.config.ServerConfig;
+import io.kvorum.server.config.TlsConfig;
+import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.tls.Fixtures;
+import io.kvorum.server.tls.TlsException;
+import io.kvorum.server.tls.TlsMaterial;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLHandshakeException;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.X509TrustManager;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The client gRPC server with etcd's client TLS flags, dialed by gRPC and plain JSSE clients on loopback. */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ClientServerTlsTest {
+  private static final long CALL_SECONDS = 20;
+  private static final URI HTTPS_ANY_PORT = URI.create("https://127.0.0.1:0");
+
+  @TempDir Path dir;
+  private final List<AutoCloseable> toClose = new ArrayList<>();
+
+  @AfterEach
+  void closeAll() throws Exception {
+    for (int i = toClose.size() - 1; i >= 0; i--) {
+      toClose.get(i).close();
+    }
+  }
+
+  /** A one-member server serving clients on {@code url} with {@code tls}; returns the bound port. */
+  private int serve(URI url, TlsConfig tls, List<String> cipherSuites) throws Exception {
+    ServerConfig.Builder b = ServerConfig.builder();
+    b.name = "m";
+    b.dataDir = dir.resolve("m");
+    URI peer = URI.create("http://127.0.0.1:0");
+    b.listenPeerUrls = List.of(peer);
+    b.initialAdvertisePeerUrls = List.of(peer);
+    b.listenClientUrls = List.of(url);
+    b.clientTls = tls;
+    b.cipherSuites = cipherSuites;
+    b.heartbeatIntervalMs = 50;
+    b.electionTimeoutMs = 500;
+    EtcdServer server = EtcdServer.start(b.build());
+    toClose.add(server);
+    ClientServer cs = ClientServer.start(server, List.of(url));
+    toClose.add(cs);
+    return cs.ports().get(0);
+  }
+
+  private static TlsConfig fixtureServer(boolean clientCertAuth, String crl) {
+    return new TlsConfig(Fixtures.path("server.crt"), Fixtures.path("server.key.insecure"), Fixtures.path("ca.crt"),
+        clientCertAuth, false, crl == null ? null : Fixtures.path(crl), null, null);
+  }
+
+  /** A client's material: its certificate (or none) and the fixture CA (or trust in anything). */
+  private TlsMaterial client(String cert, String key) throws TlsException {
+    TlsConfig cfg = cert == null
+        ? new TlsConfig(null, null, null, false, true, null, null, null)
+        : new TlsConfig(Fixtures.path(cert), Fixtures.path(key), Fixtures.path("ca.crt"), false, false, null, null, null);
+    return TlsMaterial.load("test-client", cfg, List.of(), dir.resolve("client"), List.of(URI.create("https://localhost:1")));
+  }
+
+  /** A serializable range over TLS; the material's certificate is presented unless {@code present} is false. */
+  private void range(int port, TlsMaterial m, X509TrustManager trust, boolean present) throws Exception {
+    SslContextBuilder ssl = GrpcSslContexts.configure(SslContextBuilder.forClient(), SslProvider.JDK).trustManager(trust);
+    if (present) {
+      ssl.keyManager(m.keyManagerFactory());
+    }
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port)
+        .sslContext(ssl.build()).negotiationType(NegotiationType.TLS).build();
+    try {
+      KVGrpc.newBlockingStub(ch).withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS)
+          .range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("k")).setSerializable(true).build());
+    } finally {
+      ch.shutdownNow();
+      ch.awaitTermination(CALL_SECONDS, TimeUnit.SECONDS);
+    }
+  }
+
+  private static void assertUnavailable(ThrowingCall call) {
+    assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class,
+        e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+  }
+
+  @FunctionalInterface
+  private interface ThrowingCall {
+    void run() throws Exception;
+  }
+
+  @Test
+  void start_clientCertAuth_acceptsCaSignedClientsOnly() throws Exception {
+    int port = serve(HTTPS_ANY_PORT, fixtureServer(true, null), List.of());
+    TlsMaterial good = client("server2.crt", "server2.key.insecure");
+    TlsMaterial stranger = client(null, null);
+
+    range(port, good, good.dialingTrustManager(), true);
+    assertUnavailable(() -> range(port, good, good.dialingTrustManager(), false));
+    assertUnavailable(() -> range(port, stranger, good.dialingTrustManager(), true));
+  }
+
+  @Test
+  void start_clientNotTrustingTheServersCa_refusesTheServer() throws Exception {
+    int port = serve(HTTPS_ANY_PORT, fixtureServer(false, null), List.of());
+    TlsMaterial good = client("server.crt", "server.key.insecure");
+
+    range(port, good, good.dialingTrustManager(), true);
+    // The JDK's default roots do not include etcd's fixture CA.
+    assertUnavailable(() -> range(port, good, defaultTrustManager(), true));
+  }
+
+  @Test
+  void start_crl_rejectsTheRevokedClientCertificate() throws Exception {
+    int port = serve(HTTPS_ANY_PORT, fixtureServer(true, "revoke.crl"), List.of());
+    TlsMaterial revoked = client("server-revoked.crt", "server-revoked.key.insecure");
+    TlsMaterial good = client("server.crt", "server.key.insecure");
+
+    assertUnavailable(() -> range(port, revoked, revoked.dialingTrustManager(), true));
+    range(port, good, good.dialingTrustManager(), true);
+  }
+
+  @Test
+  void start_autoTls_servesASelfSignedCertificateFromTheDataDir() throws Exception {
+    int port = serve(HTTPS_ANY_PORT, new TlsConfig(null, null, null, false, true, null, null, null), List.of());
+    TlsMaterial insecure = client(null, null);
+
+    range(port, insecure, insecure.dialingTrustManager(), false);
+    assertThat(dir.resolve("m/fixtures/client/cert.pem")).exists();
+    assertThat(dir.resolve("m/fixtures/client/key.pem")).exists();
+  }
+
+  @Test
+  void start_httpsWithoutCertificate_failsWithEtcdMessage() {
+    assertThatThrownBy(() -> serve(HTTPS_ANY_PORT, TlsConfig.NONE, List.of()))
+        .isInstanceOf(TlsException.class)
+        .hasMessageContaining("TLS key/cert (--cert-file, --key-file) must be provided for client url https://127.0.0.1:0");
+  }
+
+  @Test
+  void start_httpUrlWithCertificates_servesPlaintext() throws Exception {
+    int port = serve(URI.create("http://127.0.0.1:0"), fixtureServer(true, null), List.of());
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+    try {
+      assertThat(KVGrpc.newBlockingStub(ch).withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS)
+          .range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("k")).setSerializable(true).build())
+          .getCount()).isZero();
+    } finally {
+      ch.shutdownNow();
+      ch.awaitTermination(CALL_SECONDS, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void start_cipherSuites_clientOfferingOnlyOtherSuitesFailsTheHandshake() throws Exception {
+    int port = serve(HTTPS_ANY_PORT, fixtureServer(false, null),
+        List.of("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305"));
+    TlsMaterial good = client("server.crt", "server.key.insecure");
+
+    // A listed suite: the handshake completes, over TLS 1.2 even for a client that offers 1.3.
+    try (SSLSocket s = socket(port, good, new String[] {"TLSv1.3", "TLSv1.2"},
+        new String[] {"TLS_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"})) {
+      s.startHandshake();
+      assertThat(s.getSession().getProtocol()).isEqualTo("TLSv1.2");
+      assertThat(s.getSession().getCipherSuite()).isEqualTo("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    }
+    // Only suites outside the list (and TLS 1.3, which the list shuts off): handshake_failure.
+    try (SSLSocket s = socket(port, good, new String[] {"TLSv1.3", "TLSv1.2"},
+        new String[] {"TLS_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA"})) {
+      assertThatThrownBy(s::startHandshake).isInstanceOf(SSLHandshakeException.class)
+          .hasMessageContaining("handshake_failure");
+    }
+  }
+
+  @Test
+  void start_unknownCipherSuite_failsWithEtcdMessage() {
+    assertThatThrownBy(() -> serve(HTTPS_ANY_PORT, fixtureServer(false, null), List.of("ECDHE-RSA-DES-CBC3-SHA")))
+        .isInstanceOf(TlsException.class).hasMessage("unexpected TLS cipher suite \"ECDHE-RSA-DES-CBC3-SHA\"");
+  }
+
+  private static SSLSocket socket(int port, TlsMaterial m, String[] protocols, String[] suites) throws Exception {
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    KeyManagerFactory kmf = m.keyManagerFactory();
+    ctx.init(kmf.getKeyManagers(), new javax.net.ssl.TrustManager[] {m.dialingTrustManager()}, null);
+    SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket(InetAddress.getLoopbackAddress(), port);
+    s.setSoTimeout((int) TimeUnit.SECONDS.toMillis(CALL_SECONDS));
+    s.setEnabledProtocols(protocols);
+    s.setEnabledCipherSuites(suites);
+    return s;
+  }
+
+  private static X509TrustManager defaultTrustManager() throws Exception {
+    javax.net.ssl.TrustManagerFactory tmf =
+        javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init((java.security.KeyStore) null);
+    return (X509TrustManager) tmf.getTrustManagers()[0];
+  }
+}
