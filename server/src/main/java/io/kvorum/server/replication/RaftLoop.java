@@ -302,7 +302,9 @@ public final class RaftLoop implements AutoCloseable {
       readBatch = new ArrayList<>();
       return;
     }
-    byte[] ctx = ByteBuffer.allocate(8).putLong(++readSeq).array();
+    // The leader keys pending reads by context: it must be unique across members, so it carries
+    // this member's id (a bare counter collided between followers and was silently dropped).
+    byte[] ctx = ByteBuffer.allocate(16).putLong(node.id()).putLong(++readSeq).array();
     pendingReads.put(ByteBuffer.wrap(ctx), readBatch);
     readBatch = new ArrayList<>();
     node.readIndex(ctx);

@@ -216,4 +216,23 @@ class RaftLoopClusterTest {
     tickUntil(() -> restarted.appliedIndex() >= before, 2_000);
     loops.get(leader()).readIndex().thenCompose(idx -> restarted.waitApplied(idx)).get(10, TimeUnit.SECONDS);
   }
+
+  @Test
+  void readIndex_onEveryMemberAtOnce_allAnswered() throws Exception {
+    for (long id = 1; id <= 3; id++) {
+      start(id, true, 1_000_000);
+    }
+    tickUntil(() -> leader() != 0, 2_000);
+    loops.get(leader()).propose(payload(1)).get(10, TimeUnit.SECONDS);
+    tickUntil(() -> appliers.values().stream().allMatch(a -> a.applied.size() == 1), 2_000);
+    // Each member's first read has sequence number 1: contexts must still not collide at the leader.
+    List<CompletableFuture<Long>> reads = new ArrayList<>();
+    for (RaftLoop l : loops.values()) {
+      reads.add(l.readIndex());
+    }
+    tickUntil(() -> reads.stream().allMatch(CompletableFuture::isDone), 2_000);
+    for (CompletableFuture<Long> r : reads) {
+      assertThat(r.get()).isGreaterThanOrEqualTo(2);
+    }
+  }
 }
