@@ -122,10 +122,12 @@ public final class Main {
       Object sig = sigClass.getConstructor(String.class).newInstance(name);
       Object dfl = handlerClass.getField("SIG_DFL").get(null);
       sigClass.getMethod("handle", sigClass, handlerClass).invoke(null, sig, dfl);
-      sigClass.getMethod("raise", sigClass).invoke(null, sig);
-      // The default action ends the process; if it did not, exit as a shell would report it.
+      // Signal.raise refuses a signal without a Java handler, so let the OS deliver it: with the
+      // default action restored, the process ends killed by the signal, as etcd's does.
+      new ProcessBuilder("kill", "-" + name, Long.toString(ProcessHandle.current().pid())).inheritIO().start()
+          .waitFor();
       Thread.sleep(2000);
-    } catch (ReflectiveOperationException | RuntimeException e) {
+    } catch (ReflectiveOperationException | RuntimeException | IOException e) {
       // fall through
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
