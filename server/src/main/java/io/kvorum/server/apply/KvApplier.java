@@ -211,24 +211,4 @@ public final class KvApplier {
     };
     return p.test(cmp);
   }
-
-  /** True if the request changes nothing (a read-only txn can be served without the log). */
-  public static boolean isReadOnly(TxnRequest t) {
-    for (List<RequestOp> ops : List.of(t.getSuccessList(), t.getFailureList())) {
-      for (RequestOp op : ops) {
-        switch (op.getRequestCase()) {
-          case REQUEST_RANGE -> { }
-          case REQUEST_TXN -> {
-            if (!isReadOnly(op.getRequestTxn())) {
-              return false;
-            }
-          }
-          default -> {
-            return false;
-          }
-        }
-      }
-    }
-    return true;
-  }
 }

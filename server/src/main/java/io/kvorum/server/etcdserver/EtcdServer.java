@@ -130,15 +130,16 @@ public final class EtcdServer implements Applier, AutoCloseable {
     });
   }
 
+  // Peer callbacks: the transport exists before the loop, but only delivers once it listens.
   private void loopReceive(io.kvorum.raft.Message m) {
-    RaftLoop l = loopRef();
+    RaftLoop l = loop;
     if (l != null) {
       l.receive(m);
     }
   }
 
   private void loopCall(java.util.function.Consumer<RawNode> action) {
-    RaftLoop l = loopRef();
+    RaftLoop l = loop;
     if (l != null) {
       try {
         l.call(action);
@@ -146,10 +147,6 @@ public final class EtcdServer implements Applier, AutoCloseable {
         // A full inbox: the report is advisory.
       }
     }
-  }
-
-  private RaftLoop loopRef() {
-    return loop;
   }
 
   /** Opens or creates the member's data and starts serving peers; clients are served by the API edge. */

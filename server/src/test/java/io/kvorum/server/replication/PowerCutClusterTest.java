@@ -32,7 +32,7 @@ class PowerCutClusterTest {
   @TempDir Path dir;
   final Map<Long, PowerCutWalFiles> disks = new ConcurrentHashMap<>();
   final Map<Long, RaftLoop> loops = new ConcurrentHashMap<>();
-  final Map<Long, RaftLoopClusterTest.ListApplier> appliers = new ConcurrentHashMap<>();
+  final Map<Long, ListApplier> appliers = new ConcurrentHashMap<>();
   final AtomicReference<Throwable> fatal = new AtomicReference<>();
 
   private void start(long id, boolean fresh) throws IOException {
@@ -46,7 +46,7 @@ class PowerCutClusterTest {
       storage = RaftStorage.open(disks.get(id), memberDir);
     }
     long applied = storage.memory().snapshot().index();
-    RaftLoopClusterTest.ListApplier applier = new RaftLoopClusterTest.ListApplier(applied);
+    ListApplier applier = new ListApplier(applied);
     RawNode node = new RawNode(Config.defaults(id, storage.memory(), new SplittableRandom(id)).withApplied(applied));
     Outbox outbox = msgs -> {
       for (Message m : msgs) {
@@ -116,7 +116,7 @@ class PowerCutClusterTest {
       byte[] marker = ByteBuffer.allocate(4).putInt(1_000_000 + round).array();
       loops.get(l2).propose(marker).get(10, TimeUnit.SECONDS);
       for (long id = 1; id <= 3; id++) {
-        RaftLoopClusterTest.ListApplier a = appliers.get(id);
+        ListApplier a = appliers.get(id);
         tickUntil(() -> a.applied.contains(ByteBuffer.wrap(marker)), 5_000);
         assertThat(a.applied).as("member %d round %d", id, round).containsAll(acked);
       }

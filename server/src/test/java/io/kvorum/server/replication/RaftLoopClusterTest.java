@@ -4,17 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvorum.raft.ConfState;
 import io.kvorum.raft.Config;
-import io.kvorum.raft.Entry;
-import io.kvorum.raft.EntryType;
 import io.kvorum.raft.Message;
 import io.kvorum.raft.RawNode;
-import io.kvorum.raft.Snapshot;
 import io.kvorum.server.wal.RaftStorage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -35,41 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RaftLoopClusterTest {
   @TempDir Path dir;
-
-  /** Applies entries to an in-memory list; its "durable" index survives a restart via the map. */
-  static final class ListApplier implements Applier {
-    final List<ByteBuffer> applied = Collections.synchronizedList(new ArrayList<>());
-    volatile long index;
-
-    ListApplier(long index) {
-      this.index = index;
-    }
-
-    @Override
-    public void apply(List<Entry> entries, List<ConfState> confStates) {
-      for (Entry e : entries) {
-        if (e.type() == EntryType.NORMAL && e.data().length > 0) {
-          applied.add(ByteBuffer.wrap(e.data()));
-        }
-        index = e.index();
-      }
-    }
-
-    @Override
-    public void restore(Snapshot snapshot) {
-      index = snapshot.index();
-    }
-
-    @Override
-    public long appliedIndex() {
-      return index;
-    }
-
-    @Override
-    public byte[] prepareSnapshot() {
-      return new byte[0];
-    }
-  }
 
   final Map<Long, RaftLoop> loops = new ConcurrentHashMap<>();
   final Map<Long, ListApplier> appliers = new ConcurrentHashMap<>();

@@ -5,18 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.kvorum.raft.ConfState;
 import io.kvorum.raft.Config;
 import io.kvorum.raft.Entry;
-import io.kvorum.raft.EntryType;
 import io.kvorum.raft.RawNode;
-import io.kvorum.raft.Snapshot;
-import io.kvorum.server.replication.Applier;
 import io.kvorum.server.replication.RaftLoop;
+import io.kvorum.server.replication.ListApplier;
 import io.kvorum.server.replication.ReplicationException;
 import io.kvorum.server.wal.RaftStorage;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -47,41 +44,25 @@ class RaftLoopTransportTest {
   @TempDir Path dir;
 
   /** Records applied payloads; counts down when the first entry and all proposals are applied. */
-  static final class LatchApplier implements Applier {
-    final List<ByteBuffer> applied = Collections.synchronizedList(new ArrayList<>());
+  /** The cluster test's applier, with latches for the first entry and for the proposals. */
+  static final class LatchApplier extends ListApplier {
     final CountDownLatch firstEntry = new CountDownLatch(1);
     final CountDownLatch proposals = new CountDownLatch(PROPOSALS);
-    volatile long index;
 
     LatchApplier(long index) {
-      this.index = index;
+      super(index);
     }
 
     @Override
     public void apply(List<Entry> entries, List<ConfState> confStates) {
-      for (Entry e : entries) {
-        if (e.type() == EntryType.NORMAL && e.data().length > 0) {
-          applied.add(ByteBuffer.wrap(e.data()));
-          proposals.countDown();
-        }
-        index = e.index();
+      int before = applied.size();
+      super.apply(entries, confStates);
+      for (int i = before; i < applied.size(); i++) {
+        proposals.countDown();
+      }
+      if (!entries.isEmpty()) {
         firstEntry.countDown();
       }
-    }
-
-    @Override
-    public void restore(Snapshot snapshot) {
-      index = snapshot.index();
-    }
-
-    @Override
-    public long appliedIndex() {
-      return index;
-    }
-
-    @Override
-    public byte[] prepareSnapshot() {
-      return new byte[0];
     }
   }
 
