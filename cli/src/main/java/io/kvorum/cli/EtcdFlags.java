@@ -228,7 +228,7 @@ public final class EtcdFlags {
     }
     b.initialCorruptCheck = boolFlag(p, "experimental-initial-corrupt-check", false);
     b.corruptCheckTime = duration(p, "experimental-corrupt-check-time", b.corruptCheckTime);
-    b.enableLeaseCheckpoint = boolFlag(p, "experimental-enable-lease-checkpoint", false);
+    b.enableLeaseCheckpoint = boolFlag(p, "experimental-enable-lease-checkpoint", true);
     b.compactionBatchLimit = (int) longFlag(p, "experimental-compaction-batch-limit", b.compactionBatchLimit);
     b.watchProgressNotifyInterval = duration(p, "experimental-watch-progress-notify-interval",
         b.watchProgressNotifyInterval);

@@ -67,7 +67,8 @@ public final class ClientServer implements AutoCloseable {
                 + GRPC_OVERHEAD_BYTES))
             .addService(new KvService(server))
             .addService(new MaintenanceService(server))
-            .addService(new ClusterService(server));
+            .addService(new ClusterService(server))
+            .addService(new LeaseService(server));
         if (secure) {
           b.sslContext(tls);
         }

@@ -82,6 +82,16 @@ public enum EtcdError {
     return message;
   }
 
+  /** The error whose message is exactly {@code message}, or null. */
+  public static EtcdError byMessage(String message) {
+    for (EtcdError e : values()) {
+      if (e.message.equals(message)) {
+        return e;
+      }
+    }
+    return null;
+  }
+
   public EtcdException exception() {
     return new EtcdException(this);
   }

@@ -6,6 +6,19 @@ import io.kvorum.proto.etcdserverpb.CompactionResponse;
 import io.kvorum.proto.etcdserverpb.DeleteRangeRequest;
 import io.kvorum.proto.etcdserverpb.DeleteRangeResponse;
 import io.kvorum.proto.etcdserverpb.HashKVResponse;
+import io.kvorum.proto.etcdserverpb.LeaseCheckpoint;
+import io.kvorum.proto.etcdserverpb.LeaseCheckpointRequest;
+import io.kvorum.proto.etcdserverpb.LeaseCheckpointResponse;
+import io.kvorum.proto.etcdserverpb.LeaseGrantRequest;
+import io.kvorum.proto.etcdserverpb.LeaseGrantResponse;
+import io.kvorum.proto.etcdserverpb.LeaseKeepAliveRequest;
+import io.kvorum.proto.etcdserverpb.LeaseKeepAliveResponse;
+import io.kvorum.proto.etcdserverpb.LeaseLeasesResponse;
+import io.kvorum.proto.etcdserverpb.LeaseRevokeRequest;
+import io.kvorum.proto.etcdserverpb.LeaseRevokeResponse;
+import io.kvorum.proto.etcdserverpb.LeaseStatus;
+import io.kvorum.proto.etcdserverpb.LeaseTimeToLiveRequest;
+import io.kvorum.proto.etcdserverpb.LeaseTimeToLiveResponse;
 import io.kvorum.proto.etcdserverpb.PutRequest;
 import io.kvorum.proto.etcdserverpb.PutResponse;
 import io.kvorum.proto.etcdserverpb.RangeRequest;
@@ -14,6 +27,7 @@ import io.kvorum.proto.etcdserverpb.ResponseHeader;
 import io.kvorum.proto.etcdserverpb.TxnRequest;
 import io.kvorum.proto.etcdserverpb.TxnResponse;
 import io.kvorum.proto.serverpb.InternalRaftRequest;
+import io.kvorum.proto.serverpb.LeaseExpire;
 import io.kvorum.proto.serverpb.MemberAttributes;
 import io.kvorum.proto.serverpb.RequestHeader;
 import io.kvorum.raft.ConfState;
@@ -22,8 +36,11 @@ import io.kvorum.raft.Entry;
 import io.kvorum.raft.EntryType;
 import io.kvorum.raft.RawNode;
 import io.kvorum.raft.Snapshot;
+import io.kvorum.raft.StateType;
 import io.kvorum.raft.Status;
 import io.kvorum.server.apply.KvApplier;
+import io.kvorum.server.apply.LeaseApplier;
+import io.kvorum.server.lease.Lessor;
 import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.membership.Member;
 import io.kvorum.server.membership.MemberIds;
@@ -42,6 +59,7 @@ import io.kvorum.server.storage.Batch;
 import io.kvorum.server.storage.ReadView;
 import io.kvorum.server.storage.Schema;
 import io.kvorum.server.storage.ConsistentIndex;
+import io.kvorum.server.transport.ForwardException;
 import io.kvorum.server.transport.PeerSecurity;
 import io.kvorum.server.transport.PeerTransport;
 import io.kvorum.server.transport.TransportSettings;
@@ -61,6 +79,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,7 +105,13 @@ public final class EtcdServer implements Applier, AutoCloseable {
   private final Membership membership;
   private final Backend backend;
   private final KvStore kv;
-  private final KvApplier kvApplier = new KvApplier(lease -> false);
+  private final Lessor lessor;
+  private final KvApplier kvApplier;
+  private final LeaseApplier leaseApplier;
+  /** Whether the lessor was last promoted (ticker thread only). */
+  private boolean leaseLeader;
+  /** One batch of expired leases in the log at a time: expiry never floods it. */
+  private final AtomicBoolean expiryInFlight = new AtomicBoolean();
   private final RaftLoop loop;
   private final PeerTransport transport;
   private final Waiters waiters = new Waiters();
@@ -99,8 +124,11 @@ public final class EtcdServer implements Applier, AutoCloseable {
   private final CompletableFuture<Void> published = new CompletableFuture<>();
 
   private EtcdServer(ServerConfig cfg, long memberId, Membership membership, Backend backend, KvStore kv,
-      RaftStorage storage, long appliedIndex) {
+      Lessor lessor, RaftStorage storage, long appliedIndex) {
     this.cfg = cfg;
+    this.lessor = lessor;
+    this.kvApplier = new KvApplier(lessor::exists);
+    this.leaseApplier = new LeaseApplier(lessor, kv);
     this.memberId = memberId;
     this.membership = membership;
     this.backend = backend;
@@ -118,6 +146,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
         id -> loopCall(n -> n.reportUnreachable(id)), (id, failed) -> loopCall(n -> n.reportSnapshot(id, failed)),
         PeerSecurity.forMember(cfg.peerTls, cfg.cipherSuites, cfg.dataDir, cfg.listenPeerUrls), TransportSettings.defaults());
     this.loop = new RaftLoop(hex(memberId), node, storage, transport, this, cs, cfg.snapshotCount, this::fatal);
+    transport.serveForwards(this::serveForward);
     this.readers = Executors.newFixedThreadPool(READ_THREADS, r -> {
       Thread t = new Thread(r, "kvorum-read");
       t.setDaemon(true);
@@ -189,6 +218,17 @@ public final class EtcdServer implements Applier, AutoCloseable {
         return true;
       });
     }
+    Lessor lessor = new Lessor(Lessor.minTtlSeconds(cfg.electionTicks(), cfg.heartbeatInterval.toMillis()),
+        cfg.nanoClock, cfg.enableLeaseCheckpoint ? cfg.leaseCheckpointInterval.toNanos() : 0);
+    try (ReadView v = backend.snapshotView()) {
+      v.scan(Schema.Bucket.LEASE, new byte[0], null, Long.MAX_VALUE, (k, val) -> {
+        long[] rec = Schema.readLeaseValue(val);
+        lessor.restore(Schema.readLong(k, "lease id"), rec[0], rec[1]);
+        return true;
+      });
+    }
+    lessor.restoreKeys(kv.restoredLeases());
+    kv.addListener((rev, events) -> lessor.onChanges(events));
     long snapIndex = storage.memory().snapshot().index();
     long appliedIndex = backend.consistentIndex().index();
     if (appliedIndex < snapIndex) {
@@ -198,7 +238,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
       }
       appliedIndex = snapIndex;
     }
-    EtcdServer s = new EtcdServer(cfg, memberId, membership, backend, kv, storage, appliedIndex);
+    EtcdServer s = new EtcdServer(cfg, memberId, membership, backend, kv, lessor, storage, appliedIndex);
     for (Member m : initial) {
       if (m.id() != memberId) {
         s.transport.addPeer(m.id(), m.peerUrls().stream().map(URI::create).toList());
@@ -212,7 +252,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
       s.loop.tick();
     }
     long tickMs = cfg.heartbeatInterval.toMillis();
-    s.ticker.scheduleAtFixedRate(s.loop::tick, tickMs, tickMs, TimeUnit.MILLISECONDS);
+    s.ticker.scheduleAtFixedRate(s::onTick, tickMs, tickMs, TimeUnit.MILLISECONDS);
     return s;
   }
 
@@ -341,6 +381,269 @@ public final class EtcdServer implements Applier, AutoCloseable {
     }, readers);
   }
 
+  // ---------------------------------------------------------------- leases
+
+  public CompletableFuture<LeaseGrantResponse> leaseGrant(LeaseGrantRequest r) {
+    LeaseGrantRequest.Builder b = r.toBuilder();
+    while (b.getID() == 0) {
+      // Only positive ids, as etcd chooses them.
+      b.setID(ids.next() & Long.MAX_VALUE);
+    }
+    return propose(InternalRaftRequest.newBuilder().setLeaseGrant(b)).thenApply(o -> (LeaseGrantResponse) o);
+  }
+
+  public CompletableFuture<LeaseRevokeResponse> leaseRevoke(LeaseRevokeRequest r) {
+    return propose(InternalRaftRequest.newBuilder().setLeaseRevoke(r)).thenApply(o -> (LeaseRevokeResponse) o);
+  }
+
+  /** Every lease this member knows (applied state), as etcd lists them locally. */
+  public LeaseLeasesResponse leaseLeases() {
+    LeaseLeasesResponse.Builder b = LeaseLeasesResponse.newBuilder().setHeader(header());
+    for (long id : lessor.ids()) {
+      b.addLeases(LeaseStatus.newBuilder().setID(id));
+    }
+    return b.build();
+  }
+
+  /**
+   * Renews a lease at the leader (forwarded there from a follower).
+   *
+   * @return the granted TTL; 0 if the lease does not exist or already expired (etcd's keep-alive
+   *     answer for a lost lease)
+   */
+  public CompletableFuture<LeaseKeepAliveResponse> leaseRenew(long id) {
+    LeaseKeepAliveRequest req = LeaseKeepAliveRequest.newBuilder().setID(id).build();
+    return atLeader(FORWARD_RENEW, req.toByteArray(), () -> renewHere(id), LeaseKeepAliveResponse::parseFrom)
+        .thenApply(r -> r.toBuilder().setHeader(header()).build());
+  }
+
+  /** A lease's remaining TTL as the leader sees it; TTL -1 for an unknown lease (etcd 3.4). */
+  public CompletableFuture<LeaseTimeToLiveResponse> leaseTimeToLive(LeaseTimeToLiveRequest r) {
+    return atLeader(FORWARD_TTL, r.toByteArray(), () -> timeToLiveHere(r), LeaseTimeToLiveResponse::parseFrom)
+        .thenApply(resp -> resp.toBuilder().setHeader(header()).build());
+  }
+
+  private static final String FORWARD_RENEW = "lease-renew";
+  private static final String FORWARD_TTL = "lease-ttl";
+  private static final long FORWARD_RETRY_MS = 100;
+
+  /** A forwarded call's answer parser. */
+  private interface Parser<T> {
+    T parse(byte[] b) throws InvalidProtocolBufferException;
+  }
+
+  /** Serves a call on the leader: here if this member leads, else forwarded, retried until the timeout. */
+  private <T extends com.google.protobuf.Message> CompletableFuture<T> atLeader(String method, byte[] payload,
+      Supplier<CompletableFuture<T>> local, Parser<T> parser) {
+    CompletableFuture<T> out = new CompletableFuture<>();
+    long deadline = System.nanoTime() + requestTimeout.toNanos();
+    attemptAtLeader(method, payload, local, parser, out, deadline);
+    return out;
+  }
+
+  private <T extends com.google.protobuf.Message> void attemptAtLeader(String method, byte[] payload,
+      Supplier<CompletableFuture<T>> local, Parser<T> parser, CompletableFuture<T> out, long deadline) {
+    if (stopped) {
+      out.completeExceptionally(EtcdError.STOPPED.exception());
+      return;
+    }
+    long lead = leader();
+    CompletableFuture<T> attempt;
+    if (lead == memberId) {
+      try {
+        attempt = local.get();
+      } catch (RuntimeException e) {
+        attempt = CompletableFuture.failedFuture(e);
+      }
+    } else if (lead == 0) {
+      attempt = CompletableFuture.failedFuture(new Lessor.NotPrimaryException());
+    } else {
+      long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+      attempt = transport.forward(lead, method, payload, left).thenApply(b -> {
+        try {
+          return parser.parse(b);
+        } catch (InvalidProtocolBufferException e) {
+          throw new CompletionException(e);
+        }
+      });
+    }
+    attempt.whenComplete((v, err) -> {
+      if (err == null) {
+        out.complete(v);
+        return;
+      }
+      Throwable t = unwrapCompletion(err);
+      if (t instanceof ForwardException fe && fe.remote()) {
+        EtcdError known = EtcdError.byMessage(fe.getMessage());
+        if (known != null) {
+          out.completeExceptionally(known.exception());
+          return;
+        }
+      } else if (!(t instanceof ForwardException) && !(t instanceof Lessor.NotPrimaryException)) {
+        out.completeExceptionally(unwrap(t));
+        return;
+      }
+      // No leader yet, leadership moved, or the leader was unreachable: try again shortly.
+      if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(FORWARD_RETRY_MS) >= deadline) {
+        out.completeExceptionally(lead == 0 ? EtcdError.NO_LEADER.exception() : EtcdError.TIMEOUT.exception());
+        return;
+      }
+      try {
+        ticker.schedule(() -> attemptAtLeader(method, payload, local, parser, out, deadline), FORWARD_RETRY_MS,
+            TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        out.completeExceptionally(EtcdError.STOPPED.exception());
+      }
+    });
+  }
+
+  private static Throwable unwrapCompletion(Throwable err) {
+    Throwable t = err;
+    while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  /** Serves requests other members forward to this one (it is, or was, the leader). */
+  private CompletableFuture<byte[]> serveForward(String method, byte[] payload) {
+    try {
+      switch (method) {
+        case FORWARD_RENEW -> {
+          long id = LeaseKeepAliveRequest.parseFrom(payload).getID();
+          return renewHere(id).thenApply(r -> r.toByteArray());
+        }
+        case FORWARD_TTL -> {
+          return timeToLiveHere(LeaseTimeToLiveRequest.parseFrom(payload)).thenApply(r -> r.toByteArray());
+        }
+        default -> {
+          return CompletableFuture.failedFuture(new IllegalArgumentException("unknown forwarded method " + method));
+        }
+      }
+    } catch (InvalidProtocolBufferException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /** Renews at this member, which must be the leader; a lease granted but not yet applied is waited for. */
+  private CompletableFuture<LeaseKeepAliveResponse> renewHere(long id) {
+    Supplier<LeaseKeepAliveResponse> renew = () -> {
+      Lessor.Renewal r = lessor.renew(id);
+      if (r != null && r.clearCheckpoint()) {
+        proposeCheckpoints(List.of(new long[] {id, 0}));
+      }
+      return LeaseKeepAliveResponse.newBuilder().setID(id).setTTL(r == null ? 0 : r.ttl()).build();
+    };
+    if (lessor.exists(id) || !lessor.isPrimary()) {
+      return CompletableFuture.completedFuture(renew.get());
+    }
+    return loop.waitApplied(loop.status().hardState().commit()).thenApply(v -> renew.get());
+  }
+
+  private CompletableFuture<LeaseTimeToLiveResponse> timeToLiveHere(LeaseTimeToLiveRequest req) {
+    Supplier<LeaseTimeToLiveResponse> ttl = () -> {
+      Lessor.TimeToLive t = lessor.timeToLive(req.getID(), req.getKeys());
+      if (t == null) {
+        return LeaseTimeToLiveResponse.newBuilder().setID(req.getID()).setTTL(-1).build();
+      }
+      return LeaseTimeToLiveResponse.newBuilder().setID(t.id()).setTTL(t.remainingSeconds())
+          .setGrantedTTL(t.grantedTtl()).addAllKeys(t.keys()).build();
+    };
+    if (lessor.exists(req.getID()) || !lessor.isPrimary()) {
+      return CompletableFuture.completedFuture(ttl.get());
+    }
+    return loop.waitApplied(loop.status().hardState().commit()).thenApply(v -> ttl.get());
+  }
+
+  private void proposeCheckpoints(List<long[]> cps) {
+    LeaseCheckpointRequest.Builder b = LeaseCheckpointRequest.newBuilder();
+    for (long[] c : cps) {
+      b.addCheckpoints(LeaseCheckpoint.newBuilder().setID(c[0]).setRemainingTTL(c[1]));
+    }
+    propose(InternalRaftRequest.newBuilder().setLeaseCheckpoint(b)).whenComplete((v, err) -> {
+      if (err != null) {
+        LOG.debug("lease checkpoint not applied: {}", err.toString());
+      }
+    });
+  }
+
+  /** Leases revoked per log entry when they expire. */
+  static final int EXPIRE_BATCH_MAX = 1000;
+  /** Checkpoints per log entry, as etcd batches them. */
+  static final int CHECKPOINT_BATCH_MAX = 1000;
+
+  /** Every heartbeat tick: the raft clock, then the leader's lease duties. */
+  private void onTick() {
+    loop.tick();
+    try {
+      leaseTick();
+    } catch (RuntimeException e) {
+      // Never let an exception cancel the ticker.
+      LOG.warn("lease tick failed: {}", e.toString(), e);
+    }
+  }
+
+  private void leaseTick() {
+    boolean lead = loop.softState().raftState() == StateType.LEADER;
+    if (lead != leaseLeader) {
+      leaseLeader = lead;
+      if (lead) {
+        // etcd extends every lease by an election timeout on a leader change.
+        lessor.promote(cfg.electionTimeout.toNanos());
+      } else {
+        lessor.demote();
+      }
+    }
+    if (!lead) {
+      return;
+    }
+    expireLeases();
+    List<long[]> cps = lessor.dueCheckpoints(CHECKPOINT_BATCH_MAX);
+    if (!cps.isEmpty()) {
+      proposeCheckpoints(cps);
+    }
+  }
+
+  /** Proposes the next batch of expired leases unless one is still on its way through the log. */
+  private void expireLeases() {
+    if (stopped || !expiryInFlight.compareAndSet(false, true)) {
+      return;
+    }
+    List<Long> expired = lessor.expired(EXPIRE_BATCH_MAX);
+    if (expired.isEmpty()) {
+      expiryInFlight.set(false);
+      return;
+    }
+    propose(InternalRaftRequest.newBuilder().setLeaseExpire(LeaseExpire.newBuilder().addAllIds(expired)))
+        .whenComplete((v, err) -> {
+          expiryInFlight.set(false);
+          if (err == null) {
+            // More may be waiting: the next batch goes as soon as this one is applied.
+            try {
+              ticker.execute(this::expireLeasesSafely);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+              // stopping
+            }
+          }
+        });
+  }
+
+  private void expireLeasesSafely() {
+    try {
+      if (leaseLeader) {
+        expireLeases();
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("lease expiry failed: {}", e.toString(), e);
+    }
+  }
+
+  /** The lessor, for tests and tools. */
+  public Lessor lessor() {
+    return lessor;
+  }
+
   /** Completes when this member has applied everything committed before the call. */
   public CompletableFuture<Void> linearizableReadNotify() {
     return withTimeout(loop.readIndex().thenCompose(loop::waitApplied));
@@ -451,6 +754,23 @@ public final class EtcdServer implements Applier, AutoCloseable {
           CompletableFuture<Void> physical = kv.compact(c.getRevision(), ci);
           CompactionResponse resp = CompactionResponse.newBuilder().setHeader(header()).build();
           yield c.getPhysical() ? physical.thenApply(v -> resp) : CompletableFuture.completedFuture(resp);
+        }
+        case LEASE_GRANT -> {
+          LeaseGrantRequest g = req.getLeaseGrant();
+          long ttl = leaseApplier.grant(g, ci);
+          yield LeaseGrantResponse.newBuilder().setHeader(header()).setID(g.getID()).setTTL(ttl).build();
+        }
+        case LEASE_REVOKE -> {
+          long rev = leaseApplier.revoke(List.of(req.getLeaseRevoke().getID()), ci, true);
+          yield LeaseRevokeResponse.newBuilder().setHeader(header(rev)).build();
+        }
+        case LEASE_EXPIRE -> {
+          leaseApplier.revoke(req.getLeaseExpire().getIdsList(), ci, false);
+          yield Boolean.TRUE;
+        }
+        case LEASE_CHECKPOINT -> {
+          leaseApplier.checkpoint(req.getLeaseCheckpoint(), ci);
+          yield LeaseCheckpointResponse.newBuilder().setHeader(header()).build();
         }
         case PUBLISH -> {
           MemberAttributes a = req.getPublish();

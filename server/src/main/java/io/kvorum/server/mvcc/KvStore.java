@@ -494,8 +494,27 @@ public final class KvStore implements AutoCloseable {
     }
   }
 
+  /** Told about every committed revision, on the writer thread; must be quick and must not throw. */
+  @FunctionalInterface
+  public interface RevisionListener {
+    /** {@code events} are the revision's changes in order (see {@link WriteTxn#changes}). */
+    void committed(long revision, List<io.kvorum.proto.mvccpb.Event> events);
+  }
+
+  private final List<RevisionListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  /** Adds a listener told about each revision after it is published to readers. */
+  public void addListener(RevisionListener l) {
+    listeners.add(l);
+  }
+
+  /** Called by a write transaction that committed only writes outside the key space. */
+  void committedWithoutRevision(ConsistentIndex ci) {
+    consistentIndex = ci;
+  }
+
   /** Called by a write transaction that committed its batch. */
-  void committed(WriteTxn txn, long newRev, ConsistentIndex ci) {
+  void committed(WriteTxn txn, long newRev, ConsistentIndex ci, List<io.kvorum.proto.mvccpb.Event> changes) {
     Invariants.check(
         currentRev == txn.beginRevision(),
         "revision moved during a write txn: %d != %d",
@@ -504,6 +523,10 @@ public final class KvStore implements AutoCloseable {
     Invariants.check(newRev == currentRev + 1, "revision skipped: %d after %d", newRev, currentRev);
     consistentIndex = ci;
     currentRev = newRev;
+    List<io.kvorum.proto.mvccpb.Event> events = Collections.unmodifiableList(changes);
+    for (RevisionListener l : listeners) {
+      l.committed(newRev, events);
+    }
   }
 
   /** Called when a write transaction is over, committed or not. */

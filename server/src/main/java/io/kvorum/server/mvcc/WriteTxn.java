@@ -32,6 +32,8 @@ public final class WriteTxn implements AutoCloseable {
   private final List<KeyValue> pending = new ArrayList<>();
   private ReadView live;
   private boolean over;
+  /** Whether the batch holds writes outside the key space (they commit even without a revision). */
+  private boolean extras;
 
   WriteTxn(KvStore store, Backend backend, Index index, long beginRev, ConsistentIndex ci) {
     this.store = store;
@@ -150,6 +152,29 @@ public final class WriteTxn implements AutoCloseable {
   }
 
   /**
+   * Adds a write outside the key space (another bucket) to this transaction's atomic batch, such as
+   * a lease record; it commits with the transaction even if no key changes.
+   */
+  public void putOther(Bucket bucket, byte[] key, byte[] value) {
+    checkNotOver();
+    if (bucket == Bucket.KEY) {
+      throw new IllegalArgumentException("mvcc: key-space writes go through put/deleteRange");
+    }
+    batch.put(bucket, key, value);
+    extras = true;
+  }
+
+  /** Adds a deletion outside the key space to this transaction's batch (see {@link #putOther}). */
+  public void deleteOther(Bucket bucket, byte[] key) {
+    checkNotOver();
+    if (bucket == Bucket.KEY) {
+      throw new IllegalArgumentException("mvcc: key-space writes go through put/deleteRange");
+    }
+    batch.delete(bucket, key);
+    extras = true;
+  }
+
+  /**
    * The changes so far, in order: a PUT with the key-value written, or a DELETE whose key-value has
    * the key and the deleting revision (what watchers receive).
    */
@@ -168,13 +193,23 @@ public final class WriteTxn implements AutoCloseable {
     over = true;
     try {
       if (changes.isEmpty()) {
+        if (extras) {
+          try {
+            batch.setConsistentIndex(ci);
+            backend.commit(batch);
+            store.committedWithoutRevision(ci);
+          } catch (RuntimeException e) {
+            store.fail(e);
+            throw e;
+          }
+        }
         return beginRev;
       }
       long rev = beginRev + 1;
       try {
         batch.setConsistentIndex(ci);
         backend.commit(batch);
-        store.committed(this, rev, ci);
+        store.committed(this, rev, ci, changes);
       } catch (RuntimeException e) {
         store.fail(e);
         throw e;

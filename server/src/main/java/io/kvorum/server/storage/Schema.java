@@ -55,6 +55,17 @@ import java.nio.charset.StandardCharsets;
  * <p>A store that finds {@code scheduledCompactRev > finishedCompactRev} on open finishes that
  * compaction.
  *
+ * <h3>{@code lease}: granted leases</h3>
+ *
+ * <pre>
+ * key:   8 bytes, the lease id, signed 64-bit big-endian (ids are positive)
+ * value: 16 bytes: granted TTL in seconds, then the last checkpointed remaining TTL in seconds
+ *        (0 when none), each signed 64-bit big-endian
+ * </pre>
+ *
+ * <p>Written in the same batch as the consistent index of the entry that granted, checkpointed or
+ * revoked the lease (a revocation deletes the record in the batch that deletes its keys).
+ *
  * <h2>Adding a bucket</h2>
  *
  * <p>Add an enum constant and document its keys and values here. Opening creates a missing family;
@@ -74,7 +85,9 @@ public final class Schema {
     /** The store's own facts: schema version, consistent index and term. */
     META("meta"),
     /** Scheduled and finished MVCC compaction revisions. */
-    COMPACTION("compaction");
+    COMPACTION("compaction"),
+    /** Granted leases: lease id to granted and checkpointed TTL. */
+    LEASE("lease");
 
     private final String diskName;
 
@@ -122,6 +135,28 @@ public final class Schema {
   /** {@link Bucket#COMPACTION}: the key of the newest compaction revision physically finished. */
   public static byte[] compactionFinishedKey() {
     return COMPACTION_FINISHED.clone();
+  }
+
+  /** {@link Bucket#LEASE}: the key of lease {@code id}. */
+  public static byte[] leaseKey(long id) {
+    return longBytes(id);
+  }
+
+  /** {@link Bucket#LEASE}: the value of a lease record. */
+  public static byte[] leaseValue(long ttl, long remainingTtl) {
+    byte[] out = new byte[2 * LONG_BYTES];
+    System.arraycopy(longBytes(ttl), 0, out, 0, LONG_BYTES);
+    System.arraycopy(longBytes(remainingTtl), 0, out, LONG_BYTES, LONG_BYTES);
+    return out;
+  }
+
+  /** Decodes a lease record: {ttl, remainingTtl}. */
+  public static long[] readLeaseValue(byte[] v) {
+    if (v.length != 2 * LONG_BYTES) {
+      throw new StorageException("storage: lease record has " + v.length + " bytes, expected " + 2 * LONG_BYTES);
+    }
+    return new long[] {readLong(java.util.Arrays.copyOfRange(v, 0, LONG_BYTES), "lease ttl"),
+        readLong(java.util.Arrays.copyOfRange(v, LONG_BYTES, 2 * LONG_BYTES), "lease remaining ttl")};
   }
 
   /** Length of every 64-bit integer value in {@code meta} and {@code compaction}. */

@@ -100,6 +100,11 @@ final class PeerSender {
     thread.start();
   }
 
+  /** The connected, probed channel to the peer, for unary calls; null while not connected. */
+  ManagedChannel connectedChannel() {
+    return active ? channel : null;
+  }
+
   /** Queues {@code messages} in order; drops what does not fit and reports it. Never blocks. */
   void offer(List<Message> messages) {
     List<Message> rejected = null;

@@ -6,6 +6,8 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.stub.StreamObserver;
+import io.kvorum.proto.raftpb.ForwardRequest;
+import io.kvorum.proto.raftpb.ForwardResponse;
 import io.kvorum.proto.raftpb.MessageBatch;
 import io.kvorum.proto.raftpb.ProbeRequest;
 import io.kvorum.proto.raftpb.ProbeResponse;
@@ -20,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -46,15 +49,17 @@ public final class PeerServer implements AutoCloseable {
   private final long selfId;
   private final long clusterId;
   private final Consumer<Message> inbound;
+  private final ForwardHandler forwards;
   private final List<Server> servers = new ArrayList<>();
   private final List<URI> urls = new ArrayList<>();
   private final List<Path> socketFiles = new ArrayList<>();
   private EventLoopGroup domainGroup;
 
-  private PeerServer(long selfId, long clusterId, Consumer<Message> inbound) {
+  private PeerServer(long selfId, long clusterId, Consumer<Message> inbound, ForwardHandler forwards) {
     this.selfId = selfId;
     this.clusterId = clusterId;
     this.inbound = inbound;
+    this.forwards = forwards;
   }
 
   /**
@@ -65,6 +70,12 @@ public final class PeerServer implements AutoCloseable {
    */
   public static PeerServer start(List<URI> listenUrls, long selfId, long clusterId, Consumer<Message> inbound,
       PeerSecurity security, TransportSettings settings) throws IOException {
+    return start(listenUrls, selfId, clusterId, inbound, ForwardHandler.NONE, security, settings);
+  }
+
+  /** As {@link #start(List, long, long, Consumer, PeerSecurity, TransportSettings)}, serving forwarded requests too. */
+  public static PeerServer start(List<URI> listenUrls, long selfId, long clusterId, Consumer<Message> inbound,
+      ForwardHandler forwards, PeerSecurity security, TransportSettings settings) throws IOException {
     if (listenUrls.isEmpty()) {
       throw new IllegalArgumentException("at least one peer listen URL is needed");
     }
@@ -73,7 +84,7 @@ public final class PeerServer implements AutoCloseable {
       security.checkScheme(url);
       endpoints.add(Endpoint.parse(url));
     }
-    PeerServer ps = new PeerServer(selfId, clusterId, inbound);
+    PeerServer ps = new PeerServer(selfId, clusterId, inbound, forwards);
     Service service = ps.new Service();
     try {
       for (Endpoint ep : endpoints) {
@@ -176,6 +187,30 @@ public final class PeerServer implements AutoCloseable {
         responses.onNext(ProbeResponse.newBuilder().setClusterId(clusterId).setMemberId(selfId).build());
         responses.onCompleted();
       }
+    }
+
+    @Override
+    public void forward(ForwardRequest req, StreamObserver<ForwardResponse> responses) {
+      if (req.getClusterId() != clusterId) {
+        responses.onError(Status.FAILED_PRECONDITION.withDescription("cluster ID mismatch").asRuntimeException());
+        return;
+      }
+      CompletableFuture<byte[]> f;
+      try {
+        f = forwards.handle(req.getMethod(), req.getPayload().toByteArray());
+      } catch (RuntimeException e) {
+        f = CompletableFuture.failedFuture(e);
+      }
+      f.whenComplete((v, err) -> {
+        if (err != null) {
+          Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
+              ? err.getCause() : err;
+          responses.onError(Status.ABORTED.withDescription(String.valueOf(t.getMessage())).asRuntimeException());
+        } else {
+          responses.onNext(ForwardResponse.newBuilder().setPayload(com.google.protobuf.ByteString.copyFrom(v)).build());
+          responses.onCompleted();
+        }
+      });
     }
 
     @Override

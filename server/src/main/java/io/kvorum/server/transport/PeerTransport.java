@@ -1,6 +1,9 @@
 package io.kvorum.server.transport;
 
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.kvorum.proto.raftpb.ForwardRequest;
+import io.kvorum.proto.raftpb.ForwardResponse;
+import io.kvorum.proto.raftpb.RaftPeerGrpc;
 import io.kvorum.raft.Message;
 import io.kvorum.server.replication.Outbox;
 import java.io.IOException;
@@ -11,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -57,6 +61,7 @@ public final class PeerTransport implements Outbox, AutoCloseable {
   private final List<PeerServer> servers = new ArrayList<>();
   private EventLoopGroup domainGroup;
   private boolean closed;
+  private volatile ForwardHandler forwards = ForwardHandler.NONE;
 
   /**
    * @param inbound receives every message peers send to this member; must not block
@@ -87,9 +92,53 @@ public final class PeerTransport implements Outbox, AutoCloseable {
     };
   }
 
+  /** Serves requests peers forward here; set it before {@link #listen}. */
+  public void serveForwards(ForwardHandler handler) {
+    this.forwards = handler;
+  }
+
+  /**
+   * Sends a request to member {@code peerId}'s {@link ForwardHandler} over the connection raft
+   * messages use. Fails with a {@link ForwardException}: {@code remote} when the peer's handler
+   * refused it, otherwise when the peer is not connected or did not answer within {@code
+   * timeoutMillis} (callers retry those).
+   */
+  public CompletableFuture<byte[]> forward(long peerId, String method, byte[] payload, long timeoutMillis) {
+    PeerSender sender = peers.get(peerId);
+    io.grpc.ManagedChannel ch = sender == null ? null : sender.connectedChannel();
+    if (ch == null) {
+      return CompletableFuture.failedFuture(new ForwardException("member " + Long.toHexString(peerId)
+          + " is not connected", false));
+    }
+    CompletableFuture<byte[]> out = new CompletableFuture<>();
+    ForwardRequest req = ForwardRequest.newBuilder().setClusterId(clusterId).setMethod(method)
+        .setPayload(com.google.protobuf.ByteString.copyFrom(payload)).build();
+    RaftPeerGrpc.newStub(ch).withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS)
+        .forward(req, new io.grpc.stub.StreamObserver<ForwardResponse>() {
+          @Override
+          public void onNext(ForwardResponse r) {
+            out.complete(r.getPayload().toByteArray());
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            io.grpc.Status st = io.grpc.Status.fromThrowable(t);
+            out.completeExceptionally(new ForwardException(st.getCode() == io.grpc.Status.Code.ABORTED
+                ? st.getDescription() : "forward to " + Long.toHexString(peerId) + " failed: " + st,
+                st.getCode() == io.grpc.Status.Code.ABORTED));
+          }
+
+          @Override
+          public void onCompleted() {
+            out.complete(new byte[0]);
+          }
+        });
+    return out;
+  }
+
   /** Serves peer traffic on {@code listenUrls} until {@link #close()}; see {@link PeerServer#start}. */
   public PeerServer listen(List<URI> listenUrls) throws IOException {
-    PeerServer server = PeerServer.start(listenUrls, selfId, clusterId, inbound, security, settings);
+    PeerServer server = PeerServer.start(listenUrls, selfId, clusterId, inbound, forwards, security, settings);
     synchronized (this) {
       if (closed) {
         server.close();

@@ -1,0 +1,99 @@
+package io.kvorum.server.api;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.kvorum.proto.etcdserverpb.LeaseGrantRequest;
+import io.kvorum.proto.etcdserverpb.LeaseGrantResponse;
+import io.kvorum.proto.etcdserverpb.LeaseGrpc;
+import io.kvorum.proto.etcdserverpb.LeaseKeepAliveRequest;
+import io.kvorum.proto.etcdserverpb.LeaseKeepAliveResponse;
+import io.kvorum.proto.etcdserverpb.LeaseLeasesRequest;
+import io.kvorum.proto.etcdserverpb.LeaseLeasesResponse;
+import io.kvorum.proto.etcdserverpb.LeaseRevokeRequest;
+import io.kvorum.proto.etcdserverpb.LeaseRevokeResponse;
+import io.kvorum.proto.etcdserverpb.LeaseTimeToLiveRequest;
+import io.kvorum.proto.etcdserverpb.LeaseTimeToLiveResponse;
+import io.kvorum.server.etcdserver.EtcdServer;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * etcd's Lease service. Keep-alives are answered in order on their stream, one renewal at a time
+ * per stream (the next request is read once the previous answer went out), so a stream holds at
+ * most one renewal in flight however fast the client sends.
+ */
+final class LeaseService extends LeaseGrpc.LeaseImplBase {
+  private final EtcdServer server;
+
+  LeaseService(EtcdServer server) {
+    this.server = server;
+  }
+
+  @Override
+  public void leaseGrant(LeaseGrantRequest request, StreamObserver<LeaseGrantResponse> out) {
+    KvService.answer(out, () -> server.leaseGrant(request));
+  }
+
+  @Override
+  public void leaseRevoke(LeaseRevokeRequest request, StreamObserver<LeaseRevokeResponse> out) {
+    KvService.answer(out, () -> server.leaseRevoke(request));
+  }
+
+  @Override
+  public void leaseTimeToLive(LeaseTimeToLiveRequest request, StreamObserver<LeaseTimeToLiveResponse> out) {
+    KvService.answer(out, () -> server.leaseTimeToLive(request));
+  }
+
+  @Override
+  public void leaseLeases(LeaseLeasesRequest request, StreamObserver<LeaseLeasesResponse> out) {
+    KvService.answer(out, () -> CompletableFuture.completedFuture(server.leaseLeases()));
+  }
+
+  @Override
+  public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(StreamObserver<LeaseKeepAliveResponse> responses) {
+    ServerCallStreamObserver<LeaseKeepAliveResponse> out = (ServerCallStreamObserver<LeaseKeepAliveResponse>) responses;
+    out.disableAutoRequest();
+    out.request(1);
+    return new StreamObserver<>() {
+      private volatile boolean done;
+
+      @Override
+      public void onNext(LeaseKeepAliveRequest req) {
+        CompletableFuture<LeaseKeepAliveResponse> f;
+        try {
+          f = server.leaseRenew(req.getID());
+        } catch (RuntimeException e) {
+          f = CompletableFuture.failedFuture(e);
+        }
+        f.whenComplete((resp, err) -> {
+          synchronized (this) {
+            if (done) {
+              return;
+            }
+            if (err != null) {
+              done = true;
+              out.onError(GrpcErrors.toStatus(err));
+              return;
+            }
+            out.onNext(resp);
+          }
+          out.request(1);
+        });
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        done = true;
+      }
+
+      @Override
+      public void onCompleted() {
+        synchronized (this) {
+          if (!done) {
+            done = true;
+            out.onCompleted();
+          }
+        }
+      }
+    };
+  }
+}
