@@ -18,6 +18,10 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
 
@@ -39,8 +43,20 @@ public final class ClientServer implements AutoCloseable {
   static final int GRPC_OVERHEAD_BYTES = 512 * 1024;
 
   private final List<Server> servers = new ArrayList<>();
+  /** Sends watch responses for every stream (they never block: gRPC flow control decides). */
+  private final ExecutorService watchSenders = Executors.newFixedThreadPool(2, daemon("kvorum-watch-send"));
+  private final ScheduledExecutorService monitor = Executors.newSingleThreadScheduledExecutor(
+      daemon("kvorum-leader-monitor"));
 
   private ClientServer() {}
+
+  private static ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
 
   public static ClientServer start(EtcdServer server, List<URI> listenUrls) throws IOException {
     ServerConfig cfg = server.config();
@@ -49,6 +65,7 @@ public final class ClientServer implements AutoCloseable {
       tls = sslContext(TlsMaterial.load("client", cfg.clientTls, cfg.cipherSuites, cfg.dataDir, listenUrls));
     }
     ClientServer cs = new ClientServer();
+    WatchService watch = new WatchService(server, cs.watchSenders, cs.monitor);
     try {
       for (URI u : listenUrls) {
         boolean secure = isSecure(u);
@@ -68,7 +85,9 @@ public final class ClientServer implements AutoCloseable {
             .addService(new KvService(server))
             .addService(new MaintenanceService(server))
             .addService(new ClusterService(server))
-            .addService(new LeaseService(server));
+            .addService(new LeaseService(server))
+            .addService(watch)
+            .intercept(new RequireLeader(server));
         if (secure) {
           b.sslContext(tls);
         }
@@ -107,9 +126,11 @@ public final class ClientServer implements AutoCloseable {
 
   @Override
   public void close() {
+    monitor.shutdownNow();
     for (Server s : servers) {
       s.shutdownNow();
     }
+    watchSenders.shutdown();
     for (Server s : servers) {
       try {
         s.awaitTermination(5, TimeUnit.SECONDS);

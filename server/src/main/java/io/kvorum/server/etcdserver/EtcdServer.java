@@ -64,6 +64,7 @@ import io.kvorum.server.transport.PeerSecurity;
 import io.kvorum.server.transport.PeerTransport;
 import io.kvorum.server.transport.TransportSettings;
 import io.kvorum.server.wal.RaftStorage;
+import io.kvorum.server.watch.WatchHub;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -105,7 +106,10 @@ public final class EtcdServer implements Applier, AutoCloseable {
   private final Membership membership;
   private final Backend backend;
   private final KvStore kv;
+  /** etcd adds this to --max-request-bytes for gRPC messages (and watch fragments). */
+  public static final long GRPC_OVERHEAD_BYTES = 512 * 1024;
   private final Lessor lessor;
+  private final WatchHub watchHub;
   private final KvApplier kvApplier;
   private final LeaseApplier leaseApplier;
   /** Whether the lessor was last promoted (ticker thread only). */
@@ -147,6 +151,8 @@ public final class EtcdServer implements Applier, AutoCloseable {
         PeerSecurity.forMember(cfg.peerTls, cfg.cipherSuites, cfg.dataDir, cfg.listenPeerUrls), TransportSettings.defaults());
     this.loop = new RaftLoop(hex(memberId), node, storage, transport, this, cs, cfg.snapshotCount, this::fatal);
     transport.serveForwards(this::serveForward);
+    this.watchHub = new WatchHub(kv, this::header, cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES, cfg.nanoClock,
+        cfg.watchProgressNotifyInterval.toNanos());
     this.readers = Executors.newFixedThreadPool(READ_THREADS, r -> {
       Thread t = new Thread(r, "kvorum-read");
       t.setDaemon(true);
@@ -245,6 +251,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
       }
     }
     s.transport.listen(cfg.listenPeerUrls);
+    s.watchHub.start();
     s.loop.start();
     // etcd's initial election tick advance: skip most of the first election timeout so a fresh
     // cluster (or a restarted member) elects a leader within a few ticks of starting.
@@ -639,6 +646,11 @@ public final class EtcdServer implements Applier, AutoCloseable {
     }
   }
 
+  /** The member's watchers. */
+  public WatchHub watchHub() {
+    return watchHub;
+  }
+
   /** The lessor, for tests and tools. */
   public Lessor lessor() {
     return lessor;
@@ -838,6 +850,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
     ticker.shutdownNow();
     transport.close();
     loop.close();
+    watchHub.close();
     readers.shutdownNow();
     waiters.failAll(EtcdError.STOPPED.exception());
     kv.close();

@@ -2,6 +2,7 @@ package io.kvorum.server.mvcc;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.CodedInputStream;
+import io.kvorum.proto.mvccpb.Event;
 import io.kvorum.proto.mvccpb.KeyValue;
 import io.kvorum.server.storage.Backend;
 import io.kvorum.server.storage.Batch;
@@ -399,6 +400,56 @@ public final class KvStore implements AutoCloseable {
       byte[] v = raw.get(i);
       Invariants.check(v != null, "revision %s is in the index but not in the backend", revisions.get(i));
       out.add(parse(v, revisions.get(i)));
+    }
+    return out;
+  }
+
+  /**
+   * The changes of revisions {@code from..to} (inclusive) read back from the backend, for watchers
+   * catching up: whole revisions in order, stopping after the revision during which {@code
+   * maxEvents} was reached. A deletion comes back as a DELETE event whose key-value has the key and
+   * the deleting revision, exactly as live watchers see it.
+   *
+   * @throws CompactedException if {@code from} is below the compaction revision
+   */
+  public List<RevisionEvents> history(long from, long to, int maxEvents) {
+    checkOpen();
+    List<RevisionEvents> out = new ArrayList<>();
+    if (from > to) {
+      return out;
+    }
+    try (ReadView view = backend.snapshotView()) {
+      // After taking the snapshot: physical deletion only starts once the compaction revision
+      // is published, so a revision at or above it is complete in this snapshot.
+      checkNotCompacted(from);
+      long[] count = {0};
+      long[] current = {-1};
+      view.scan(
+          Bucket.KEY,
+          new Revision(from, 0).toKey(),
+          new Revision(to + 1, 0).toKey(),
+          Long.MAX_VALUE,
+          (k, v) -> {
+            Revision rev = Revision.fromKey(k);
+            if (rev.main() != current[0]) {
+              if (count[0] >= maxEvents) {
+                return false;
+              }
+              current[0] = rev.main();
+              out.add(new RevisionEvents(rev.main(), new ArrayList<>(4)));
+            }
+            KeyValue kv = parse(v, rev);
+            Event e;
+            if (Revision.isTombstoneKey(k)) {
+              e = Event.newBuilder().setType(Event.EventType.DELETE)
+                  .setKv(KeyValue.newBuilder().setKey(kv.getKey()).setModRevision(rev.main())).build();
+            } else {
+              e = Event.newBuilder().setType(Event.EventType.PUT).setKv(kv).build();
+            }
+            out.get(out.size() - 1).events().add(e);
+            count[0]++;
+            return true;
+          });
     }
     return out;
   }

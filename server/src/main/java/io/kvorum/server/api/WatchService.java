@@ -1,0 +1,165 @@
+package io.kvorum.server.api;
+
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import io.kvorum.proto.etcdserverpb.WatchGrpc;
+import io.kvorum.proto.etcdserverpb.WatchRequest;
+import io.kvorum.proto.etcdserverpb.WatchResponse;
+import io.kvorum.server.etcdserver.EtcdError;
+import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.watch.WatchStream;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * etcd's Watch service: each gRPC stream is a {@link WatchStream} of the member's hub. Responses
+ * are sent only while gRPC's transport is ready (flow control), by a small shared pool, so a slow
+ * client holds its own bounded queue and nothing else. Streams opened with {@code hasleader}
+ * metadata end with {@code etcdserver: no leader} once the member has had no leader for three
+ * election timeouts, as etcd's leader monitor does.
+ */
+final class WatchService extends WatchGrpc.WatchImplBase {
+  /** Consecutive leader checks without a leader before require-leader streams are cut (etcd: 3). */
+  private static final int NO_LEADER_CHECKS_MAX = 3;
+
+  private final EtcdServer server;
+  private final Executor senders;
+  private final Set<Sender> requireLeader = ConcurrentHashMap.newKeySet();
+  private int noLeaderChecks;
+
+  WatchService(EtcdServer server, Executor senders, ScheduledExecutorService monitor) {
+    this.server = server;
+    this.senders = senders;
+    long every = server.config().electionTimeout.toMillis();
+    monitor.scheduleWithFixedDelay(this::checkLeader, every, every, TimeUnit.MILLISECONDS);
+  }
+
+  private void checkLeader() {
+    if (server.leader() != 0) {
+      noLeaderChecks = 0;
+      return;
+    }
+    if (++noLeaderChecks < NO_LEADER_CHECKS_MAX) {
+      return;
+    }
+    for (Sender s : requireLeader) {
+      s.fail(EtcdError.NO_LEADER.exception());
+    }
+  }
+
+  @Override
+  public StreamObserver<WatchRequest> watch(StreamObserver<WatchResponse> responses) {
+    ServerCallStreamObserver<WatchResponse> out = (ServerCallStreamObserver<WatchResponse>) responses;
+    WatchStream ws = server.watchHub().openStream();
+    Sender sender = new Sender(out, ws);
+    boolean leaderRequired = RequireLeader.required();
+    if (leaderRequired) {
+      requireLeader.add(sender);
+    }
+    ws.onSendable(sender::schedule);
+    out.setOnReadyHandler(sender::schedule);
+    out.setOnCancelHandler(sender::closed);
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(WatchRequest req) {
+        switch (req.getRequestUnionCase()) {
+          case CREATE_REQUEST -> ws.create(req.getCreateRequest());
+          case CANCEL_REQUEST -> ws.cancel(req.getCancelRequest().getWatchId());
+          case PROGRESS_REQUEST -> ws.requestProgress();
+          default -> {
+            // etcd ignores a request it does not know
+          }
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        sender.closed();
+      }
+
+      @Override
+      public void onCompleted() {
+        sender.finish();
+      }
+    };
+  }
+
+  /** Sends a stream's queued responses while the transport is ready; one run at a time. */
+  private final class Sender implements Runnable {
+    private final ServerCallStreamObserver<WatchResponse> out;
+    private final WatchStream ws;
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private boolean done;
+
+    Sender(ServerCallStreamObserver<WatchResponse> out, WatchStream ws) {
+      this.out = out;
+      this.ws = ws;
+    }
+
+    void schedule() {
+      if (scheduled.compareAndSet(false, true)) {
+        senders.execute(this);
+      }
+    }
+
+    @Override
+    public void run() {
+      scheduled.set(false);
+      synchronized (this) {
+        try {
+          while (!done && out.isReady()) {
+            List<WatchResponse> rs = ws.poll();
+            if (rs.isEmpty()) {
+              break;
+            }
+            for (WatchResponse r : rs) {
+              out.onNext(r);
+            }
+          }
+        } catch (RuntimeException e) {
+          // The call ended under us (cancelled); nothing more to send.
+          done = true;
+          ws.close();
+          requireLeader.remove(this);
+        }
+      }
+    }
+
+    /** The client cancelled or the call broke. */
+    void closed() {
+      synchronized (this) {
+        done = true;
+      }
+      ws.close();
+      requireLeader.remove(this);
+    }
+
+    /** The client closed its side: etcd ends the stream. */
+    void finish() {
+      synchronized (this) {
+        if (!done) {
+          done = true;
+          out.onCompleted();
+        }
+      }
+      ws.close();
+      requireLeader.remove(this);
+    }
+
+    void fail(RuntimeException e) {
+      synchronized (this) {
+        if (!done) {
+          done = true;
+          out.onError(GrpcErrors.toStatus(e));
+        }
+      }
+      ws.close();
+      requireLeader.remove(this);
+    }
+  }
+}
