@@ -50,6 +50,8 @@ public final class Lessor {
     /** Attached keys; null while there are none. */
     Set<ByteString> keys;
     long expiryNanos = FOREVER;
+    /** Handed out as expired: its revocation is on the way, it can no longer be renewed. */
+    boolean expired;
     int expirySlot = -1;
     long checkpointNanos = FOREVER;
     int checkpointSlot = -1;
@@ -267,6 +269,7 @@ public final class Lessor {
     expiries.clear();
     checkpoints.clear();
     for (Lease l : leases.values()) {
+      l.expired = false;
       l.expiryNanos = now + extendNanos + l.effectiveTtl() * NANOS_PER_SECOND;
       expiries.upsert(l);
       scheduleCheckpoint(l, now);
@@ -277,6 +280,7 @@ public final class Lessor {
   public synchronized void demote() {
     primary = false;
     for (Lease l : leases.values()) {
+      l.expired = false;
       l.expiryNanos = FOREVER;
       l.checkpointNanos = FOREVER;
     }
@@ -297,7 +301,7 @@ public final class Lessor {
     }
     Lease l = leases.get(id);
     long now = clock.getAsLong();
-    if (l == null || l.expiryNanos <= now) {
+    if (l == null || l.expired || l.expiryNanos <= now) {
       return null;
     }
     boolean clear = l.remainingTtl > 0;
@@ -321,7 +325,7 @@ public final class Lessor {
     if (l == null) {
       return null;
     }
-    long remaining = Math.max(0, (l.expiryNanos - clock.getAsLong()) / NANOS_PER_SECOND);
+    long remaining = l.expired ? 0 : Math.max(0, (l.expiryNanos - clock.getAsLong()) / NANOS_PER_SECOND);
     return new TimeToLive(id, remaining, l.ttl, withKeys ? keys(id) : List.of());
   }
 
@@ -341,6 +345,7 @@ public final class Lessor {
         break;
       }
       out.add(l.id);
+      l.expired = true;
       l.expiryNanos = now + EXPIRED_RETRY_NANOS;
       expiries.upsert(l);
     }
@@ -356,7 +361,7 @@ public final class Lessor {
     long now = clock.getAsLong();
     int n = 0;
     for (Lease l : leases.values()) {
-      if (l.expiryNanos <= now) {
+      if (l.expired || l.expiryNanos <= now) {
         n++;
       }
     }
@@ -381,7 +386,7 @@ public final class Lessor {
       }
       checkpoints.remove(l);
       long left = l.expiryNanos - now;
-      if (left <= 0) {
+      if (left <= 0 || l.expired) {
         continue;
       }
       out.add(new long[] {l.id, (left + NANOS_PER_SECOND - 1) / NANOS_PER_SECOND});

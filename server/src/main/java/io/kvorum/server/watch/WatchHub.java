@@ -67,6 +67,8 @@ public final class WatchHub implements AutoCloseable {
   private final long maxResponseBytes;
   private final LongSupplier clock;
   private final long progressIntervalNanos;
+  private final int streamEventSlots;
+  private final java.util.concurrent.atomic.AtomicLong victims = new java.util.concurrent.atomic.AtomicLong();
 
   private final ArrayBlockingQueue<RevisionEvents> revisions = new ArrayBlockingQueue<>(REVISION_QUEUE_MAX);
   private volatile boolean lostRevisions;
@@ -92,6 +94,13 @@ public final class WatchHub implements AutoCloseable {
    */
   public WatchHub(KvStore store, LongFunction<ResponseHeader> headers, long maxResponseBytes, LongSupplier clock,
       long progressIntervalNanos) {
+    this(store, headers, maxResponseBytes, clock, progressIntervalNanos, STREAM_EVENT_SLOTS);
+  }
+
+  /** As above, with {@code streamEventSlots} event responses per stream instead of the default. */
+  public WatchHub(KvStore store, LongFunction<ResponseHeader> headers, long maxResponseBytes, LongSupplier clock,
+      long progressIntervalNanos, int streamEventSlots) {
+    this.streamEventSlots = streamEventSlots;
     this.store = store;
     this.headers = headers;
     this.maxResponseBytes = maxResponseBytes;
@@ -123,6 +132,15 @@ public final class WatchHub implements AutoCloseable {
     return store;
   }
 
+  int streamEventSlots() {
+    return streamEventSlots;
+  }
+
+  /** How many times a watcher's stream was full and it fell back to history (etcd's victims). */
+  public long victimCount() {
+    return victims.get();
+  }
+
   long maxResponseBytes() {
     return maxResponseBytes;
   }
@@ -130,6 +148,14 @@ public final class WatchHub implements AutoCloseable {
   /** How many watchers exist (approximate; for metrics and tools). */
   public int watcherCount() {
     return watcherCount;
+  }
+
+  /** A racy one-line picture of the hub, for failure messages. */
+  public String describe() {
+    return "hubRev=" + hubRev + " storeRev=" + store.currentRevision() + " compactRev=" + store.compactRevision()
+        + " queued=" + revisions.size() + " lost=" + lostRevisions + " unsynced=" + unsynced.size()
+        + " synced keys=" + keyWatchers.size() + " ranges=" + rangeWatchers.size() + " commands=" + commands.size()
+        + " thread=" + thread.getState();
   }
 
   // ---------------------------------------------------------------- inputs (any thread)
@@ -262,6 +288,7 @@ public final class WatchHub implements AutoCloseable {
           victims = new ArrayList<>();
         }
         victims.add(w);
+        this.victims.incrementAndGet();
       }
     }
     if (victims != null) {

@@ -18,7 +18,8 @@ import java.util.Map;
  * responses to send. The API edge feeds it requests and drains it with {@link #poll()} when its
  * transport can take more; the hub fills it.
  *
- * <p><b>Bounded.</b> Event responses take one of {@link WatchHub#STREAM_EVENT_SLOTS} slots; when
+ * <p><b>Bounded.</b> Event responses take one of the hub's slots per stream ({@link
+ * WatchHub#STREAM_EVENT_SLOTS} by default); when
  * they are all taken the hub does not wait: the watcher that did not fit falls back to catching up
  * from history (etcd's victim path), so a slow client never delays writes or other streams, and
  * its memory stays bounded. Control responses (created, canceled, progress) are few and always
@@ -92,7 +93,7 @@ public final class WatchStream {
         return List.of();
       }
       if (o.watcher != null) {
-        freed = eventItems == WatchHub.STREAM_EVENT_SLOTS;
+        freed = eventItems == hub.streamEventSlots();
         eventItems--;
       }
     }
@@ -125,7 +126,7 @@ public final class WatchStream {
   boolean offerEvents(Watcher w, WatchResponse r) {
     Runnable hook;
     synchronized (lock) {
-      if (eventItems >= WatchHub.STREAM_EVENT_SLOTS) {
+      if (eventItems >= hub.streamEventSlots()) {
         return false;
       }
       eventItems++;
@@ -139,7 +140,7 @@ public final class WatchStream {
   /** Whether an event response would fit now. */
   boolean hasRoom() {
     synchronized (lock) {
-      return eventItems < WatchHub.STREAM_EVENT_SLOTS;
+      return eventItems < hub.streamEventSlots();
     }
   }
 
