@@ -24,6 +24,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * election timeouts, as etcd's leader monitor does.
  */
 final class WatchService extends WatchGrpc.WatchImplBase {
+  /** A stream stops reading requests while this many control responses wait to be sent. */
+  static final int CONTROL_BACKLOG_MAX = 1024;
   /** Consecutive leader checks without a leader before require-leader streams are cut (etcd: 3). */
   private static final int NO_LEADER_CHECKS_MAX = 3;
 
@@ -64,9 +66,20 @@ final class WatchService extends WatchGrpc.WatchImplBase {
     ws.onSendable(sender::schedule);
     out.setOnReadyHandler(sender::schedule);
     out.setOnCancelHandler(sender::closed);
+    // Requests are read one at a time and only while the stream's answers are being taken.
+    out.disableAutoRequest();
+    out.request(1);
     return new StreamObserver<>() {
       @Override
       public void onNext(WatchRequest req) {
+        try {
+          handle(req);
+        } finally {
+          sender.requestNext();
+        }
+      }
+
+      private void handle(WatchRequest req) {
         switch (req.getRequestUnionCase()) {
           case CREATE_REQUEST -> ws.create(req.getCreateRequest());
           case CANCEL_REQUEST -> ws.cancel(req.getCancelRequest().getWatchId());
@@ -95,10 +108,24 @@ final class WatchService extends WatchGrpc.WatchImplBase {
     private final WatchStream ws;
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private boolean done;
+    /** Reading requests is paused until the control backlog drains (guarded by this). */
+    private boolean paused;
 
     Sender(ServerCallStreamObserver<WatchResponse> out, WatchStream ws) {
       this.out = out;
       this.ws = ws;
+    }
+
+    /** After a request: read the next one, unless too many answers are waiting to be sent. */
+    synchronized void requestNext() {
+      if (done) {
+        return;
+      }
+      if (ws.controlBacklog() >= CONTROL_BACKLOG_MAX) {
+        paused = true;
+      } else {
+        out.request(1);
+      }
     }
 
     void schedule() {
@@ -120,6 +147,10 @@ final class WatchService extends WatchGrpc.WatchImplBase {
             for (WatchResponse r : rs) {
               out.onNext(r);
             }
+          }
+          if (paused && !done && ws.controlBacklog() < CONTROL_BACKLOG_MAX / 2) {
+            paused = false;
+            out.request(1);
           }
         } catch (RuntimeException e) {
           // The call ended under us (cancelled); nothing more to send.

@@ -40,6 +40,7 @@ public final class WatchStream {
   // Guarded by lock.
   private final ArrayDeque<Outgoing> queue = new ArrayDeque<>();
   private int eventItems;
+  private int controlItems;
   private Runnable sendable = () -> { };
 
   /** A response to send; event responses name their watcher (for prev_kv and fragmenting). */
@@ -77,6 +78,7 @@ public final class WatchStream {
     synchronized (lock) {
       queue.clear();
       eventItems = 0;
+      controlItems = 0;
     }
   }
 
@@ -95,6 +97,8 @@ public final class WatchStream {
       if (o.watcher != null) {
         freed = eventItems == hub.streamEventSlots();
         eventItems--;
+      } else {
+        controlItems--;
       }
     }
     if (freed) {
@@ -111,6 +115,16 @@ public final class WatchStream {
       return fragments(r, hub.maxResponseBytes());
     }
     return List.of(r);
+  }
+
+  /**
+   * Control responses waiting to be sent. The API edge stops reading requests while this is high,
+   * which bounds the queue: control responses only answer the client's own requests.
+   */
+  public int controlBacklog() {
+    synchronized (lock) {
+      return controlItems;
+    }
   }
 
   /** Whether responses are waiting. */
@@ -149,6 +163,7 @@ public final class WatchStream {
     Runnable hook;
     synchronized (lock) {
       queue.addLast(new Outgoing(r, null));
+      controlItems++;
       hook = sendable;
     }
     hook.run();
