@@ -576,7 +576,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
   }
 
   /** Leases revoked per log entry when they expire. */
-  static final int EXPIRE_BATCH_MAX = 1000;
+  static final int EXPIRE_BATCH_MAX = 250;
   /** Checkpoints per log entry, as etcd batches them. */
   static final int CHECKPOINT_BATCH_MAX = 1000;
 

@@ -273,12 +273,16 @@ public final class WatchHub implements AutoCloseable {
       }
     }
     List<Watcher> victims = null;
+    ResponseHeader header = null;
     for (Map.Entry<Watcher, List<Event>> m : matched.entrySet()) {
       Watcher w = m.getKey();
       if (re.revision() < w.nextRev) {
         continue;
       }
-      WatchResponse r = WatchResponse.newBuilder().setHeader(headers.apply(re.revision())).setWatchId(w.id)
+      if (header == null) {
+        header = headers.apply(re.revision());
+      }
+      WatchResponse r = WatchResponse.newBuilder().setHeader(header).setWatchId(w.id)
           .addAllEvents(m.getValue()).build();
       if (w.stream.offerEvents(w, r)) {
         w.nextRev = re.revision() + 1;
