@@ -12,20 +12,15 @@ import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.proto.etcdserverpb.WatchCreateRequest;
 import io.kvorum.proto.etcdserverpb.WatchResponse;
 import io.kvorum.proto.mvccpb.Event;
-import io.kvorum.server.config.ServerConfig;
+import io.kvorum.server.testing.LocalCluster;
 import io.kvorum.server.watch.WatchStream;
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -39,74 +34,36 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LeaseClusterTest {
   static final long S = 1_000_000_000L;
-  static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   @TempDir Path dir;
   final AtomicLong clock = new AtomicLong(1_000 * S);
-  final Map<String, EtcdServer> members = new LinkedHashMap<>();
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
+  LocalCluster cluster;
 
   private void startCluster() throws IOException {
-    List<String> names = List.of("m1", "m2", "m3");
-    Map<String, Integer> ports = new LinkedHashMap<>();
-    StringBuilder cluster = new StringBuilder();
-    for (String n : names) {
-      ports.put(n, freePort());
-      cluster.append(cluster.length() == 0 ? "" : ",").append(n).append("=http://127.0.0.1:").append(ports.get(n));
-    }
-    for (String n : names) {
-      ServerConfig.Builder b = ServerConfig.builder();
-      b.name = n;
-      b.dataDir = dir.resolve(n);
-      URI peer = URI.create("http://127.0.0.1:" + ports.get(n));
-      b.listenPeerUrls = List.of(peer);
-      b.initialAdvertisePeerUrls = List.of(peer);
-      b.initialCluster = cluster.toString();
-      b.heartbeatIntervalMs = 50;
-      b.electionTimeoutMs = 500;
+    cluster = LocalCluster.start(dir, 3, b -> {
       b.nanoClock = clock::get;
       b.leaseCheckpointInterval = Duration.ofSeconds(5);
-      members.put(n, EtcdServer.start(b.build()));
-    }
+    });
   }
 
   @AfterEach
   void stop() throws IOException {
-    for (EtcdServer s : members.values()) {
-      s.close();
+    if (cluster != null) {
+      cluster.close();
     }
   }
 
   private static void await(String what, BooleanSupplier cond) {
-    long deadline = System.nanoTime() + WAIT_NANOS;
-    while (!cond.getAsBoolean()) {
-      assertThat(System.nanoTime()).as("waiting for: " + what).isLessThan(deadline);
-      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
-    }
+    LocalCluster.await(what, cond);
   }
 
   /** The leader once its lessor has been promoted. */
   private EtcdServer leader() {
-    EtcdServer[] found = {null};
-    await("a leader with a promoted lessor", () -> {
-      for (EtcdServer s : members.values()) {
-        if (s.raftStatus().isLeader() && s.lessor().isPrimary()) {
-          found[0] = s;
-          return true;
-        }
-      }
-      return false;
-    });
-    return found[0];
+    return cluster.leader(s -> s.lessor().isPrimary());
   }
 
   private EtcdServer follower(EtcdServer leader) {
-    return members.values().stream().filter(s -> s != leader).findFirst().orElseThrow();
+    return cluster.other(leader);
   }
 
   private static ByteString b(String s) {
@@ -158,7 +115,7 @@ class LeaseClusterTest {
     clock.addAndGet(S + S / 2);
     get(leader.leaseDutiesNow());
     await("the expired lease is revoked everywhere", () ->
-        members.values().stream().noneMatch(s -> s.lessor().exists(expiring)));
+        cluster.members().values().stream().noneMatch(s -> s.lessor().exists(expiring)));
     r = poll(ws, 1).get(0);
     assertThat(r.getEventsList()).extracting(e -> e.getType() + " " + e.getKv().getKey().toStringUtf8())
         .containsExactly("DELETE e/1", "DELETE e/2");
@@ -203,9 +160,8 @@ class LeaseClusterTest {
       get(leader.leaseDutiesNow());
     }
     await("every member recorded the checkpoint at 40 s left", () ->
-        members.values().stream().allMatch(s -> s.lessor().record(id) != null && s.lessor().record(id)[1] == 40));
-    String old = members.entrySet().stream().filter(e -> e.getValue() == leader).findFirst().orElseThrow().getKey();
-    members.remove(old).close();
+        cluster.members().values().stream().allMatch(s -> s.lessor().record(id) != null && s.lessor().record(id)[1] == 40));
+    cluster.stop(leader);
     EtcdServer next = leader();
     long ttl = get(next.leaseTimeToLive(LeaseTimeToLiveRequest.newBuilder().setID(id).build())).getTTL();
     // 40 s checkpointed + one election timeout (0.5 s) of extension; without checkpoints 60 s.

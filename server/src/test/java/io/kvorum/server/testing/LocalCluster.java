@@ -1,0 +1,112 @@
+package io.kvorum.server.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kvorum.server.config.ServerConfig;
+import io.kvorum.server.etcdserver.EtcdServer;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/**
+ * Real members in one JVM on loopback for tests (50 ms heartbeat, 500 ms election timeout), and
+ * a bounded wait for conditions that become true asynchronously.
+ */
+public final class LocalCluster implements AutoCloseable {
+  private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
+  private final Map<String, EtcdServer> members = new LinkedHashMap<>();
+
+  private LocalCluster() {}
+
+  /** Starts members named m1..m{@code size} under {@code dir}; {@code tune} adjusts each config. */
+  public static LocalCluster start(Path dir, int size, Consumer<ServerConfig.Builder> tune) throws IOException {
+    LocalCluster c = new LocalCluster();
+    Map<String, Integer> ports = new LinkedHashMap<>();
+    StringBuilder cluster = new StringBuilder();
+    for (int i = 1; i <= size; i++) {
+      String n = "m" + i;
+      ports.put(n, freePort());
+      cluster.append(cluster.length() == 0 ? "" : ",").append(n).append("=http://127.0.0.1:").append(ports.get(n));
+    }
+    try {
+      for (String n : ports.keySet()) {
+        ServerConfig.Builder b = ServerConfig.builder();
+        b.name = n;
+        b.dataDir = dir.resolve(n);
+        URI peer = URI.create("http://127.0.0.1:" + ports.get(n));
+        b.listenPeerUrls = List.of(peer);
+        b.initialAdvertisePeerUrls = List.of(peer);
+        b.initialCluster = cluster.toString();
+        b.heartbeatIntervalMs = 50;
+        b.electionTimeoutMs = 500;
+        tune.accept(b);
+        c.members.put(n, EtcdServer.start(b.build()));
+      }
+    } catch (IOException | RuntimeException e) {
+      c.close();
+      throw e;
+    }
+    return c;
+  }
+
+  public static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Waits (bounded, polling) until {@code cond} holds. */
+  public static void await(String what, BooleanSupplier cond) {
+    long deadline = System.nanoTime() + WAIT_NANOS;
+    while (!cond.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("waiting for: " + what).isLessThan(deadline);
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+    }
+  }
+
+  public Map<String, EtcdServer> members() {
+    return members;
+  }
+
+  /** The leader, once one is elected and {@code ready} holds for it. */
+  public EtcdServer leader(java.util.function.Predicate<EtcdServer> ready) {
+    EtcdServer[] found = {null};
+    await("a leader", () -> {
+      for (EtcdServer s : members.values()) {
+        if (s.raftStatus().isLeader() && ready.test(s)) {
+          found[0] = s;
+          return true;
+        }
+      }
+      return false;
+    });
+    return found[0];
+  }
+
+  /** Some member other than {@code m}. */
+  public EtcdServer other(EtcdServer m) {
+    return members.values().stream().filter(s -> s != m).findFirst().orElseThrow();
+  }
+
+  /** Stops member {@code m} and forgets it. */
+  public void stop(EtcdServer m) throws IOException {
+    members.values().remove(m);
+    m.close();
+  }
+
+  @Override
+  public void close() throws IOException {
+    for (EtcdServer s : members.values()) {
+      s.close();
+    }
+    members.clear();
+  }
+}
