@@ -7,9 +7,8 @@ import com.google.protobuf.ByteString;
 import io.kvorum.proto.etcdserverpb.PutRequest;
 import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.proto.etcdserverpb.RangeResponse;
-import io.kvorum.server.config.ServerConfig;
+import io.kvorum.server.testing.LocalCluster;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -30,48 +29,22 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class EtcdServerClusterTest {
   @TempDir Path dir;
-  final Map<String, EtcdServer> members = new HashMap<>();
-  final Map<String, ServerConfig> configs = new HashMap<>();
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
+  LocalCluster cluster;
+  Map<String, EtcdServer> members;
 
   private void startCluster() throws IOException {
-    List<String> names = List.of("m1", "m2", "m3");
-    Map<String, Integer> peerPorts = new HashMap<>();
-    StringBuilder cluster = new StringBuilder();
-    for (String n : names) {
-      peerPorts.put(n, freePort());
-      cluster.append(cluster.length() == 0 ? "" : ",").append(n).append("=http://127.0.0.1:").append(peerPorts.get(n));
-    }
-    for (String n : names) {
-      ServerConfig.Builder b = ServerConfig.builder();
-      b.name = n;
-      b.dataDir = dir.resolve(n);
-      URI peer = URI.create("http://127.0.0.1:" + peerPorts.get(n));
-      b.listenPeerUrls = List.of(peer);
-      b.initialAdvertisePeerUrls = List.of(peer);
-      b.initialCluster = cluster.toString();
-      b.heartbeatIntervalMs = 50;
-      b.electionTimeoutMs = 500;
-      configs.put(n, b.build());
-    }
-    for (String n : names) {
-      start(n);
-    }
+    cluster = LocalCluster.start(dir, 3, b -> { });
+    members = cluster.members();
   }
 
   private void start(String n) throws IOException {
-    members.put(n, EtcdServer.start(configs.get(n)));
+    cluster.restart(n);
   }
 
   @AfterEach
   void stop() throws IOException {
-    for (EtcdServer s : members.values()) {
-      s.close();
+    if (cluster != null) {
+      cluster.close();
     }
   }
 

@@ -23,6 +23,7 @@ import java.util.function.Consumer;
 public final class LocalCluster implements AutoCloseable {
   private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
   private final Map<String, EtcdServer> members = new LinkedHashMap<>();
+  private final Map<String, ServerConfig> configs = new LinkedHashMap<>();
 
   private LocalCluster() {}
 
@@ -48,7 +49,8 @@ public final class LocalCluster implements AutoCloseable {
         b.heartbeatIntervalMs = 50;
         b.electionTimeoutMs = 500;
         tune.accept(b);
-        c.members.put(n, EtcdServer.start(b.build()));
+        c.configs.put(n, b.build());
+        c.restart(n);
       }
     } catch (IOException | RuntimeException e) {
       c.close();
@@ -72,6 +74,14 @@ public final class LocalCluster implements AutoCloseable {
     }
   }
 
+  /** Starts member {@code name} again on its data (after {@link #stop} or a removal from {@link #members}). */
+  public EtcdServer restart(String name) throws IOException {
+    EtcdServer s = EtcdServer.start(configs.get(name));
+    members.put(name, s);
+    return s;
+  }
+
+  /** The live members by name; tests may remove (and close) one themselves. */
   public Map<String, EtcdServer> members() {
     return members;
   }
