@@ -40,6 +40,10 @@ public final class Main {
       System.exit(2);
       return;
     }
+    // Netty's leak detector samples buffer allocations on every request path; off unless asked for.
+    if (System.getProperty("io.grpc.netty.shaded.io.netty.leakDetection.level") == null) {
+      System.setProperty("io.grpc.netty.shaded.io.netty.leakDetection.level", "disabled");
+    }
     org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
     org.slf4j.bridge.SLF4JBridgeHandler.install();
     Logger log = LoggerFactory.getLogger("etcdmain");

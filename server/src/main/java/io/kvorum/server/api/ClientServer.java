@@ -80,6 +80,9 @@ public final class ClientServer implements AutoCloseable {
         String host = u.getHost() == null ? "0.0.0.0" : u.getHost();
         int port = u.getPort();
         NettyServerBuilder b = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+            // Every handler only checks, proposes or hands off (reads run on the member's reader
+            // pool), so calls run on the transport threads: no executor hop per call.
+            .directExecutor()
             .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, server.config().maxRequestBytes
                 + GRPC_OVERHEAD_BYTES))
             .addService(new KvService(server))
