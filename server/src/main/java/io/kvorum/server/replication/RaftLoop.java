@@ -127,8 +127,8 @@ public final class RaftLoop implements AutoCloseable {
     this.lastSnapshotIndex = storage.memory().snapshot().index();
     this.snapshotIndex = lastSnapshotIndex;
     this.lastStatus = node.status();
-    this.raftThread = new Thread(this::raftLoop, name + "-raft");
-    this.applyThread = new Thread(this::applyLoop, name + "-apply");
+    this.raftThread = new Thread(this::raftLoop, "raft-" + name);
+    this.applyThread = new Thread(this::applyLoop, "apply-" + name);
   }
 
   public void start() {

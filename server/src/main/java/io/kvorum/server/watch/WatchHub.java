@@ -84,7 +84,8 @@ public final class WatchHub implements AutoCloseable {
   private final Set<Watcher> unsynced = new LinkedHashSet<>();
   private final Set<WatchStream> streams = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
   private long nextProgressNanos;
-  private int watcherCount;
+  /** Written by the hub thread only; read by the apply thread to decide whether to wake it. */
+  private volatile int watcherCount;
 
   /**
    * @param headers the response header for a revision (cluster, member, term filled in)
@@ -168,7 +169,10 @@ public final class WatchHub implements AutoCloseable {
     if (!revisions.offer(new RevisionEvents(rev, events))) {
       lostRevisions = true;
     }
-    LockSupport.unpark(thread);
+    if (watcherCount > 0 || lostRevisions) {
+      // Without watchers the hub drains the queue on its idle wake-ups; no need to wake it per write.
+      LockSupport.unpark(thread);
+    }
   }
 
   void submit(Runnable command) {
