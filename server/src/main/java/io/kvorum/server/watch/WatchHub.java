@@ -195,13 +195,7 @@ public final class WatchHub implements AutoCloseable {
           c.run();
           busy = true;
         }
-        RevisionEvents re;
-        int n = 0;
-        while (n < 1024 && (re = revisions.poll()) != null) {
-          dispatch(re);
-          n++;
-        }
-        busy |= n > 0;
+        busy |= drainRevisions(1024) > 0;
         if (lostRevisions && revisions.isEmpty()) {
           // Revisions after hubRev were dropped: the store has them; everyone catches up from it.
           long upTo = store.currentRevision();
@@ -220,6 +214,17 @@ public final class WatchHub implements AutoCloseable {
         LockSupport.parkNanos(this, IDLE_PARK_NANOS);
       }
     }
+  }
+
+  /** Dispatches up to {@code max} queued revisions; returns how many. */
+  private int drainRevisions(int max) {
+    RevisionEvents re;
+    int n = 0;
+    while (n < max && (re = revisions.poll()) != null) {
+      dispatch(re);
+      n++;
+    }
+    return n;
   }
 
   /** Moves every synced watcher to unsynced, keeping its next revision. */
@@ -438,6 +443,9 @@ public final class WatchHub implements AutoCloseable {
     if (s.closed) {
       return;
     }
+    // Catch up with what is already committed, so "from now" means the store's revision (the
+    // queue may hold revisions the hub was not woken for).
+    drainRevisions(Integer.MAX_VALUE);
     ByteString key = r.getKey().isEmpty() ? ByteString.copyFrom(new byte[] {0}) : r.getKey();
     ByteString end = r.getRangeEnd();
     String error = null;
@@ -507,6 +515,7 @@ public final class WatchHub implements AutoCloseable {
   }
 
   void requestProgress(WatchStream s) {
+    drainRevisions(Integer.MAX_VALUE);
     s.progressPending = true;
     checkPendingProgress(s);
   }
