@@ -1,6 +1,7 @@
 package io.kvorum.server.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
@@ -160,6 +161,15 @@ class WatchLeaseGrpcTest {
     ManagedChannel ch = serve(m);
     long id = LeaseGrpc.newBlockingStub(ch).leaseGrant(LeaseGrantRequest.newBuilder().setTTL(10).build()).getID();
     assertThat(id).isPositive();
+    assertThat(LeaseGrpc.newBlockingStub(ch).leaseGrant(LeaseGrantRequest.newBuilder().setID(77).setTTL(0).build())
+        .getTTL()).as("raised to the minimum TTL: 1.5 election timeouts of 500 ms, rounded up").isEqualTo(1);
+    assertThatThrownBy(() -> LeaseGrpc.newBlockingStub(ch).leaseGrant(LeaseGrantRequest.newBuilder().setID(77)
+        .setTTL(5).build())).hasMessage("FAILED_PRECONDITION: etcdserver: lease already exists");
+    assertThatThrownBy(() -> LeaseGrpc.newBlockingStub(ch).leaseGrant(LeaseGrantRequest.newBuilder()
+        .setTTL(9_000_000_001L).build())).hasMessage("OUT_OF_RANGE: etcdserver: too large lease TTL");
+    assertThatThrownBy(() -> LeaseGrpc.newBlockingStub(ch).leaseRevoke(
+        io.kvorum.proto.etcdserverpb.LeaseRevokeRequest.newBuilder().setID(78).build()))
+        .hasMessage("NOT_FOUND: etcdserver: requested lease not found");
     BlockingQueue<Object> in = new LinkedBlockingQueue<>();
     StreamObserver<LeaseKeepAliveRequest> out = LeaseGrpc.newStub(ch).leaseKeepAlive(new StreamObserver<>() {
       @Override
