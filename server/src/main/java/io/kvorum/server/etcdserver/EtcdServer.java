@@ -143,7 +143,10 @@ public final class EtcdServer implements Applier, AutoCloseable {
     Config rc = Config.defaults(memberId, storage.memory(), new SecureRandom())
         .withTicks(cfg.electionTicks(), 1)
         .withElectionSafety(true, cfg.preVote)
-        .withApplied(appliedIndex);
+        // Entries are applied once durable locally, possibly before the hard state recording
+        // their commit is: after a crash the backend may be ahead of the commit index, which raft
+        // must not be told (the apply loop skips the entries it hands out again).
+        .withApplied(Math.min(appliedIndex, storage.memory().initialState().hardState().commit()));
     RawNode node = new RawNode(rc);
     ConfState cs = node.status().config();
     this.transport = new PeerTransport(memberId, membership.clusterId(), m -> loopReceive(m),

@@ -9,6 +9,7 @@ import io.kvorum.raft.RaftException;
 import io.kvorum.raft.RawNode;
 import io.kvorum.raft.ReadState;
 import io.kvorum.raft.Ready;
+import io.kvorum.raft.Snapshot;
 import io.kvorum.raft.SoftState;
 import io.kvorum.raft.StateType;
 import io.kvorum.raft.Status;
@@ -98,6 +99,8 @@ public final class RaftLoop implements AutoCloseable {
   // Apply thread only.
   private ConfState appliedConfState;
   private long lastSnapshotIndex;
+  /** The last log index durable in the WAL (raft thread only). */
+  private long persistedIndex;
   private final Object waitersLock = new Object();
   private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
 
@@ -126,6 +129,7 @@ public final class RaftLoop implements AutoCloseable {
     this.appliedIndex = applier.appliedIndex();
     this.lastSnapshotIndex = storage.memory().snapshot().index();
     this.snapshotIndex = lastSnapshotIndex;
+    this.persistedIndex = storage.memory().lastIndex();
     this.lastStatus = node.status();
     this.raftThread = new Thread(this::raftLoop, "raft-" + name);
     this.applyThread = new Thread(this::applyLoop, "apply-" + name);
@@ -326,6 +330,21 @@ public final class RaftLoop implements AutoCloseable {
       storage.saveReceivedSnapshot(rd.snapshot());
       snapshotIndex = rd.snapshot().index();
     }
+    // Committed entries already durable here (appended in an earlier round) are handed to the
+    // apply thread before this round's write, so applying overlaps the fsync instead of waiting
+    // for it (etcd does the same). Committed entries can never be rewritten, and an entry is
+    // applied only once it is durable locally; the hard state's commit index may lag what is
+    // applied after a crash, which the member allows for on restart.
+    List<Entry> committed = rd.committedEntries();
+    int early = 0;
+    if (rd.snapshot() == null) {
+      while (early < committed.size() && committed.get(early).index() <= persistedIndex) {
+        early++;
+      }
+      if (early > 0) {
+        enqueueApply(null, committed.subList(0, early));
+      }
+    }
     // A leader sends its appends before its own fsync, so followers persist in parallel (Raft
     // thesis §10.2.1; the leader counts itself only once the entries are in this Ready's storage
     // write, which happens before anything is applied). Everyone else persists first: an APP_RESP
@@ -335,6 +354,12 @@ public final class RaftLoop implements AutoCloseable {
       outbox.send(rd.messages());
     }
     storage.save(rd.hardState(), rd.entries(), rd.mustSync());
+    if (rd.snapshot() != null) {
+      persistedIndex = rd.snapshot().index();
+    }
+    if (!rd.entries().isEmpty()) {
+      persistedIndex = rd.entries().get(rd.entries().size() - 1).index();
+    }
     if (!leader && !rd.messages().isEmpty()) {
       outbox.send(rd.messages());
     }
@@ -344,19 +369,22 @@ public final class RaftLoop implements AutoCloseable {
         fs.forEach(f -> f.complete(rs.index()));
       }
     }
-    List<Entry> committed = rd.committedEntries();
-    if (rd.snapshot() != null || !committed.isEmpty()) {
-      List<ConfState> confStates = new ArrayList<>(committed.size());
-      for (Entry e : committed) {
-        if (e.type() == EntryType.CONF_CHANGE) {
-          confStates.add(node.applyConfChange(ConfChange.decode(e.data())));
-        } else {
-          confStates.add(null);
-        }
-      }
-      applyQueue.put(new ApplyTask(rd.snapshot(), committed, confStates));
+    if (rd.snapshot() != null || early < committed.size()) {
+      enqueueApply(rd.snapshot(), committed.subList(early, committed.size()));
     }
     node.advance();
+  }
+
+  private void enqueueApply(Snapshot snapshot, List<Entry> committed) throws InterruptedException {
+    List<ConfState> confStates = new ArrayList<>(committed.size());
+    for (Entry e : committed) {
+      if (e.type() == EntryType.CONF_CHANGE) {
+        confStates.add(node.applyConfChange(ConfChange.decode(e.data())));
+      } else {
+        confStates.add(null);
+      }
+    }
+    applyQueue.put(new ApplyTask(snapshot, List.copyOf(committed), confStates));
   }
 
   private void failReads(ReplicationException ex) {

@@ -65,6 +65,11 @@ public final class RaftStorage implements Closeable {
       mem.applySnapshot(snap);
     }
     HardState hs = o.recovered().hardState();
+    if (!snap.isEmpty() && !hs.isEmpty() && hs.commit() < snap.index()) {
+      // Entries are applied (and snapshots taken) once durable, possibly before the hard state
+      // recording their commit was written: a snapshot's index is committed by definition.
+      hs = new HardState(hs.term(), hs.vote(), snap.index());
+    }
     mem.setHardState(hs);
     mem.append(o.recovered().entries());
     return new RaftStorage(o.wal(), snaps, mem, o.recovered().metadata());
