@@ -77,6 +77,10 @@ final class PeerSender {
   private List<Endpoint> endpoints;
   private boolean endpointsChanged;
   private boolean stopping;
+  /** The open stream while it is usable; set and cleared by the sender thread. */
+  private OutboundStream current;
+  /** Some thread is writing a batch to {@link #current}: writes never overlap, so order holds. */
+  private boolean sending;
 
   /** The sender thread's current channel, published so {@link #stop()} can cut a pending probe. */
   private volatile ManagedChannel channel;
@@ -105,9 +109,15 @@ final class PeerSender {
     return active ? channel : null;
   }
 
-  /** Queues {@code messages} in order; drops what does not fit and reports it. Never blocks. */
+  /**
+   * Queues {@code messages} in order; drops what does not fit and reports it. Never blocks. When the
+   * stream is open, ready and idle, the caller writes the batch itself (gRPC only queues it for
+   * its transport thread), which saves a wake-up of the sender thread on every round.
+   */
   void offer(List<Message> messages) {
     List<Message> rejected = null;
+    List<Message> direct = null;
+    OutboundStream stream = null;
     lock.lock();
     try {
       if (stopping) {
@@ -123,12 +133,47 @@ final class PeerSender {
           rejected.add(m);
         }
       }
-      wake.signal();
+      stream = current;
+      if (!sending && stream != null && !endpointsChanged && stream.broken() == null && stream.isReady()
+          && !hasSnapshot(queue)) {
+        direct = drainBatch();
+        sending = true;
+      } else {
+        wake.signal();
+      }
     } finally {
       lock.unlock();
     }
+    if (direct != null) {
+      try {
+        send(stream, direct);
+      } finally {
+        doneSending();
+      }
+    }
     if (rejected != null) {
       dropped(rejected, "its queue is full (" + settings.peerQueueMessagesMax() + " messages)");
+    }
+  }
+
+  /** Snapshots are encoded by the sender thread only: they are large. */
+  private static boolean hasSnapshot(ArrayDeque<Message> q) {
+    for (Message m : q) {
+      if (m.type() == MessageType.SNAP) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void doneSending() {
+    lock.lock();
+    try {
+      sending = false;
+      // Whatever arrived meanwhile (or did not fit the batch) is the sender thread's.
+      wake.signal();
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -243,7 +288,11 @@ final class PeerSender {
 
         List<Message> batch = takeBatch(stream);
         if (batch != null) {
-          send(stream, batch);
+          try {
+            send(stream, batch);
+          } finally {
+            doneSending();
+          }
           continue;
         }
         Status broken = stream.broken();
@@ -365,26 +414,39 @@ final class PeerSender {
   private List<Message> takeBatch(OutboundStream stream) throws InterruptedException {
     lock.lock();
     try {
-      while (!stopping && !endpointsChanged && stream.broken() == null && (queue.isEmpty() || !stream.isReady())) {
+      current = stream;
+      while (!stopping && !endpointsChanged && stream.broken() == null
+          && (sending || queue.isEmpty() || !stream.isReady())) {
         wake.await();
       }
       if (stopping || endpointsChanged || stream.broken() != null) {
+        current = null;
+        // A caller may still be writing its batch: the stream is finished only after it.
+        while (sending) {
+          wake.await();
+        }
         return null;
       }
-      List<Message> batch = new ArrayList<>();
-      long bytes = 0;
-      while (!queue.isEmpty()) {
-        long size = MessageCodec.wireBytesAtMost(queue.peekFirst());
-        if (!batch.isEmpty() && bytes + size > settings.batchBytesMax()) {
-          break;
-        }
-        batch.add(queue.pollFirst());
-        bytes += size;
-      }
-      return batch;
+      sending = true;
+      return drainBatch();
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Takes up to {@code batchBytesMax} of queued messages (at least one). Holding the lock. */
+  private List<Message> drainBatch() {
+    List<Message> batch = new ArrayList<>();
+    long bytes = 0;
+    while (!queue.isEmpty()) {
+      long size = MessageCodec.wireBytesAtMost(queue.peekFirst());
+      if (!batch.isEmpty() && bytes + size > settings.batchBytesMax()) {
+        break;
+      }
+      batch.add(queue.pollFirst());
+      bytes += size;
+    }
+    return batch;
   }
 
   private void send(OutboundStream stream, List<Message> batch) {
