@@ -11,6 +11,8 @@ import io.kvorum.proto.etcdserverpb.MaintenanceGrpc;
 import io.kvorum.proto.etcdserverpb.StatusRequest;
 import io.kvorum.proto.etcdserverpb.StatusResponse;
 import io.kvorum.raft.Status;
+import io.kvorum.proto.etcdserverpb.MoveLeaderRequest;
+import io.kvorum.proto.etcdserverpb.MoveLeaderResponse;
 import io.kvorum.server.etcdserver.EtcdServer;
 import java.util.concurrent.CompletableFuture;
 
@@ -51,6 +53,12 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
     // No alarm is ever raised yet (quota and corruption checks arrive later): list answers empty.
     KvService.answer(out, () -> CompletableFuture.completedFuture(
         AlarmResponse.newBuilder().setHeader(server.header()).build()));
+  }
+
+  @Override
+  public void moveLeader(MoveLeaderRequest request, StreamObserver<MoveLeaderResponse> out) {
+    KvService.answer(out, () -> server.moveLeader(request.getTargetID())
+        .thenApply(v -> MoveLeaderResponse.newBuilder().setHeader(server.header()).build()));
   }
 
   @Override

@@ -57,7 +57,9 @@ public enum EtcdError {
   UNHEALTHY(Code.UNAVAILABLE, "etcdserver: unhealthy cluster"),
   CORRUPT(Code.DATA_LOSS, "etcdserver: corrupt cluster"),
   NOT_SUPPORTED_FOR_LEARNER(Code.UNAVAILABLE, "etcdserver: rpc not supported for learner"),
-  BAD_LEADER_TRANSFEREE(Code.FAILED_PRECONDITION, "etcdserver: bad leader transferee");
+  BAD_LEADER_TRANSFEREE(Code.FAILED_PRECONDITION, "etcdserver: bad leader transferee"),
+  /** Not in rpctypes: etcd 3.4 sends this server error as an unknown-code status with its text. */
+  TIMEOUT_LEADER_TRANSFER(Code.UNKNOWN, "etcdserver: request timed out, leader transfer took too long");
 
   /** gRPC status codes, named as in gRPC, so this package needs no gRPC types. */
   public enum Code {

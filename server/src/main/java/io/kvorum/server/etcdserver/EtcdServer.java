@@ -663,6 +663,77 @@ public final class EtcdServer implements Applier, AutoCloseable {
     }, ticker);
   }
 
+  // ---------------------------------------------------------------- leadership
+
+  /**
+   * etcd's MoveLeader: this member, which must be the leader, hands leadership to voter {@code
+   * transferee} and completes once that member leads (at once if it already does).
+   */
+  public CompletableFuture<Void> moveLeader(long transferee) {
+    if (leader() != memberId) {
+      return CompletableFuture.failedFuture(EtcdError.NOT_LEADER.exception());
+    }
+    if (!loop.status().config().voters().contains(transferee)) {
+      return CompletableFuture.failedFuture(EtcdError.BAD_LEADER_TRANSFEREE.exception());
+    }
+    LOG.info("leadership transfer starting from {} to {}", hex(memberId), hex(transferee));
+    long start = System.nanoTime();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    try {
+      loop.call(n -> n.transferLeader(transferee));
+    } catch (ReplicationException e) {
+      return CompletableFuture.failedFuture(unwrap(e));
+    }
+    long deadline = start + requestTimeout.toNanos();
+    long every = cfg.heartbeatInterval.toMillis();
+    java.util.concurrent.ScheduledFuture<?>[] poll = {null};
+    poll[0] = ticker.scheduleWithFixedDelay(() -> {
+      if (leader() == transferee) {
+        LOG.info("leadership transfer finished from {} to {} (took {} ms)", hex(memberId), hex(transferee),
+            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+        done.complete(null);
+      } else if (System.nanoTime() > deadline || stopped) {
+        done.completeExceptionally(EtcdError.TIMEOUT_LEADER_TRANSFER.exception());
+      }
+      if (done.isDone() && poll[0] != null) {
+        poll[0].cancel(false);
+      }
+    }, 0, every, TimeUnit.MILLISECONDS);
+    done.whenComplete((v, err) -> poll[0].cancel(false));
+    return done;
+  }
+
+  /**
+   * Before stopping, a leader of several voters hands leadership to the voter most caught up (etcd's
+   * {@code TransferLeadership}), so the cluster does not wait an election timeout for a new one.
+   */
+  private void transferLeadershipBeforeStop() {
+    if (leader() != memberId) {
+      return;
+    }
+    Status st = loop.status();
+    long best = 0;
+    long bestMatch = -1;
+    for (long v : st.config().voters()) {
+      Status.ProgressStatus p = st.progress().get(v);
+      // The most caught-up voter (etcd picks the longest-connected one); recent activity is
+      // reset every election timeout under check-quorum, so it is no filter here.
+      if (v != memberId && p != null && p.match() > bestMatch) {
+        best = v;
+        bestMatch = p.match();
+      }
+    }
+    if (best == 0) {
+      return;
+    }
+    try {
+      moveLeader(best).get(Math.min(requestTimeout.toMillis(), cfg.electionTimeout.toMillis() * 3),
+          TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      LOG.warn("leadership transfer before stopping did not finish: {}", e.toString());
+    }
+  }
+
   /** The member's watchers. */
   public WatchHub watchHub() {
     return watchHub;
@@ -861,8 +932,22 @@ public final class EtcdServer implements Applier, AutoCloseable {
     return Long.toHexString(id);
   }
 
+  /** Stops without handing over leadership (etcd's HardStop): what a crash looks like to peers. */
+  public void hardStop() throws IOException {
+    stopped = true;
+    close();
+  }
+
+  /** Stops; a leader first hands leadership to the most caught-up voter. */
   @Override
   public void close() throws IOException {
+    if (!stopped) {
+      try {
+        transferLeadershipBeforeStop();
+      } catch (RuntimeException e) {
+        LOG.warn("leadership transfer before stopping failed: {}", e.toString());
+      }
+    }
     stopped = true;
     ticker.shutdownNow();
     transport.close();

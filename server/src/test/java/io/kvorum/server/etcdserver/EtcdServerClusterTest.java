@@ -122,7 +122,7 @@ class EtcdServerClusterTest {
       EtcdServer target = members.get(leader);
       if (i == 150) {
         // Kill the leader mid-stream; requests in flight on it fail or succeed, never both.
-        target.close();
+        target.hardStop();
         members.remove(leader);
       }
       if (members.containsKey(leader)) {

@@ -106,16 +106,16 @@ public final class LocalCluster implements AutoCloseable {
     return members.values().stream().filter(s -> s != m).findFirst().orElseThrow();
   }
 
-  /** Stops member {@code m} and forgets it. */
+  /** Stops member {@code m} as a crash would (no leadership hand-over) and forgets it. */
   public void stop(EtcdServer m) throws IOException {
     members.values().remove(m);
-    m.close();
+    m.hardStop();
   }
 
   @Override
   public void close() throws IOException {
     for (EtcdServer s : members.values()) {
-      s.close();
+      s.hardStop();
     }
     members.clear();
   }
