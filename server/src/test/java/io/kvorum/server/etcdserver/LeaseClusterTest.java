@@ -167,4 +167,31 @@ class LeaseClusterTest {
     // 40 s checkpointed + one election timeout (0.5 s) of extension; without checkpoints 60 s.
     assertThat(ttl).isBetween(39L, 41L);
   }
+
+  @Test
+  void leasesTheirKeysAndCheckpoints_surviveARestartOfEveryMember() throws Exception {
+    startCluster();
+    EtcdServer leader = leader();
+    long id = get(leader.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(60).build())).getID();
+    get(leader.put(PutRequest.newBuilder().setKey(b("kept")).setValue(b("v")).setLease(id).build()));
+    clock.addAndGet(5 * S);
+    get(leader.leaseDutiesNow());
+    await("the checkpoint is applied everywhere", () ->
+        cluster.members().values().stream().allMatch(s -> s.lessor().record(id) != null && s.lessor().record(id)[1] == 55));
+    List<String> names = new java.util.ArrayList<>(cluster.members().keySet());
+    for (String n : names) {
+      cluster.members().get(n).hardStop();
+    }
+    for (String n : names) {
+      cluster.restart(n);
+    }
+    for (EtcdServer s : cluster.members().values()) {
+      assertThat(s.lessor().record(id)).containsExactly(60, 55);
+      assertThat(s.lessor().keys(id)).containsExactly(b("kept"));
+    }
+    EtcdServer next = leader();
+    long ttl = get(next.leaseTimeToLive(LeaseTimeToLiveRequest.newBuilder().setID(id).setKeys(true).build()))
+        .getTTL();
+    assertThat(ttl).as("counted from the checkpoint, not the full TTL").isBetween(54L, 56L);
+  }
 }
