@@ -62,13 +62,13 @@ class WatchLeaseGrpcTest {
     return ByteString.copyFromUtf8(s);
   }
 
-  /** A client watch stream: requests out, responses (or the error) into a queue. */
-  static final class Client implements StreamObserver<WatchResponse> {
+  /** A client stream: requests out, responses (or the error, or "completed") into a queue. */
+  static class Recorder<Q, R> implements StreamObserver<R> {
     final BlockingQueue<Object> in = new LinkedBlockingQueue<>();
-    StreamObserver<WatchRequest> out;
+    StreamObserver<Q> out;
 
     @Override
-    public void onNext(WatchResponse r) {
+    public void onNext(R r) {
       in.add(r);
     }
 
@@ -87,7 +87,10 @@ class WatchLeaseGrpcTest {
       assertThat(o).as("a response within 20 s").isNotNull();
       return o;
     }
+  }
 
+  /** A watch stream. */
+  static final class Client extends Recorder<WatchRequest, WatchResponse> {
     WatchResponse response() throws InterruptedException {
       Object o = next();
       assertThat(o).isInstanceOf(WatchResponse.class);
@@ -170,25 +173,13 @@ class WatchLeaseGrpcTest {
     assertThatThrownBy(() -> LeaseGrpc.newBlockingStub(ch).leaseRevoke(
         io.kvorum.proto.etcdserverpb.LeaseRevokeRequest.newBuilder().setID(78).build()))
         .hasMessage("NOT_FOUND: etcdserver: requested lease not found");
-    BlockingQueue<Object> in = new LinkedBlockingQueue<>();
-    StreamObserver<LeaseKeepAliveRequest> out = LeaseGrpc.newStub(ch).leaseKeepAlive(new StreamObserver<>() {
-      @Override
-      public void onNext(LeaseKeepAliveResponse r) {
-        in.add(r);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        in.add(t);
-      }
-
-      @Override
-      public void onCompleted() {}
-    });
+    Recorder<LeaseKeepAliveRequest, LeaseKeepAliveResponse> ka = new Recorder<>();
+    ka.out = LeaseGrpc.newStub(ch).leaseKeepAlive(ka);
+    StreamObserver<LeaseKeepAliveRequest> out = ka.out;
     out.onNext(LeaseKeepAliveRequest.newBuilder().setID(id).build());
     out.onNext(LeaseKeepAliveRequest.newBuilder().setID(424242).build());
-    LeaseKeepAliveResponse r1 = (LeaseKeepAliveResponse) in.poll(20, TimeUnit.SECONDS);
-    LeaseKeepAliveResponse r2 = (LeaseKeepAliveResponse) in.poll(20, TimeUnit.SECONDS);
+    LeaseKeepAliveResponse r1 = (LeaseKeepAliveResponse) ka.next();
+    LeaseKeepAliveResponse r2 = (LeaseKeepAliveResponse) ka.next();
     assertThat(r1.getID()).isEqualTo(id);
     assertThat(r1.getTTL()).isEqualTo(10);
     assertThat(r2.getID()).isEqualTo(424242);
