@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -35,8 +34,9 @@ import java.util.function.LongSupplier;
  * behind, the revisions that did not fit are dropped and every synced watcher goes back to
  * catching up from the store, which has them all. The hub thread then matches each revision's
  * events against the <em>synced</em> watchers (those that have been sent everything up to the
- * hub's revision) through an index by key for single-key watchers and by distinct range for the
- * others, and queues one response per watcher per revision on its stream.
+ * hub's revision) through an index by key for single-key watchers and an interval index of the
+ * distinct ranges for the others ({@link RangeIndex}), and queues one response per watcher per
+ * revision on its stream.
  *
  * <p><em>Unsynced</em> watchers (a start revision in the past, or a stream that was full) catch up
  * from the store's history in bounded chunks: one read serves every unsynced watcher that has
@@ -80,7 +80,7 @@ public final class WatchHub implements AutoCloseable {
   /** The last revision the hub has dispatched to synced watchers. */
   private long hubRev;
   private final Map<ByteString, List<Watcher>> keyWatchers = new HashMap<>();
-  private final Map<KeyRange, List<Watcher>> rangeWatchers = new LinkedHashMap<>();
+  private final RangeIndex rangeWatchers = new RangeIndex();
   private final Set<Watcher> unsynced = new LinkedHashSet<>();
   private final Set<WatchStream> streams = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
   private long nextProgressNanos;
@@ -155,7 +155,7 @@ public final class WatchHub implements AutoCloseable {
   public String describe() {
     return "hubRev=" + hubRev + " storeRev=" + store.currentRevision() + " compactRev=" + store.compactRevision()
         + " queued=" + revisions.size() + " lost=" + lostRevisions + " unsynced=" + unsynced.size()
-        + " synced keys=" + keyWatchers.size() + " ranges=" + rangeWatchers.size() + " commands=" + commands.size()
+        + " synced keys=" + keyWatchers.size() + " ranges=" + rangeWatchers.all().size() + " commands=" + commands.size()
         + " thread=" + thread.getState();
   }
 
@@ -236,7 +236,7 @@ public final class WatchHub implements AutoCloseable {
         unsynced.add(w);
       }
     }
-    for (List<Watcher> ws : rangeWatchers.values()) {
+    for (List<Watcher> ws : rangeWatchers.all()) {
       for (Watcher w : ws) {
         w.synced = false;
         w.nextRev = Math.max(w.nextRev, hubRev + 1);
@@ -270,16 +270,13 @@ public final class WatchHub implements AutoCloseable {
           }
         }
       }
-      for (Map.Entry<KeyRange, List<Watcher>> g : rangeWatchers.entrySet()) {
-        if (!g.getKey().contains(e.getKv().getKey())) {
-          continue;
-        }
-        for (Watcher w : g.getValue()) {
+      rangeWatchers.stab(e.getKv().getKey(), group -> {
+        for (Watcher w : group) {
           if (w.wants(e)) {
             matched.computeIfAbsent(w, x -> new ArrayList<>(2)).add(e);
           }
         }
-      }
+      });
     }
     List<Watcher> victims = null;
     ResponseHeader header = null;
@@ -324,7 +321,7 @@ public final class WatchHub implements AutoCloseable {
     if (w.range.isSingle()) {
       keyWatchers.computeIfAbsent(w.range.key(), k -> new ArrayList<>(1)).add(w);
     } else {
-      rangeWatchers.computeIfAbsent(w.range, k -> new ArrayList<>(1)).add(w);
+      rangeWatchers.add(w);
     }
   }
 
@@ -332,14 +329,16 @@ public final class WatchHub implements AutoCloseable {
     if (!w.synced) {
       return;
     }
-    Map<?, List<Watcher>> index = w.range.isSingle() ? keyWatchers : rangeWatchers;
-    Object k = w.range.isSingle() ? w.range.key() : w.range;
-    List<Watcher> ws = index.get(k);
-    if (ws != null) {
-      ws.remove(w);
-      if (ws.isEmpty()) {
-        index.remove(k);
+    if (w.range.isSingle()) {
+      List<Watcher> ws = keyWatchers.get(w.range.key());
+      if (ws != null) {
+        ws.remove(w);
+        if (ws.isEmpty()) {
+          keyWatchers.remove(w.range.key());
+        }
       }
+    } else {
+      rangeWatchers.remove(w);
     }
     w.synced = false;
   }
