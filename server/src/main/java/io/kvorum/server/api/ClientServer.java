@@ -39,8 +39,6 @@ import javax.net.ssl.SSLException;
  */
 public final class ClientServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(ClientServer.class.getName());
-  /** etcd adds this to --max-request-bytes for the gRPC message limit. */
-  static final int GRPC_OVERHEAD_BYTES = 512 * 1024;
 
   private final List<Server> servers = new ArrayList<>();
   /** Sends watch responses for every stream (they never block: gRPC flow control decides). */
@@ -84,7 +82,7 @@ public final class ClientServer implements AutoCloseable {
             // pool), so calls run on the transport threads: no executor hop per call.
             .directExecutor()
             .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, server.config().maxRequestBytes
-                + GRPC_OVERHEAD_BYTES))
+                + EtcdServer.GRPC_OVERHEAD_BYTES))
             .addService(new KvService(server))
             .addService(new MaintenanceService(server))
             .addService(new ClusterService(server))

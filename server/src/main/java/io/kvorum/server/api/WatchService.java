@@ -15,6 +15,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * etcd's Watch service: each gRPC stream is a {@link WatchStream} of the member's hub. Responses
@@ -154,39 +155,33 @@ final class WatchService extends WatchGrpc.WatchImplBase {
           }
         } catch (RuntimeException e) {
           // The call ended under us (cancelled); nothing more to send.
-          done = true;
-          ws.close();
-          requireLeader.remove(this);
+          end(null);
         }
       }
     }
 
     /** The client cancelled or the call broke. */
     void closed() {
-      synchronized (this) {
-        done = true;
-      }
-      ws.close();
-      requireLeader.remove(this);
+      end(null);
     }
 
     /** The client closed its side: etcd ends the stream. */
     void finish() {
-      synchronized (this) {
-        if (!done) {
-          done = true;
-          out.onCompleted();
-        }
-      }
-      ws.close();
-      requireLeader.remove(this);
+      end(ServerCallStreamObserver::onCompleted);
     }
 
     void fail(RuntimeException e) {
+      end(o -> o.onError(GrpcErrors.toStatus(e)));
+    }
+
+    /** Ends the stream once: {@code last} (if any) is the call's final word; the watchers go. */
+    private void end(Consumer<ServerCallStreamObserver<WatchResponse>> last) {
       synchronized (this) {
         if (!done) {
           done = true;
-          out.onError(GrpcErrors.toStatus(e));
+          if (last != null) {
+            last.accept(out);
+          }
         }
       }
       ws.close();

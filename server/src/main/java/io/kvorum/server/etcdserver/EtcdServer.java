@@ -98,6 +98,8 @@ public final class EtcdServer implements Applier, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EtcdServer.class);
   public static final String SERVER_VERSION = "3.4.23";
   public static final String CLUSTER_VERSION = "3.4.0";
+  /** etcd adds this to --max-request-bytes for gRPC messages (and watch fragments). */
+  public static final long GRPC_OVERHEAD_BYTES = 512 * 1024;
   /** Reader threads serving ranges off the apply path. */
   static final int READ_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
@@ -106,8 +108,6 @@ public final class EtcdServer implements Applier, AutoCloseable {
   private final Membership membership;
   private final Backend backend;
   private final KvStore kv;
-  /** etcd adds this to --max-request-bytes for gRPC messages (and watch fragments). */
-  public static final long GRPC_OVERHEAD_BYTES = 512 * 1024;
   private final Lessor lessor;
   private final WatchHub watchHub;
   private final KvApplier kvApplier;
@@ -545,10 +545,18 @@ public final class EtcdServer implements Applier, AutoCloseable {
       }
       return LeaseKeepAliveResponse.newBuilder().setID(id).setTTL(r == null ? 0 : r.ttl()).build();
     };
+    return whenGrantApplied(id, renew);
+  }
+
+  /**
+   * Runs {@code call} now, or, on the leader, once everything committed is applied if lease {@code
+   * id} is unknown here yet (a grant proposed through a follower may still be on its way).
+   */
+  private <T> CompletableFuture<T> whenGrantApplied(long id, Supplier<T> call) {
     if (lessor.exists(id) || !lessor.isPrimary()) {
-      return CompletableFuture.completedFuture(renew.get());
+      return CompletableFuture.completedFuture(call.get());
     }
-    return loop.waitApplied(loop.status().hardState().commit()).thenApply(v -> renew.get());
+    return loop.waitApplied(loop.status().hardState().commit()).thenApply(v -> call.get());
   }
 
   private CompletableFuture<LeaseTimeToLiveResponse> timeToLiveHere(LeaseTimeToLiveRequest req) {
@@ -560,10 +568,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
       return LeaseTimeToLiveResponse.newBuilder().setID(t.id()).setTTL(t.remainingSeconds())
           .setGrantedTTL(t.grantedTtl()).addAllKeys(t.keys()).build();
     };
-    if (lessor.exists(req.getID()) || !lessor.isPrimary()) {
-      return CompletableFuture.completedFuture(ttl.get());
-    }
-    return loop.waitApplied(loop.status().hardState().commit()).thenApply(v -> ttl.get());
+    return whenGrantApplied(req.getID(), ttl);
   }
 
   private void proposeCheckpoints(List<long[]> cps) {
@@ -586,11 +591,15 @@ public final class EtcdServer implements Applier, AutoCloseable {
   /** Every heartbeat tick: the raft clock, then the leader's lease duties. */
   private void onTick() {
     loop.tick();
+    safely("lease tick", this::leaseTick);
+  }
+
+  /** Runs a ticker task; an exception is logged, never let out (it would cancel the ticker). */
+  private static void safely(String what, Runnable task) {
     try {
-      leaseTick();
+      task.run();
     } catch (RuntimeException e) {
-      // Never let an exception cancel the ticker.
-      LOG.warn("lease tick failed: {}", e.toString(), e);
+      LOG.warn("{} failed: {}", what, e.toString(), e);
     }
   }
 
@@ -631,7 +640,11 @@ public final class EtcdServer implements Applier, AutoCloseable {
           if (err == null) {
             // More may be waiting: the next batch goes as soon as this one is applied.
             try {
-              ticker.execute(this::expireLeasesSafely);
+              ticker.execute(() -> safely("lease expiry", () -> {
+                if (leaseLeader) {
+                  expireLeases();
+                }
+              }));
             } catch (java.util.concurrent.RejectedExecutionException e) {
               // stopping
             }
@@ -639,28 +652,12 @@ public final class EtcdServer implements Applier, AutoCloseable {
         });
   }
 
-  private void expireLeasesSafely() {
-    try {
-      if (leaseLeader) {
-        expireLeases();
-      }
-    } catch (RuntimeException e) {
-      LOG.warn("lease expiry failed: {}", e.toString(), e);
-    }
-  }
-
   /**
    * Runs the leader's lease duties (promotion, expiry, checkpoints) now on the ticker thread, as
    * a tick would: tests advance a fake clock and then call this instead of waiting for a tick.
    */
   public CompletableFuture<Void> leaseDutiesNow() {
-    return CompletableFuture.runAsync(() -> {
-      try {
-        leaseTick();
-      } catch (RuntimeException e) {
-        LOG.warn("lease tick failed: {}", e.toString(), e);
-      }
-    }, ticker);
+    return CompletableFuture.runAsync(() -> safely("lease tick", this::leaseTick), ticker);
   }
 
   // ---------------------------------------------------------------- leadership
@@ -686,8 +683,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
     }
     long deadline = start + requestTimeout.toNanos();
     long every = cfg.heartbeatInterval.toMillis();
-    java.util.concurrent.ScheduledFuture<?>[] poll = {null};
-    poll[0] = ticker.scheduleWithFixedDelay(() -> {
+    java.util.concurrent.ScheduledFuture<?> poll = ticker.scheduleWithFixedDelay(() -> {
       if (leader() == transferee) {
         LOG.info("leadership transfer finished from {} to {} (took {} ms)", hex(memberId), hex(transferee),
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
@@ -695,11 +691,8 @@ public final class EtcdServer implements Applier, AutoCloseable {
       } else if (System.nanoTime() > deadline || stopped) {
         done.completeExceptionally(EtcdError.TIMEOUT_LEADER_TRANSFER.exception());
       }
-      if (done.isDone() && poll[0] != null) {
-        poll[0].cancel(false);
-      }
     }, 0, every, TimeUnit.MILLISECONDS);
-    done.whenComplete((v, err) -> poll[0].cancel(false));
+    done.whenComplete((v, err) -> poll.cancel(false));
     return done;
   }
 
@@ -779,11 +772,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
 
   /** Maps internal failures to etcd's client errors. */
   static RuntimeException unwrap(Throwable err) {
-    Throwable t = err;
-    while ((t instanceof CompletionException || t instanceof java.util.concurrent.ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
+    Throwable t = unwrapCompletion(err);
     if (t instanceof EtcdException e) {
       return e;
     }

@@ -138,9 +138,10 @@ public final class Lessor {
     Lease l = new Lease(id, granted, 0);
     leases.put(id, l);
     if (primary) {
-      l.expiryNanos = clock.getAsLong() + granted * NANOS_PER_SECOND;
+      long now = clock.getAsLong();
+      l.expiryNanos = now + granted * NANOS_PER_SECOND;
       expiries.upsert(l);
-      scheduleCheckpoint(l, clock.getAsLong());
+      scheduleCheckpoint(l, now);
     }
     return granted;
   }
@@ -350,22 +351,6 @@ public final class Lessor {
       expiries.upsert(l);
     }
     return out;
-  }
-
-  /** How many leases have a deadline in the past (expired, revocation not applied yet). */
-  public synchronized int expiredCount() {
-    // Used by tools and tests; a heap walk would be cheaper, this is clear and rare.
-    if (!primary) {
-      return 0;
-    }
-    long now = clock.getAsLong();
-    int n = 0;
-    for (Lease l : leases.values()) {
-      if (l.expired || l.expiryNanos <= now) {
-        n++;
-      }
-    }
-    return n;
   }
 
   /**

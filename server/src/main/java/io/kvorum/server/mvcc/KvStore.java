@@ -549,7 +549,7 @@ public final class KvStore implements AutoCloseable {
   @FunctionalInterface
   public interface RevisionListener {
     /** {@code events} are the revision's changes in order (see {@link WriteTxn#changes}). */
-    void committed(long revision, List<io.kvorum.proto.mvccpb.Event> events);
+    void committed(long revision, List<Event> events);
   }
 
   private final List<RevisionListener> listeners = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -565,7 +565,7 @@ public final class KvStore implements AutoCloseable {
   }
 
   /** Called by a write transaction that committed its batch. */
-  void committed(WriteTxn txn, long newRev, ConsistentIndex ci, List<io.kvorum.proto.mvccpb.Event> changes) {
+  void committed(WriteTxn txn, long newRev, ConsistentIndex ci) {
     Invariants.check(
         currentRev == txn.beginRevision(),
         "revision moved during a write txn: %d != %d",
@@ -574,7 +574,7 @@ public final class KvStore implements AutoCloseable {
     Invariants.check(newRev == currentRev + 1, "revision skipped: %d after %d", newRev, currentRev);
     consistentIndex = ci;
     currentRev = newRev;
-    List<io.kvorum.proto.mvccpb.Event> events = Collections.unmodifiableList(changes);
+    List<Event> events = txn.changes();
     for (RevisionListener l : listeners) {
       l.committed(newRev, events);
     }

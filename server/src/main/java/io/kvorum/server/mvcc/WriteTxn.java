@@ -156,21 +156,21 @@ public final class WriteTxn implements AutoCloseable {
    * a lease record; it commits with the transaction even if no key changes.
    */
   public void putOther(Bucket bucket, byte[] key, byte[] value) {
-    checkNotOver();
-    if (bucket == Bucket.KEY) {
-      throw new IllegalArgumentException("mvcc: key-space writes go through put/deleteRange");
-    }
+    checkOther(bucket);
     batch.put(bucket, key, value);
-    extras = true;
   }
 
   /** Adds a deletion outside the key space to this transaction's batch (see {@link #putOther}). */
   public void deleteOther(Bucket bucket, byte[] key) {
+    checkOther(bucket);
+    batch.delete(bucket, key);
+  }
+
+  private void checkOther(Bucket bucket) {
     checkNotOver();
     if (bucket == Bucket.KEY) {
       throw new IllegalArgumentException("mvcc: key-space writes go through put/deleteRange");
     }
-    batch.delete(bucket, key);
     extras = true;
   }
 
@@ -192,24 +192,18 @@ public final class WriteTxn implements AutoCloseable {
     checkNotOver();
     over = true;
     try {
-      if (changes.isEmpty()) {
-        if (extras) {
-          try {
-            batch.setConsistentIndex(ci);
-            backend.commit(batch);
-            store.committedWithoutRevision(ci);
-          } catch (RuntimeException e) {
-            store.fail(e);
-            throw e;
-          }
-        }
+      if (changes.isEmpty() && !extras) {
         return beginRev;
       }
-      long rev = beginRev + 1;
+      long rev = changes.isEmpty() ? beginRev : beginRev + 1;
       try {
         batch.setConsistentIndex(ci);
         backend.commit(batch);
-        store.committed(this, rev, ci, changes);
+        if (changes.isEmpty()) {
+          store.committedWithoutRevision(ci);
+        } else {
+          store.committed(this, rev, ci);
+        }
       } catch (RuntimeException e) {
         store.fail(e);
         throw e;

@@ -123,6 +123,8 @@ final class PeerSender {
       if (stopping) {
         return;
       }
+      // With a backlog the sender thread keeps the order; only a fresh batch may go directly.
+      boolean idle = queue.isEmpty();
       for (Message m : messages) {
         if (queue.size() < settings.peerQueueMessagesMax()) {
           queue.addLast(m);
@@ -134,8 +136,8 @@ final class PeerSender {
         }
       }
       stream = current;
-      if (!sending && stream != null && !endpointsChanged && stream.broken() == null && stream.isReady()
-          && !hasSnapshot(queue)) {
+      if (idle && !sending && stream != null && !endpointsChanged && stream.broken() == null && stream.isReady()
+          && !hasSnapshot(messages)) {
         direct = drainBatch();
         sending = true;
       } else {
@@ -157,7 +159,7 @@ final class PeerSender {
   }
 
   /** Snapshots are encoded by the sender thread only: they are large. */
-  private static boolean hasSnapshot(ArrayDeque<Message> q) {
+  private static boolean hasSnapshot(List<Message> q) {
     for (Message m : q) {
       if (m.type() == MessageType.SNAP) {
         return true;

@@ -1,6 +1,10 @@
 package io.kvorum.server.transport;
 
+import com.google.protobuf.ByteString;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.stub.StreamObserver;
 import io.kvorum.proto.raftpb.ForwardRequest;
 import io.kvorum.proto.raftpb.ForwardResponse;
 import io.kvorum.proto.raftpb.RaftPeerGrpc;
@@ -105,16 +109,16 @@ public final class PeerTransport implements Outbox, AutoCloseable {
    */
   public CompletableFuture<byte[]> forward(long peerId, String method, byte[] payload, long timeoutMillis) {
     PeerSender sender = peers.get(peerId);
-    io.grpc.ManagedChannel ch = sender == null ? null : sender.connectedChannel();
+    ManagedChannel ch = sender == null ? null : sender.connectedChannel();
     if (ch == null) {
       return CompletableFuture.failedFuture(new ForwardException("member " + Long.toHexString(peerId)
           + " is not connected", false));
     }
     CompletableFuture<byte[]> out = new CompletableFuture<>();
     ForwardRequest req = ForwardRequest.newBuilder().setClusterId(clusterId).setMethod(method)
-        .setPayload(com.google.protobuf.ByteString.copyFrom(payload)).build();
+        .setPayload(ByteString.copyFrom(payload)).build();
     RaftPeerGrpc.newStub(ch).withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS)
-        .forward(req, new io.grpc.stub.StreamObserver<ForwardResponse>() {
+        .forward(req, new StreamObserver<ForwardResponse>() {
           @Override
           public void onNext(ForwardResponse r) {
             out.complete(r.getPayload().toByteArray());
@@ -122,10 +126,10 @@ public final class PeerTransport implements Outbox, AutoCloseable {
 
           @Override
           public void onError(Throwable t) {
-            io.grpc.Status st = io.grpc.Status.fromThrowable(t);
-            out.completeExceptionally(new ForwardException(st.getCode() == io.grpc.Status.Code.ABORTED
-                ? st.getDescription() : "forward to " + Long.toHexString(peerId) + " failed: " + st,
-                st.getCode() == io.grpc.Status.Code.ABORTED));
+            Status st = Status.fromThrowable(t);
+            boolean remote = st.getCode() == Status.Code.ABORTED;
+            out.completeExceptionally(new ForwardException(remote
+                ? st.getDescription() : "forward to " + Long.toHexString(peerId) + " failed: " + st, remote));
           }
 
           @Override

@@ -146,11 +146,6 @@ public final class WatchHub implements AutoCloseable {
     return maxResponseBytes;
   }
 
-  /** How many watchers exist (approximate; for metrics and tools). */
-  public int watcherCount() {
-    return watcherCount;
-  }
-
   /** A racy one-line picture of the hub, for failure messages. */
   public String describe() {
     return "hubRev=" + hubRev + " storeRev=" + store.currentRevision() + " compactRev=" + store.compactRevision()
@@ -229,14 +224,9 @@ public final class WatchHub implements AutoCloseable {
 
   /** Moves every synced watcher to unsynced, keeping its next revision. */
   private void resyncAll() {
-    for (List<Watcher> ws : keyWatchers.values()) {
-      for (Watcher w : ws) {
-        w.synced = false;
-        w.nextRev = Math.max(w.nextRev, hubRev + 1);
-        unsynced.add(w);
-      }
-    }
-    for (List<Watcher> ws : rangeWatchers.all()) {
+    List<List<Watcher>> groups = new ArrayList<>(keyWatchers.values());
+    groups.addAll(rangeWatchers.all());
+    for (List<Watcher> ws : groups) {
       for (Watcher w : ws) {
         w.synced = false;
         w.nextRev = Math.max(w.nextRev, hubRev + 1);
@@ -556,13 +546,14 @@ public final class WatchHub implements AutoCloseable {
       return;
     }
     nextProgressNanos = now + progressIntervalNanos;
+    ResponseHeader header = headers.apply(hubRev);
     for (WatchStream s : streams) {
       for (Watcher w : s.watchers.values()) {
         if (!w.progressNotify) {
           continue;
         }
         if (w.synced && !w.sentSinceProgress) {
-          s.offerEvents(w, WatchResponse.newBuilder().setHeader(headers.apply(hubRev)).setWatchId(w.id).build());
+          s.offerEvents(w, WatchResponse.newBuilder().setHeader(header).setWatchId(w.id).build());
         }
         w.sentSinceProgress = false;
       }
