@@ -65,7 +65,19 @@ public final class Main {
             Long.toHexString(s.memberId()), cfg.advertiseClientUrls);
         log.info("enabled capabilities for version 3.4");
       });
+      AtomicReference<String> ended = new AtomicReference<>();
+      server.terminated().thenAccept(reason -> {
+        ended.set(reason);
+        stop.countDown();
+      });
       stop.await();
+      if (ended.get() != null && signal.get() == null) {
+        // The member stopped itself: removed from the cluster (etcd exits 0) or a fatal error.
+        boolean removed = ended.get().contains("removed");
+        log.info("member stopped: {}", ended.get());
+        closeQuietly(clients, server, log);
+        System.exit(removed ? 0 : 1);
+      }
     } catch (IOException | RuntimeException e) {
       log.error("failed to start member: {}", e.toString(), e);
       closeQuietly(clients, server, log);

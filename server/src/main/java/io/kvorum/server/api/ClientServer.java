@@ -88,7 +88,8 @@ public final class ClientServer implements AutoCloseable {
             .addService(new ClusterService(server))
             .addService(new LeaseService(server))
             .addService(watch)
-            .intercept(new RequireLeader(server));
+            .intercept(new RequireLeader(server))
+            .intercept(new LearnerGuard(server));
         if (secure) {
           b.sslContext(tls);
         }

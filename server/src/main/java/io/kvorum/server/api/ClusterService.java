@@ -3,12 +3,25 @@ package io.kvorum.server.api;
 import io.grpc.stub.StreamObserver;
 import io.kvorum.proto.etcdserverpb.ClusterGrpc;
 import io.kvorum.proto.etcdserverpb.Member;
+import io.kvorum.proto.etcdserverpb.MemberAddRequest;
+import io.kvorum.proto.etcdserverpb.MemberAddResponse;
 import io.kvorum.proto.etcdserverpb.MemberListRequest;
 import io.kvorum.proto.etcdserverpb.MemberListResponse;
+import io.kvorum.proto.etcdserverpb.MemberPromoteRequest;
+import io.kvorum.proto.etcdserverpb.MemberPromoteResponse;
+import io.kvorum.proto.etcdserverpb.MemberRemoveRequest;
+import io.kvorum.proto.etcdserverpb.MemberRemoveResponse;
+import io.kvorum.proto.etcdserverpb.MemberUpdateRequest;
+import io.kvorum.proto.etcdserverpb.MemberUpdateResponse;
+import io.kvorum.proto.etcdserverpb.ResponseHeader;
 import io.kvorum.server.etcdserver.EtcdServer;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
-/** etcd's Cluster service: the member list as this member has applied it. */
+/**
+ * etcd's Cluster service. The member list is the membership this member has applied; changes go
+ * through the log as raft membership changes and are answered once applied here.
+ */
 final class ClusterService extends ClusterGrpc.ClusterImplBase {
   private final EtcdServer server;
 
@@ -18,13 +31,46 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
   @Override
   public void memberList(MemberListRequest request, StreamObserver<MemberListResponse> out) {
-    KvService.answer(out, () -> {
-      MemberListResponse.Builder b = MemberListResponse.newBuilder().setHeader(server.header());
-      for (io.kvorum.server.membership.Member m : server.membership().list()) {
-        b.addMembers(Member.newBuilder().setID(m.id()).setName(m.name()).addAllPeerURLs(m.peerUrls())
-            .addAllClientURLs(m.clientUrls()).setIsLearner(m.isLearner()));
-      }
-      return CompletableFuture.completedFuture(b.build());
-    });
+    KvService.answer(out, () -> CompletableFuture.completedFuture(MemberListResponse.newBuilder()
+        .setHeader(header()).addAllMembers(toProto(server.membership().list())).build()));
+  }
+
+  @Override
+  public void memberAdd(MemberAddRequest request, StreamObserver<MemberAddResponse> out) {
+    KvService.answer(out, () -> server.memberAdd(request.getPeerURLsList(), request.getIsLearner())
+        .thenApply(r -> MemberAddResponse.newBuilder().setHeader(header())
+            // etcd answers the URLs as given, the member without name or client URLs yet.
+            .setMember(Member.newBuilder().setID(r.member().id()).addAllPeerURLs(request.getPeerURLsList())
+                .setIsLearner(r.member().isLearner()))
+            .addAllMembers(toProto(r.members())).build()));
+  }
+
+  @Override
+  public void memberRemove(MemberRemoveRequest request, StreamObserver<MemberRemoveResponse> out) {
+    KvService.answer(out, () -> server.memberRemove(request.getID())
+        .thenApply(ms -> MemberRemoveResponse.newBuilder().setHeader(header()).addAllMembers(toProto(ms)).build()));
+  }
+
+  @Override
+  public void memberUpdate(MemberUpdateRequest request, StreamObserver<MemberUpdateResponse> out) {
+    KvService.answer(out, () -> server.memberUpdate(request.getID(), request.getPeerURLsList())
+        .thenApply(ms -> MemberUpdateResponse.newBuilder().setHeader(header()).addAllMembers(toProto(ms)).build()));
+  }
+
+  @Override
+  public void memberPromote(MemberPromoteRequest request, StreamObserver<MemberPromoteResponse> out) {
+    KvService.answer(out, () -> server.memberPromote(request.getID())
+        .thenApply(ms -> MemberPromoteResponse.newBuilder().setHeader(header()).addAllMembers(toProto(ms)).build()));
+  }
+
+  /** etcd's cluster responses carry no revision. */
+  private ResponseHeader header() {
+    return ResponseHeader.newBuilder().setClusterId(server.clusterId()).setMemberId(server.memberId())
+        .setRaftTerm(server.term()).build();
+  }
+
+  private static List<Member> toProto(List<io.kvorum.server.membership.Member> members) {
+    return members.stream().map(m -> Member.newBuilder().setID(m.id()).setName(m.name()).addAllPeerURLs(m.peerUrls())
+        .addAllClientURLs(m.clientUrls()).setIsLearner(m.isLearner()).build()).toList();
   }
 }

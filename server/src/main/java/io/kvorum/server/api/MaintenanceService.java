@@ -37,7 +37,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
           .setLeader(server.leader())
           .setRaftIndex(st.hardState().commit())
           .setRaftTerm(st.hardState().term())
-          .setRaftAppliedIndex(st.applied())
+          .setRaftAppliedIndex(server.appliedIndex())
           .setIsLearner(st.config().learners().contains(server.memberId()))
           .build());
     });

@@ -29,7 +29,15 @@ import io.kvorum.proto.etcdserverpb.TxnResponse;
 import io.kvorum.proto.serverpb.InternalRaftRequest;
 import io.kvorum.proto.serverpb.LeaseExpire;
 import io.kvorum.proto.serverpb.MemberAttributes;
+import io.kvorum.proto.serverpb.MemberChange;
+import io.kvorum.proto.serverpb.MembershipRecord;
+import io.kvorum.proto.etcdserverpb.MemberPromoteRequest;
+import io.kvorum.proto.etcdserverpb.MemberPromoteResponse;
 import io.kvorum.proto.serverpb.RequestHeader;
+import io.kvorum.raft.ConfChange;
+import io.kvorum.raft.ConfChangeSingle;
+import io.kvorum.raft.ConfChangeTransition;
+import io.kvorum.raft.ConfChangeType;
 import io.kvorum.raft.ConfState;
 import io.kvorum.raft.Config;
 import io.kvorum.raft.Entry;
@@ -62,6 +70,7 @@ import io.kvorum.server.storage.ConsistentIndex;
 import io.kvorum.server.transport.ForwardException;
 import io.kvorum.server.transport.PeerSecurity;
 import io.kvorum.server.transport.PeerTransport;
+import io.kvorum.server.transport.SnapshotStreams;
 import io.kvorum.server.transport.TransportSettings;
 import io.kvorum.server.wal.RaftStorage;
 import io.kvorum.server.watch.WatchHub;
@@ -126,6 +135,8 @@ public final class EtcdServer implements Applier, AutoCloseable {
   private volatile long applied;
   private volatile boolean stopped;
   private final CompletableFuture<Void> published = new CompletableFuture<>();
+  /** Completes with the reason when the member stops on its own (removed from the cluster, fatal error). */
+  private final CompletableFuture<String> terminated = new CompletableFuture<>();
 
   private EtcdServer(ServerConfig cfg, long memberId, Membership membership, Backend backend, KvStore kv,
       Lessor lessor, RaftStorage storage, long appliedIndex) {
@@ -140,13 +151,14 @@ public final class EtcdServer implements Applier, AutoCloseable {
     this.applied = appliedIndex;
     this.ids = new RequestIds(memberId, System.currentTimeMillis());
     this.requestTimeout = Duration.ofSeconds(5).plus(cfg.electionTimeout.multipliedBy(2));
+    // Raft starts from its snapshot (applied = the snapshot index) and hands out every committed
+    // entry after it again: the apply loop skips what the backend already holds, but membership
+    // changes must reach raft again (its configuration is the snapshot's), as etcd does. The
+    // backend may also be ahead of the persisted commit index after a crash (entries are applied
+    // once durable locally), which raft must not be told.
     Config rc = Config.defaults(memberId, storage.memory(), new SecureRandom())
         .withTicks(cfg.electionTicks(), 1)
-        .withElectionSafety(true, cfg.preVote)
-        // Entries are applied once durable locally, possibly before the hard state recording
-        // their commit is: after a crash the backend may be ahead of the commit index, which raft
-        // must not be told (the apply loop skips the entries it hands out again).
-        .withApplied(Math.min(appliedIndex, storage.memory().initialState().hardState().commit()));
+        .withElectionSafety(true, cfg.preVote);
     RawNode node = new RawNode(rc);
     ConfState cs = node.status().config();
     this.transport = new PeerTransport(memberId, membership.clusterId(), m -> loopReceive(m),
@@ -154,6 +166,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
         PeerSecurity.forMember(cfg.peerTls, cfg.cipherSuites, cfg.dataDir, cfg.listenPeerUrls), TransportSettings.defaults());
     this.loop = new RaftLoop(hex(memberId), node, storage, transport, this, cs, cfg.snapshotCount, this::fatal);
     transport.serveForwards(this::serveForward);
+    transport.serveSnapshots(this::readBackend, this::receiveBackend);
     this.watchHub = new WatchHub(kv, this::header, cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES, cfg.nanoClock,
         cfg.watchProgressNotifyInterval.toNanos());
     this.readers = Executors.newFixedThreadPool(READ_THREADS, r -> {
@@ -198,7 +211,36 @@ public final class EtcdServer implements Applier, AutoCloseable {
     long memberId;
     long clusterId;
     RaftStorage storage;
-    if (RaftStorage.exists(memberDir)) {
+    List<Member> joined = null;
+    if (!RaftStorage.exists(memberDir) && cfg.initialClusterState == ServerConfig.ClusterState.EXISTING) {
+      // Joining a running cluster: learn its id and members from a peer (etcd's
+      // GetClusterFromRemotePeers); this member must already have been added with its peer URLs.
+      List<URI> peerUrls = new ArrayList<>();
+      List<String> self = cfg.selfPeerUrls().stream().map(URI::toString).sorted().toList();
+      for (Map.Entry<String, List<URI>> e : cfg.initialCluster.entrySet()) {
+        List<String> urls = e.getValue().stream().map(URI::toString).sorted().toList();
+        if (!urls.equals(self)) {
+          peerUrls.addAll(e.getValue());
+        }
+      }
+      PeerTransport.RemoteCluster remote = PeerTransport.fetchCluster(peerUrls,
+          PeerSecurity.forMember(cfg.peerTls, cfg.cipherSuites, cfg.dataDir, cfg.listenPeerUrls), Duration.ofSeconds(10));
+      Member me = null;
+      for (Member m : remote.members()) {
+        if (m.peerUrls().stream().sorted().toList().equals(self)) {
+          me = m;
+        }
+      }
+      if (me == null) {
+        throw new IOException("error validating peerURLs: member with peer URLs " + self
+            + " is not in the cluster; add it first (etcdctl member add)");
+      }
+      memberId = me.id();
+      clusterId = remote.clusterId();
+      joined = remote.members();
+      storage = RaftStorage.create(memberDir, ByteBuffer.allocate(16).putLong(memberId).putLong(clusterId).array());
+      LOG.info("joining existing cluster {} as member {}", hex(clusterId), hex(memberId));
+    } else if (RaftStorage.exists(memberDir)) {
       storage = RaftStorage.open(memberDir);
       ByteBuffer meta = ByteBuffer.wrap(storage.metadata());
       memberId = meta.getLong();
@@ -214,8 +256,16 @@ public final class EtcdServer implements Applier, AutoCloseable {
       LOG.info("starting member {} in cluster {}", hex(memberId), hex(clusterId));
     }
     Backend backend = Backend.open(memberDir.resolve("kv"));
+    long raftSnapIndex = storage.memory().snapshot().index();
+    java.nio.file.Path received = snapshotDataDir(memberDir, raftSnapIndex);
+    if (backend.consistentIndex().index() < raftSnapIndex && java.nio.file.Files.isDirectory(received)) {
+      // Stopped while installing a snapshot from the leader: install it again.
+      LOG.info("installing the backend received with the snapshot at index {}", raftSnapIndex);
+      backend.replaceWith(received);
+    }
+    removeStaleSnapshotData(memberDir, backend.consistentIndex().index());
     KvStore kv = KvStore.open(backend);
-    Membership membership = new Membership(clusterId, initial);
+    Membership membership = new Membership(clusterId, joined != null ? joined : initial);
     try (ReadView v = backend.snapshotView()) {
       v.scan(Schema.Bucket.META, Schema.memberKeysFrom(), Schema.memberKeysEnd(), 1024, (k, val) -> {
         try {
@@ -226,6 +276,15 @@ public final class EtcdServer implements Applier, AutoCloseable {
         }
         return true;
       });
+      byte[] record = v.get(Schema.Bucket.META, Schema.membershipKey());
+      if (record != null) {
+        membership.load(MembershipRecord.parseFrom(record));
+      }
+    }
+    if (membership.isRemoved(memberId)) {
+      backend.close();
+      storage.close();
+      throw new IOException("the member has been permanently removed from the cluster");
     }
     Lessor lessor = new Lessor(Lessor.minTtlSeconds(cfg.electionTicks(), cfg.heartbeatInterval.toMillis()),
         cfg.nanoClock, cfg.enableLeaseCheckpoint ? cfg.leaseCheckpointInterval.toNanos() : 0);
@@ -248,7 +307,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
       appliedIndex = snapIndex;
     }
     EtcdServer s = new EtcdServer(cfg, memberId, membership, backend, kv, lessor, storage, appliedIndex);
-    for (Member m : initial) {
+    for (Member m : membership.list()) {
       if (m.id() != memberId) {
         s.transport.addPeer(m.id(), m.peerUrls().stream().map(URI::create).toList());
       }
@@ -317,6 +376,11 @@ public final class EtcdServer implements Applier, AutoCloseable {
 
   public long term() {
     return loop.term();
+  }
+
+  /** The index of this member's newest raft snapshot (taken here, or received from the leader). */
+  public long snapshotIndex() {
+    return loop.snapshotIndex();
   }
 
   public long dbSizeBytes() {
@@ -527,6 +591,19 @@ public final class EtcdServer implements Applier, AutoCloseable {
         case FORWARD_TTL -> {
           return timeToLiveHere(LeaseTimeToLiveRequest.parseFrom(payload)).thenApply(r -> r.toByteArray());
         }
+        case PeerTransport.MEMBERS_METHOD -> {
+          io.kvorum.proto.raftpb.MembersResponse.Builder b = io.kvorum.proto.raftpb.MembersResponse.newBuilder()
+              .setClusterId(membership.clusterId());
+          for (Member m : membership.list()) {
+            b.addMembers(io.kvorum.proto.raftpb.MemberInfo.newBuilder().setId(m.id()).setName(m.name())
+                .addAllPeerUrls(m.peerUrls()).setIsLearner(m.isLearner()));
+          }
+          return CompletableFuture.completedFuture(b.build().toByteArray());
+        }
+        case FORWARD_PROMOTE -> {
+          long id = MemberPromoteRequest.parseFrom(payload).getID();
+          return promoteHere(id).thenApply(m -> promoteResponse(m).toByteArray());
+        }
         default -> {
           return CompletableFuture.failedFuture(new IllegalArgumentException("unknown forwarded method " + method));
         }
@@ -658,6 +735,210 @@ public final class EtcdServer implements Applier, AutoCloseable {
    */
   public CompletableFuture<Void> leaseDutiesNow() {
     return CompletableFuture.runAsync(() -> safely("lease tick", this::leaseTick), ticker);
+  }
+
+  // ---------------------------------------------------------------- membership
+
+  /** How long peers must have been connected for a strict reconfiguration check (etcd's HealthInterval). */
+  static final Duration HEALTH_INTERVAL = Duration.ofSeconds(5);
+  /** A learner may be promoted once its log reaches this share of the leader's (etcd's readyPercent). */
+  static final double LEARNER_READY_PERCENT = 0.9;
+  private static final String FORWARD_PROMOTE = "member-promote";
+
+  /** The added member and the membership after the change. */
+  public record MemberAdded(Member member, List<Member> members) {}
+
+  /**
+   * etcd's MemberAdd: the member is part of the configuration once the change is applied and may
+   * start later with {@code --initial-cluster-state existing}. Its id hashes its peer URLs and the
+   * current Unix time, as etcd's does.
+   */
+  public CompletableFuture<MemberAdded> memberAdd(List<String> peerUrls, boolean learner) {
+    List<String> urls;
+    try {
+      urls = checkPeerUrls(peerUrls);
+    } catch (EtcdException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if (cfg.strictReconfigCheck) {
+      if (!learner && !readyToAddVoter()) {
+        LOG.warn("rejecting member add request; not enough healthy members");
+        return CompletableFuture.failedFuture(EtcdError.MEMBER_NOT_ENOUGH_STARTED.exception());
+      }
+      List<Long> voters = membership.voters().stream().map(Member::id).toList();
+      if (connectedSince(voters) < voters.size()) {
+        LOG.warn("rejecting member add request; local member has not been connected to all peers, "
+            + "reconfigure breaks active quorum");
+        return CompletableFuture.failedFuture(EtcdError.UNHEALTHY.exception());
+      }
+    }
+    long id = MemberIds.memberId(urls, "", System.currentTimeMillis() / 1000);
+    MemberChange.Builder ch = MemberChange.newBuilder().setMemberId(id).addAllPeerUrls(urls).setIsLearner(learner);
+    return configure(learner ? ConfChangeType.ADD_LEARNER_NODE : ConfChangeType.ADD_NODE, id, ch)
+        .thenApply(list -> new MemberAdded(new Member(id, "", urls, List.of(), learner), list));
+  }
+
+  /** etcd's MemberRemove; removing this member (or the leader) stops it once applied. */
+  public CompletableFuture<List<Member>> memberRemove(long id) {
+    if (cfg.strictReconfigCheck) {
+      Member m = membership.get(id);
+      if (m == null || !m.isLearner()) {
+        List<Member> voters = membership.voters();
+        long others = voters.stream().filter(v -> v.id() != id).count();
+        long othersStarted = voters.stream().filter(v -> v.id() != id && isStarted(v)).count();
+        if (othersStarted < others / 2 + 1) {
+          LOG.warn("rejecting member remove request; not enough healthy members");
+          return CompletableFuture.failedFuture(EtcdError.MEMBER_NOT_ENOUGH_STARTED.exception());
+        }
+        // A member that is down is not part of the active quorum: removing it is always safe.
+        if (id == memberId || transport.activeSince(id).isPresent()) {
+          int active = connectedSince(voters.stream().map(Member::id).toList());
+          if (active - 1 < 1 + (voters.size() - 1) / 2) {
+            LOG.warn("rejecting member remove request; local member has not been connected to all peers, "
+                + "reconfigure breaks active quorum");
+            return CompletableFuture.failedFuture(EtcdError.UNHEALTHY.exception());
+          }
+        }
+      }
+    }
+    return configure(ConfChangeType.REMOVE_NODE, id, MemberChange.newBuilder().setMemberId(id));
+  }
+
+  /** etcd's MemberUpdate: new peer URLs; every member's transport reconnects to them. */
+  public CompletableFuture<List<Member>> memberUpdate(long id, List<String> peerUrls) {
+    List<String> urls;
+    try {
+      urls = checkPeerUrls(peerUrls);
+    } catch (EtcdException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    return configure(ConfChangeType.UPDATE_NODE, id, MemberChange.newBuilder().setMemberId(id).addAllPeerUrls(urls));
+  }
+
+  /**
+   * etcd's MemberPromote: only the leader knows whether the learner caught up, so a follower
+   * forwards the request to it.
+   */
+  public CompletableFuture<List<Member>> memberPromote(long id) {
+    byte[] payload = MemberPromoteRequest.newBuilder().setID(id).build().toByteArray();
+    return atLeader(FORWARD_PROMOTE, payload, () -> promoteHere(id).thenApply(this::promoteResponse),
+        MemberPromoteResponse::parseFrom).thenApply(r -> r.getMembersList().stream()
+            .map(m -> new Member(m.getID(), m.getName(), m.getPeerURLsList(), m.getClientURLsList(), m.getIsLearner()))
+            .toList());
+  }
+
+  private MemberPromoteResponse promoteResponse(List<Member> members) {
+    MemberPromoteResponse.Builder b = MemberPromoteResponse.newBuilder();
+    for (Member m : members) {
+      b.addMembers(io.kvorum.proto.etcdserverpb.Member.newBuilder().setID(m.id()).setName(m.name())
+          .addAllPeerURLs(m.peerUrls()).addAllClientURLs(m.clientUrls()).setIsLearner(m.isLearner()));
+    }
+    return b.build();
+  }
+
+  private CompletableFuture<List<Member>> promoteHere(long id) {
+    Status st = loop.status();
+    if (leader() != memberId || st.progress() == null || st.progress().isEmpty()) {
+      return CompletableFuture.failedFuture(new Lessor.NotPrimaryException());
+    }
+    Status.ProgressStatus learner = st.progress().get(id);
+    Status.ProgressStatus self = st.progress().get(memberId);
+    if (learner != null && self != null && learner.match() < self.match() * LEARNER_READY_PERCENT) {
+      return CompletableFuture.failedFuture(EtcdError.LEARNER_NOT_READY.exception());
+    }
+    if (cfg.strictReconfigCheck) {
+      List<Member> voters = membership.voters();
+      long n = voters.size() + 1;
+      long started = voters.stream().filter(EtcdServer::isStarted).count() + 1;
+      if (started < n / 2 + 1) {
+        return CompletableFuture.failedFuture(EtcdError.MEMBER_NOT_ENOUGH_STARTED.exception());
+      }
+    }
+    return configure(ConfChangeType.ADD_NODE, id, MemberChange.newBuilder().setMemberId(id).setIsPromote(true));
+  }
+
+  /** etcd counts a member as started once it has a name (bootstrapped, or published). */
+  private static boolean isStarted(Member m) {
+    return !m.name().isEmpty();
+  }
+
+  private boolean readyToAddVoter() {
+    List<Member> voters = membership.voters();
+    long n = voters.size() + 1;
+    long started = voters.stream().filter(EtcdServer::isStarted).count();
+    if (started == 1 && n == 2) {
+      // Adding a second member to a one-member cluster (etcd allows it: a restore case).
+      return true;
+    }
+    return started >= n / 2 + 1;
+  }
+
+  /** Members of {@code ids} this member counts as connected for {@link #HEALTH_INTERVAL}, itself included. */
+  private int connectedSince(List<Long> ids) {
+    long cutoff = System.nanoTime() - HEALTH_INTERVAL.toNanos();
+    int n = 0;
+    for (long id : ids) {
+      if (id == memberId) {
+        n++;
+      } else {
+        java.util.OptionalLong since = transport.activeSince(id);
+        if (since.isPresent() && since.getAsLong() - cutoff <= 0) {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** etcd's URL checks for member URLs: http(s) or unix(s), a host and port, nothing else. */
+  static List<String> checkPeerUrls(List<String> peerUrls) {
+    if (peerUrls.isEmpty()) {
+      throw EtcdError.MEMBER_BAD_U_R_LS.exception();
+    }
+    List<String> out = new ArrayList<>();
+    for (String u : peerUrls) {
+      URI uri;
+      try {
+        uri = new URI(u);
+      } catch (java.net.URISyntaxException e) {
+        throw EtcdError.MEMBER_BAD_U_R_LS.exception();
+      }
+      String scheme = uri.getScheme();
+      boolean unix = "unix".equals(scheme) || "unixs".equals(scheme);
+      if (scheme == null || !(unix || "http".equals(scheme) || "https".equals(scheme))) {
+        throw EtcdError.MEMBER_BAD_U_R_LS.exception();
+      }
+      String authority = uri.getRawAuthority();
+      if (authority == null || authority.isEmpty() || (!unix && uri.getPort() < 0)
+          || (uri.getRawPath() != null && !uri.getRawPath().isEmpty()) || uri.getRawQuery() != null
+          || uri.getRawFragment() != null) {
+        throw EtcdError.MEMBER_BAD_U_R_LS.exception();
+      }
+      out.add(u);
+    }
+    out.sort(null);
+    return out;
+  }
+
+  /** Proposes a membership change and completes with the membership once it is applied here. */
+  private CompletableFuture<List<Member>> configure(ConfChangeType type, long id, MemberChange.Builder ch) {
+    if (stopped) {
+      return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+    }
+    long rid = ids.next();
+    ConfChange cc = new ConfChange(ConfChangeTransition.AUTO, List.of(new ConfChangeSingle(type, id)),
+        ch.setRequestId(rid).build().toByteArray());
+    CompletableFuture<Object> f = waiters.register(rid);
+    loop.proposeConfChange(cc).whenComplete((v, err) -> {
+      if (err != null) {
+        waiters.fail(rid, err);
+      }
+    });
+    return withTimeout(f).whenComplete((v, err) -> waiters.cancel(rid)).thenApply(o -> {
+      @SuppressWarnings("unchecked")
+      List<Member> members = (List<Member>) o;
+      return members;
+    });
   }
 
   // ---------------------------------------------------------------- leadership
@@ -797,7 +1078,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
   // ---------------------------------------------------------------- apply (apply thread)
 
   @Override
-  public void apply(List<Entry> entries, List<ConfState> confStates) {
+  public void apply(List<Entry> entries) {
     for (Entry e : entries) {
       if (e.type() == EntryType.NORMAL && e.data().length > 0) {
         applyRequest(e);
@@ -865,11 +1146,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
           MemberAttributes a = req.getPublish();
           membership.publish(a.getMemberId(), a.getName(), a.getClientUrlsList());
           // Persisted with the consistent index: a restarted member does not re-apply it.
-          try (Batch b = backend.newBatch()) {
-            b.put(Schema.Bucket.META, Schema.memberKey(a.getMemberId()), a.toByteArray());
-            b.setConsistentIndex(ci);
-            backend.commit(b);
-          }
+          saveMembership(ci);
           yield Boolean.TRUE;
         }
         default -> Boolean.TRUE;
@@ -888,12 +1165,309 @@ public final class EtcdServer implements Applier, AutoCloseable {
     }
   }
 
+  /** Stores the whole membership in the batch of entry {@code ci}. */
+  private void saveMembership(ConsistentIndex ci) {
+    try (Batch b = backend.newBatch()) {
+      b.put(Schema.Bucket.META, Schema.membershipKey(), membership.record().toByteArray());
+      b.setConsistentIndex(ci);
+      backend.commit(b);
+    }
+  }
+
+  @Override
+  public ConfChange applyConfChange(Entry e, ConfChange cc) {
+    ConfChangeSingle single = cc.changes().size() == 1 ? cc.changes().get(0) : null;
+    if (single == null) {
+      // Kvorum proposes single changes only; anything else is applied as raft decides.
+      applied = Math.max(applied, e.index());
+      return cc;
+    }
+    ConfChange noop = ConfChange.of(single.type(), 0);
+    if (e.index() <= applied) {
+      // Replayed after a restart: the state machine holds it; raft needs the same decision again.
+      return membership.wasRefused(e.index()) ? noop : cc;
+    }
+    MemberChange ch;
+    try {
+      ch = MemberChange.parseFrom(cc.context());
+    } catch (InvalidProtocolBufferException ex) {
+      ch = null;
+    }
+    long id = single.nodeId();
+    Membership.Kind kind = switch (single.type()) {
+      case ADD_NODE -> ch != null && ch.getIsPromote() ? Membership.Kind.PROMOTE : Membership.Kind.ADD;
+      case ADD_LEARNER_NODE -> Membership.Kind.ADD;
+      case REMOVE_NODE -> Membership.Kind.REMOVE;
+      case UPDATE_NODE -> Membership.Kind.UPDATE;
+    };
+    boolean learner = single.type() == ConfChangeType.ADD_LEARNER_NODE;
+    List<String> urls = ch == null ? List.of() : ch.getPeerUrlsList();
+    Membership.Refusal refusal;
+    if (ch == null || ch.getMemberId() != id || id == 0) {
+      refusal = Membership.Refusal.NOT_FOUND;
+    } else {
+      refusal = membership.check(kind, id, urls, learner);
+    }
+    ConsistentIndex ci = new ConsistentIndex(e.index(), e.term());
+    if (refusal != null) {
+      membership.refused(e.index());
+      saveMembership(ci);
+      applied = e.index();
+      if (ch != null) {
+        waiters.fail(ch.getRequestId(), refusalError(refusal).exception());
+      }
+      return noop;
+    }
+    membership.apply(kind, id, urls, learner);
+    saveMembership(ci);
+    applied = e.index();
+    LOG.info("applied a configuration change through raft: {} {} (index {})", single.type(), hex(id), e.index());
+    peerChange(kind, id, urls);
+    waiters.complete(ch.getRequestId(), membership.list());
+    return cc;
+  }
+
+  /** The transport follows the membership; this member stops once it is removed. */
+  private void peerChange(Membership.Kind kind, long id, List<String> urls) {
+    if (id == memberId) {
+      if (kind == Membership.Kind.REMOVE) {
+        LOG.warn("the member has been permanently removed from the cluster");
+        terminate("the member has been permanently removed from the cluster");
+      }
+      return;
+    }
+    try {
+      switch (kind) {
+        case ADD, UPDATE -> transport.addPeer(id, urls.stream().map(URI::create).toList());
+        case REMOVE -> {
+          // Stopping a sender waits for its thread: not on the apply thread.
+          Thread t = new Thread(() -> transport.removePeer(id), "kvorum-remove-peer");
+          t.setDaemon(true);
+          t.start();
+        }
+        default -> { }
+      }
+    } catch (RuntimeException ex) {
+      LOG.warn("cannot reach member {} at {}: {}", hex(id), urls, ex.toString());
+    }
+  }
+
+  private static EtcdError refusalError(Membership.Refusal r) {
+    return switch (r) {
+      case NOT_FOUND -> EtcdError.MEMBER_NOT_FOUND;
+      case EXISTS -> EtcdError.MEMBER_EXIST;
+      case PEER_URL_EXISTS -> EtcdError.PEER_U_R_L_EXIST;
+      case NOT_LEARNER -> EtcdError.MEMBER_NOT_LEARNER;
+      case TOO_MANY_LEARNERS -> EtcdError.TOO_MANY_LEARNERS;
+    };
+  }
+
+  /** Stops this member from inside (removal, fatal error); {@link #terminated()} tells the embedder. */
+  private void terminate(String reason) {
+    if (terminated.isDone()) {
+      return;
+    }
+    Thread t = new Thread(() -> {
+      try {
+        close();
+      } catch (IOException | RuntimeException ex) {
+        LOG.warn("error while stopping: {}", ex.toString());
+      }
+      terminated.complete(reason);
+    }, "kvorum-terminate");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** Completes with the reason when the member stopped on its own: removed from the cluster, or a fatal error. */
+  public CompletableFuture<String> terminated() {
+    return terminated;
+  }
+
+  /** Whether this member is a learner in its applied membership. */
+  public boolean isLearner() {
+    Member m = membership.get(memberId);
+    return m != null && m.isLearner();
+  }
+
+  // ---------------------------------------------------------------- snapshots from the leader
+
+  /** Records per snapshot chunk are added until a chunk holds this many bytes. */
+  static final int SNAPSHOT_CHUNK_BYTES = 1 << 20;
+  private static final int SNAPSHOT_SCAN_MAX = 1024;
+
+  /** Where the backend received with the raft snapshot at {@code index} waits to be installed. */
+  static java.nio.file.Path snapshotDataDir(java.nio.file.Path memberDir, long index) {
+    return memberDir.resolve("snap").resolve(String.format(java.util.Locale.ROOT, "%016x.kvsst", index));
+  }
+
+  /**
+   * Reads this member's backend for a follower that needs a snapshot: every bucket in order from
+   * one RocksDB snapshot (writes go on meanwhile), {@link #SNAPSHOT_CHUNK_BYTES} per chunk. The
+   * backend is at or after the raft snapshot's index; the follower skips the entries it already
+   * holds by the consistent index in it, as etcd's do.
+   */
+  private SnapshotStreams.Reader readBackend(Snapshot snapshot) {
+    ReadView view = backend.snapshotView();
+    Schema.Bucket[] buckets = Schema.Bucket.values();
+    return new SnapshotStreams.Reader() {
+      private int bucket;
+      private byte[] from = new byte[0];
+
+      @Override
+      public com.google.protobuf.ByteString next() {
+        io.kvorum.proto.serverpb.SnapshotRecords.Builder b = io.kvorum.proto.serverpb.SnapshotRecords.newBuilder();
+        long[] bytes = {0};
+        while (bucket < buckets.length && bytes[0] < SNAPSHOT_CHUNK_BYTES) {
+          Schema.Bucket bk = buckets[bucket];
+          byte[][] last = {null};
+          long visited = view.scan(bk, from, null, SNAPSHOT_SCAN_MAX, (k, v) -> {
+            b.addRecords(io.kvorum.proto.serverpb.SnapshotRecord.newBuilder().setBucket(bk.diskName())
+                .setKey(com.google.protobuf.ByteString.copyFrom(k)).setValue(com.google.protobuf.ByteString.copyFrom(v)));
+            last[0] = k;
+            bytes[0] += k.length + v.length + 16;
+            return bytes[0] < SNAPSHOT_CHUNK_BYTES;
+          });
+          if (last[0] != null) {
+            from = java.util.Arrays.copyOf(last[0], last[0].length + 1);
+          }
+          if (visited < SNAPSHOT_SCAN_MAX && bytes[0] < SNAPSHOT_CHUNK_BYTES) {
+            bucket++;
+            from = new byte[0];
+          }
+        }
+        return b.getRecordsCount() == 0 ? null : b.build().toByteString();
+      }
+
+      @Override
+      public void close() {
+        view.close();
+      }
+    };
+  }
+
+  /** Stores a backend arriving with a raft snapshot into SST files, durable before raft sees the message. */
+  private SnapshotStreams.Sink receiveBackend(io.kvorum.raft.Message m) throws IOException {
+    long index = m.snapshot().index();
+    java.nio.file.Path memberDir = cfg.memberDir();
+    java.nio.file.Path incoming = memberDir.resolve("snap")
+        .resolve(String.format(java.util.Locale.ROOT, "incoming-%016x-%d.kvsst", index, System.nanoTime()));
+    io.kvorum.server.storage.SnapshotLoader loader = new io.kvorum.server.storage.SnapshotLoader(incoming);
+    return new SnapshotStreams.Sink() {
+      @Override
+      public void write(com.google.protobuf.ByteString chunk) throws IOException {
+        io.kvorum.proto.serverpb.SnapshotRecords rs = io.kvorum.proto.serverpb.SnapshotRecords.parseFrom(chunk);
+        for (io.kvorum.proto.serverpb.SnapshotRecord r : rs.getRecordsList()) {
+          loader.add(r.getBucket(), r.getKey().toByteArray(), r.getValue().toByteArray());
+        }
+      }
+
+      @Override
+      public void finish() throws IOException {
+        long records = loader.finish();
+        loader.close();
+        java.nio.file.Path target = snapshotDataDir(memberDir, index);
+        io.kvorum.server.storage.SnapshotLoader.deleteTree(target);
+        java.nio.file.Files.move(incoming, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(target.getParent(),
+            java.nio.file.StandardOpenOption.READ)) {
+          ch.force(true);
+        }
+        LOG.info("received the backend for the snapshot at index {}: {} records", index, records);
+      }
+
+      @Override
+      public void abort() {
+        loader.close();
+        try {
+          io.kvorum.server.storage.SnapshotLoader.deleteTree(incoming);
+        } catch (IOException e) {
+          LOG.warn("cannot remove {}: {}", incoming, e.toString());
+        }
+      }
+    };
+  }
+
   @Override
   public void restore(Snapshot snapshot) {
-    // Receiving the backend from the leader comes with snapshot streaming; until then a member
-    // that needs a snapshot cannot catch up and says so loudly.
-    throw new IllegalStateException("raft snapshot install of the backend is not supported yet (index "
-        + snapshot.index() + ")");
+    java.nio.file.Path dir = snapshotDataDir(cfg.memberDir(), snapshot.index());
+    if (!java.nio.file.Files.isDirectory(dir)) {
+      throw new IllegalStateException("no backend received with the raft snapshot at index " + snapshot.index());
+    }
+    long start = System.nanoTime();
+    backend.replaceWith(dir);
+    reloadState();
+    applied = backend.consistentIndex().index();
+    try {
+      io.kvorum.server.storage.SnapshotLoader.deleteTree(dir);
+    } catch (IOException e) {
+      LOG.warn("cannot remove {}: {}", dir, e.toString());
+    }
+    LOG.info("installed the snapshot at index {} (backend applied index {}, revision {}) in {} ms", snapshot.index(),
+        applied, kv.currentRevision(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+  }
+
+  /** Removes received snapshot data that is installed or superseded, and unfinished transfers. */
+  private static void removeStaleSnapshotData(java.nio.file.Path memberDir, long appliedIndex) {
+    java.nio.file.Path snap = memberDir.resolve("snap");
+    if (!java.nio.file.Files.isDirectory(snap)) {
+      return;
+    }
+    try (java.util.stream.Stream<java.nio.file.Path> st = java.nio.file.Files.list(snap)) {
+      for (java.nio.file.Path p : st.filter(p -> p.getFileName().toString().endsWith(".kvsst")).toList()) {
+        String name = p.getFileName().toString();
+        boolean stale = name.startsWith("incoming-");
+        if (!stale) {
+          try {
+            stale = Long.parseUnsignedLong(name.substring(0, name.indexOf('.')), 16) <= appliedIndex;
+          } catch (NumberFormatException e) {
+            stale = true;
+          }
+        }
+        if (stale) {
+          io.kvorum.server.storage.SnapshotLoader.deleteTree(p);
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot clean {}: {}", snap, e.toString());
+    }
+  }
+
+  /** Reloads everything kept in memory from the backend after its content was replaced. */
+  private void reloadState() {
+    Map<com.google.protobuf.ByteString, Long> attached = kv.reload();
+    lessor.clear();
+    try (ReadView v = backend.snapshotView()) {
+      v.scan(Schema.Bucket.LEASE, new byte[0], null, Long.MAX_VALUE, (k, val) -> {
+        long[] rec = Schema.readLeaseValue(val);
+        lessor.restore(Schema.readLong(k, "lease id"), rec[0], rec[1]);
+        return true;
+      });
+      byte[] record = v.get(Schema.Bucket.META, Schema.membershipKey());
+      if (record != null) {
+        membership.load(MembershipRecord.parseFrom(record));
+      }
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("corrupt membership record in the snapshot", e);
+    }
+    lessor.restoreKeys(attached);
+    java.util.Set<Long> ids = new java.util.HashSet<>();
+    for (Member m : membership.list()) {
+      ids.add(m.id());
+      if (m.id() != memberId) {
+        try {
+          transport.addPeer(m.id(), m.peerUrls().stream().map(URI::create).toList());
+        } catch (RuntimeException e) {
+          LOG.warn("cannot reach member {} at {}: {}", hex(m.id()), m.peerUrls(), e.toString());
+        }
+      }
+    }
+    for (long id : transport.peerIds()) {
+      if (!ids.contains(id)) {
+        peerChange(Membership.Kind.REMOVE, id, List.of());
+      }
+    }
+    watchHub.storeReplaced();
   }
 
   @Override
@@ -911,6 +1485,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
     LOG.error("member {} stops: {}", hex(memberId), t.toString(), t);
     stopped = true;
     waiters.failAll(EtcdError.STOPPED.exception());
+    terminate("fatal error: " + t);
   }
 
   public boolean isStopped() {
@@ -928,8 +1503,13 @@ public final class EtcdServer implements Applier, AutoCloseable {
   }
 
   /** Stops; a leader first hands leadership to the most caught-up voter. */
+  private final AtomicBoolean closed = new AtomicBoolean();
+
   @Override
   public void close() throws IOException {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     if (!stopped) {
       try {
         transferLeadershipBeforeStop();

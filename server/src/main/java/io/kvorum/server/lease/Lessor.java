@@ -116,6 +116,14 @@ public final class Lessor {
     leases.put(id, new Lease(id, ttl, remainingTtl));
   }
 
+  /** Forgets every lease (before a snapshot installed from the leader is loaded with {@link #restore}). */
+  public synchronized void clear() {
+    leases.clear();
+    keyLease.clear();
+    expiries.clear();
+    checkpoints.clear();
+  }
+
   /** Re-attaches keys found in the store on start; keys of unknown leases are ignored, as in etcd. */
   public synchronized void restoreKeys(Map<ByteString, Long> attached) {
     for (Map.Entry<ByteString, Long> e : attached.entrySet()) {

@@ -207,6 +207,21 @@ public final class KvStore implements AutoCloseable {
     return leases;
   }
 
+  /**
+   * Rebuilds the store from its backend after the backend's whole content was replaced (a snapshot
+   * installed from the leader): pending compactions of the old content are dropped, the index,
+   * revisions and consistent index are read again, and an unfinished compaction of the new content
+   * resumes. Writer thread only, with no write in progress.
+   *
+   * @return the live keys with a lease, for the lessor to attach
+   */
+  public Map<ByteString, Long> reload() {
+    compactor.stop();
+    Map<ByteString, Long> leases = restore();
+    started();
+    return leases;
+  }
+
   private long readCompactionMark(byte[] key, String what) {
     byte[] v = backend.get(Bucket.COMPACTION, key);
     return v == null ? -1 : Schema.readLong(v, what);

@@ -1,6 +1,6 @@
 package io.kvorum.server.replication;
 
-import io.kvorum.raft.ConfState;
+import io.kvorum.raft.ConfChange;
 import io.kvorum.raft.Entry;
 import io.kvorum.raft.Snapshot;
 import java.util.List;
@@ -10,11 +10,17 @@ import java.util.List;
  * Implementations must be deterministic: no clock, randomness or member-local state.
  */
 public interface Applier {
+  /** Applies committed entries that are not membership changes, in log order. */
+  void apply(List<Entry> entries);
+
   /**
-   * Applies committed entries. {@code confStates.get(i)} is the configuration in force after
-   * {@code entries.get(i)} when that entry is a membership change, else null.
+   * Decides and applies membership change entry {@code e} (decoded as {@code cc}), returning the
+   * change raft is to apply: {@code cc} itself, or a no-op (node id 0) when the change is refused.
+   * The decision must be deterministic. Called for every membership change raft hands out, also
+   * for one at or below {@link #appliedIndex()} (after a restart raft replays its log from its
+   * snapshot); the applier must then answer the decision it made the first time, changing nothing.
    */
-  void apply(List<Entry> entries, List<ConfState> confStates);
+  ConfChange applyConfChange(Entry e, ConfChange cc);
 
   /** Replaces the whole state with a snapshot received from the leader. */
   void restore(Snapshot snapshot);

@@ -35,8 +35,11 @@ import java.util.function.Consumer;
  * {@link #INPUTS_PER_ROUND_MAX} inputs (proposals, peer messages, read requests), applies pending
  * ticks, then handles one {@link Ready}: persist (one WAL write and at most one fsync for every
  * proposal of the round: group commit), send, hand committed entries to the apply thread, advance.
- * Membership changes are applied to raft on this thread when they are handed off, so raft never
- * waits for the apply thread.
+ *
+ * <p>Membership changes are decided by the applier on the apply thread, in log order (it may
+ * refuse one, as etcd refuses a duplicate peer URL at apply time), and the outcome is then applied
+ * to raft on the raft thread while the apply thread waits; the raft thread serves those requests
+ * even while it waits for room in the apply queue, so the two never deadlock.
  *
  * <p>The <b>apply thread</b> applies committed entries in order through the {@link Applier},
  * publishes the applied index, completes {@link #waitApplied} futures and, every
@@ -69,7 +72,10 @@ public final class RaftLoop implements AutoCloseable {
 
   private record Wake() implements Input {}
 
-  private record ApplyTask(io.kvorum.raft.Snapshot snapshot, List<Entry> entries, List<ConfState> confStates) {}
+  private record ApplyTask(io.kvorum.raft.Snapshot snapshot, List<Entry> entries) {}
+
+  /** A membership change the apply thread decided, for the raft thread to apply. */
+  private record ConfApply(ConfChange cc, CompletableFuture<ConfState> result) {}
 
   private final RawNode node;
   private final RaftStorage storage;
@@ -80,6 +86,8 @@ public final class RaftLoop implements AutoCloseable {
   private final BlockingQueue<Input> inbox = new ArrayBlockingQueue<>(INBOX_MAX);
   private final BlockingQueue<ApplyTask> applyQueue = new ArrayBlockingQueue<>(APPLY_QUEUE_MAX);
   private final AtomicInteger pendingTicks = new AtomicInteger();
+  private final java.util.concurrent.ConcurrentLinkedQueue<ConfApply> confApplies =
+      new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final Thread raftThread;
   private final Thread applyThread;
   private volatile boolean running = true;
@@ -233,13 +241,14 @@ public final class RaftLoop implements AutoCloseable {
     try {
       while (running) {
         batch.clear();
-        if (!node.hasReady() && pendingTicks.get() == 0) {
+        if (!node.hasReady() && pendingTicks.get() == 0 && confApplies.isEmpty()) {
           Input first = inbox.poll(IDLE_WAIT_MS, TimeUnit.MILLISECONDS);
           if (first != null) {
             batch.add(first);
           }
         }
         inbox.drainTo(batch, INPUTS_PER_ROUND_MAX - batch.size());
+        applyConfChanges();
         for (Input in : batch) {
           handle(in);
         }
@@ -376,15 +385,46 @@ public final class RaftLoop implements AutoCloseable {
   }
 
   private void enqueueApply(Snapshot snapshot, List<Entry> committed) throws InterruptedException {
-    List<ConfState> confStates = new ArrayList<>(committed.size());
-    for (Entry e : committed) {
-      if (e.type() == EntryType.CONF_CHANGE) {
-        confStates.add(node.applyConfChange(ConfChange.decode(e.data())));
-      } else {
-        confStates.add(null);
+    ApplyTask task = new ApplyTask(snapshot, List.copyOf(committed));
+    // The apply thread may be waiting for this thread to apply a membership change: serve it
+    // while waiting for room.
+    while (!applyQueue.offer(task, 5, TimeUnit.MILLISECONDS)) {
+      applyConfChanges();
+      if (!running) {
+        throw new InterruptedException("stopping");
       }
     }
-    applyQueue.put(new ApplyTask(snapshot, List.copyOf(committed), confStates));
+  }
+
+  /** Applies the membership changes the apply thread decided (raft thread). */
+  private void applyConfChanges() {
+    ConfApply c;
+    while ((c = confApplies.poll()) != null) {
+      try {
+        c.result().complete(node.applyConfChange(c.cc()));
+      } catch (RuntimeException e) {
+        c.result().completeExceptionally(e);
+        throw e;
+      }
+    }
+  }
+
+  /** Has the raft thread apply {@code cc} and waits for the resulting configuration (apply thread). */
+  private ConfState applyToRaft(ConfChange cc) throws InterruptedException {
+    CompletableFuture<ConfState> f = new CompletableFuture<>();
+    confApplies.add(new ConfApply(cc, f));
+    inbox.offer(new Wake());
+    while (true) {
+      try {
+        return f.get(IDLE_WAIT_MS, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        if (!running) {
+          throw new InterruptedException("stopping");
+        }
+      } catch (java.util.concurrent.ExecutionException e) {
+        throw new IllegalStateException("raft refused a committed membership change", e.getCause());
+      }
+    }
   }
 
   private void failReads(ReplicationException ex) {
@@ -426,20 +466,22 @@ public final class RaftLoop implements AutoCloseable {
           lastSnapshotIndex = t.snapshot().index();
         }
         List<Entry> todo = new ArrayList<>(t.entries().size());
-        List<ConfState> css = new ArrayList<>(t.entries().size());
-        long applied = applier.appliedIndex();
-        for (int i = 0; i < t.entries().size(); i++) {
-          Entry e = t.entries().get(i);
-          if (e.index() > applied) {
-            todo.add(e);
-            css.add(t.confStates().get(i));
-            if (t.confStates().get(i) != null) {
-              appliedConfState = t.confStates().get(i);
+        for (Entry e : t.entries()) {
+          if (e.type() == EntryType.CONF_CHANGE) {
+            // Every membership change reaches raft, also those the state machine already holds
+            // (raft restarts from its snapshot's configuration); the applier decides which.
+            if (!todo.isEmpty()) {
+              applier.apply(todo);
+              todo = new ArrayList<>();
             }
+            ConfChange cc = applier.applyConfChange(e, ConfChange.decode(e.data()));
+            appliedConfState = applyToRaft(cc);
+          } else if (e.index() > applier.appliedIndex()) {
+            todo.add(e);
           }
         }
         if (!todo.isEmpty()) {
-          applier.apply(todo, css);
+          applier.apply(todo);
         }
         long now = applier.appliedIndex();
         appliedIndex = now;

@@ -235,6 +235,47 @@ public final class Backend implements AutoCloseable {
     }
   }
 
+  /**
+   * Replaces the whole content of every bucket with the SST files a {@link SnapshotLoader} wrote in
+   * {@code snapshotDir} (a snapshot installed from the leader). The files are copied in, so the
+   * directory stays intact until the caller removes it: a crash midway is repaired by running this
+   * again on restart. Views opened before keep seeing the old content.
+   */
+  public void replaceWith(Path snapshotDir) {
+    pin();
+    try (WriteOptions sync = new WriteOptions().setSync(true)) {
+      for (Bucket b : Bucket.values()) {
+        ColumnFamilyHandle cf = families.get(b);
+        try (org.rocksdb.RocksIterator it = db.newIterator(cf)) {
+          it.seekToLast();
+          if (it.isValid()) {
+            byte[] last = it.key();
+            db.deleteRange(cf, sync, new byte[0], java.util.Arrays.copyOf(last, last.length + 1));
+          }
+        }
+        Path bucketDir = snapshotDir.resolve(b.diskName());
+        List<String> files = new ArrayList<>();
+        if (Files.isDirectory(bucketDir)) {
+          try (java.util.stream.Stream<Path> st = Files.list(bucketDir)) {
+            st.filter(p -> p.toString().endsWith(".sst")).sorted().forEach(p -> files.add(p.toString()));
+          }
+        }
+        if (!files.isEmpty()) {
+          try (org.rocksdb.IngestExternalFileOptions io = new org.rocksdb.IngestExternalFileOptions()) {
+            io.setMoveFiles(false);
+            db.ingestExternalFile(cf, files, io);
+          }
+        }
+      }
+    } catch (RocksDBException e) {
+      throw translate("install snapshot from " + snapshotDir, e);
+    } catch (IOException e) {
+      throw new StorageException("storage: cannot read snapshot " + snapshotDir + ": " + e.getMessage(), e);
+    } finally {
+      unpin();
+    }
+  }
+
   /** A point-in-time view: reads see the database as it was now, until the view is closed. */
   public ReadView snapshotView() {
     pin();

@@ -100,6 +100,16 @@ public final class Schema {
       return diskName;
     }
 
+    /** The bucket named {@code name} on disk, or null. */
+    public static Bucket byDiskName(String name) {
+      for (Bucket b : values()) {
+        if (b.diskName.equals(name)) {
+          return b;
+        }
+      }
+      return null;
+    }
+
     byte[] diskNameBytes() {
       return diskName.getBytes(StandardCharsets.UTF_8);
     }
@@ -111,9 +121,17 @@ public final class Schema {
   private static final byte[] COMPACTION_SCHEDULED = ascii("scheduledCompactRev");
   private static final byte[] COMPACTION_FINISHED = ascii("finishedCompactRev");
 
-  /** {@link Bucket#COMPACTION}: the key of the newest accepted compaction revision. */
-  /** META keys {@code member/<16 hex id>} hold each member's published attributes (name, client URLs). */
+  /**
+   * META keys {@code member/<16 hex id>} held each member's published attributes (name, client
+   * URLs) before the whole membership was stored under {@link #membershipKey()}; still read.
+   */
   private static final byte[] MEMBER_PREFIX = ascii("member/");
+  /** META key of the applied membership (a {@code MembershipRecord}), rewritten by every change. */
+  private static final byte[] MEMBERSHIP = ascii("membership");
+
+  public static byte[] membershipKey() {
+    return MEMBERSHIP.clone();
+  }
 
   public static byte[] memberKey(long id) {
     return ascii(String.format(java.util.Locale.ROOT, "member/%016x", id));
@@ -128,6 +146,7 @@ public final class Schema {
     return ascii("member0");
   }
 
+  /** {@link Bucket#COMPACTION}: the key of the newest accepted compaction revision. */
   public static byte[] compactionScheduledKey() {
     return COMPACTION_SCHEDULED.clone();
   }

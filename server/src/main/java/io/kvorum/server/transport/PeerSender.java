@@ -7,6 +7,12 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import com.google.protobuf.ByteString;
+import io.kvorum.proto.raftpb.SnapshotAck;
+import io.kvorum.proto.raftpb.SnapshotChunk;
+import java.io.IOException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 import io.kvorum.proto.raftpb.MessageBatch;
 import io.kvorum.proto.raftpb.ProbeRequest;
 import io.kvorum.proto.raftpb.ProbeResponse;
@@ -84,10 +90,20 @@ final class PeerSender {
 
   /** The sender thread's current channel, published so {@link #stop()} can cut a pending probe. */
   private volatile ManagedChannel channel;
+  private final SnapshotStreams.Source snapshots;
   private volatile boolean active;
+  /** System.nanoTime() when the stream last became active; meaningful while {@link #active}. */
+  private volatile long activeSinceNanos;
 
   PeerSender(long selfId, long clusterId, long peerId, List<Endpoint> endpoints, PeerSecurity security,
       TransportSettings settings, Supplier<EventLoopGroup> domainGroup, Reports reports) {
+    this(selfId, clusterId, peerId, endpoints, security, settings, domainGroup, reports, SnapshotStreams.NO_DATA);
+  }
+
+  PeerSender(long selfId, long clusterId, long peerId, List<Endpoint> endpoints, PeerSecurity security,
+      TransportSettings settings, Supplier<EventLoopGroup> domainGroup, Reports reports,
+      SnapshotStreams.Source snapshots) {
+    this.snapshots = snapshots;
     this.selfId = selfId;
     this.clusterId = clusterId;
     this.peerId = peerId;
@@ -232,6 +248,12 @@ final class PeerSender {
     return active;
   }
 
+  /** When the open stream became active (System.nanoTime()), or empty while none is open. */
+  java.util.OptionalLong activeSince() {
+    long since = activeSinceNanos;
+    return active ? java.util.OptionalLong.of(since) : java.util.OptionalLong.empty();
+  }
+
   // ------------------------------------------------------------ sender thread
 
   private void run() {
@@ -282,6 +304,7 @@ final class PeerSender {
           }
           stream = openStream();
           if (!active) {
+            activeSinceNanos = System.nanoTime();
             active = true;
             lastFailure = null;
             LOG.log(System.Logger.Level.INFO, "peer {0} became active ({1})", hex(peerId), ep.url());
@@ -453,9 +476,17 @@ final class PeerSender {
 
   private void send(OutboundStream stream, List<Message> batch) {
     MessageBatch.Builder b = MessageBatch.newBuilder().setClusterId(clusterId).setFrom(selfId);
-    boolean snapshot = false;
     int messageBytesMax = settings.messageBytesMax() - BATCH_FRAMING_BYTES;
     for (Message m : batch) {
+      if (m.type() == MessageType.SNAP) {
+        // Snapshots travel on their own call, with the state machine's data, after what came before.
+        if (b.getMessagesCount() > 0) {
+          stream.send(b.build());
+          b = MessageBatch.newBuilder().setClusterId(clusterId).setFrom(selfId);
+        }
+        sendSnapshot(m);
+        continue;
+      }
       io.kvorum.proto.raftpb.Message pm;
       try {
         pm = MessageCodec.encode(m);
@@ -471,14 +502,99 @@ final class PeerSender {
         continue;
       }
       b.addMessages(pm);
-      snapshot |= m.type() == MessageType.SNAP;
     }
-    if (b.getMessagesCount() == 0) {
-      return;
+    if (b.getMessagesCount() > 0) {
+      stream.send(b.build());
     }
-    stream.send(b.build());
-    if (snapshot) {
-      report(() -> reports.snapshotStatus(peerId, false));
+  }
+
+  /** How long a snapshot transfer may take in all. */
+  private static final long SNAPSHOT_DEADLINE_MS = TimeUnit.HOURS.toMillis(1);
+
+  /**
+   * Streams snapshot message {@code m} with the state machine's data on the sender thread (this
+   * peer's other messages wait; raft sends it nothing but heartbeats meanwhile), one chunk at a
+   * time as gRPC's flow control allows, then reports the outcome to raft.
+   */
+  private void sendSnapshot(Message m) {
+    ManagedChannel ch = channel;
+    boolean failed = true;
+    long start = System.nanoTime();
+    long bytes = 0;
+    try (SnapshotStreams.Reader reader = snapshots.open(m.snapshot())) {
+      if (ch == null) {
+        throw new IOException("not connected");
+      }
+      CompletableFuture<Void> acked = new CompletableFuture<>();
+      Object ready = new Object();
+      AtomicReference<ClientCallStreamObserver<SnapshotChunk>> call = new AtomicReference<>();
+      RaftPeerGrpc.newStub(ch).withDeadlineAfter(SNAPSHOT_DEADLINE_MS, TimeUnit.MILLISECONDS)
+          .snapshot(new ClientResponseObserver<SnapshotChunk, SnapshotAck>() {
+            @Override
+            public void beforeStart(ClientCallStreamObserver<SnapshotChunk> r) {
+              call.set(r);
+              r.setOnReadyHandler(() -> {
+                synchronized (ready) {
+                  ready.notifyAll();
+                }
+              });
+            }
+
+            @Override
+            public void onNext(SnapshotAck value) {
+              acked.complete(null);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              acked.completeExceptionally(t);
+              synchronized (ready) {
+                ready.notifyAll();
+              }
+            }
+
+            @Override
+            public void onCompleted() {
+              acked.complete(null);
+            }
+          });
+      ClientCallStreamObserver<SnapshotChunk> requests = call.get();
+      LOG.log(System.Logger.Level.INFO, "peer {0}: sending snapshot at index {1}", hex(peerId), m.snapshot().index());
+      requests.onNext(SnapshotChunk.newBuilder().setClusterId(clusterId).setFrom(selfId)
+          .setMessage(MessageCodec.encode(m)).build());
+      ByteString chunk;
+      while ((chunk = reader.next()) != null) {
+        synchronized (ready) {
+          while (!requests.isReady() && !acked.isDone() && !isStopping()) {
+            ready.wait(100);
+          }
+        }
+        if (acked.isDone() || isStopping()) {
+          break;
+        }
+        requests.onNext(SnapshotChunk.newBuilder().setData(chunk).build());
+        bytes += chunk.size();
+      }
+      if (isStopping()) {
+        requests.cancel("stopping", null);
+        return;
+      }
+      if (!acked.isDone()) {
+        requests.onCompleted();
+      }
+      acked.get(SNAPSHOT_DEADLINE_MS, TimeUnit.MILLISECONDS);
+      failed = false;
+      LOG.log(System.Logger.Level.INFO, "peer {0}: sent snapshot at index {1} ({2} bytes in {3} ms)", hex(peerId),
+          m.snapshot().index(), bytes, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (Exception e) {
+      Throwable t = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+      LOG.log(System.Logger.Level.WARNING, "peer {0}: snapshot at index {1} not sent: {2}", hex(peerId),
+          m.snapshot().index(), t.toString());
+    } finally {
+      boolean f = failed;
+      report(() -> reports.snapshotStatus(peerId, f));
     }
   }
 

@@ -50,12 +50,15 @@ public final class PeerServer implements AutoCloseable {
   private final long clusterId;
   private final Consumer<Message> inbound;
   private final ForwardHandler forwards;
+  private final SnapshotStreams.Receiver snapshots;
   private final List<Server> servers = new ArrayList<>();
   private final List<URI> urls = new ArrayList<>();
   private final List<Path> socketFiles = new ArrayList<>();
   private EventLoopGroup domainGroup;
 
-  private PeerServer(long selfId, long clusterId, Consumer<Message> inbound, ForwardHandler forwards) {
+  private PeerServer(long selfId, long clusterId, Consumer<Message> inbound, ForwardHandler forwards,
+      SnapshotStreams.Receiver snapshots) {
+    this.snapshots = snapshots;
     this.selfId = selfId;
     this.clusterId = clusterId;
     this.inbound = inbound;
@@ -70,12 +73,13 @@ public final class PeerServer implements AutoCloseable {
    */
   public static PeerServer start(List<URI> listenUrls, long selfId, long clusterId, Consumer<Message> inbound,
       PeerSecurity security, TransportSettings settings) throws IOException {
-    return start(listenUrls, selfId, clusterId, inbound, ForwardHandler.NONE, security, settings);
+    return start(listenUrls, selfId, clusterId, inbound, ForwardHandler.NONE, SnapshotStreams.DISCARD, security, settings);
   }
 
   /** As {@link #start(List, long, long, Consumer, PeerSecurity, TransportSettings)}, serving forwarded requests too. */
   public static PeerServer start(List<URI> listenUrls, long selfId, long clusterId, Consumer<Message> inbound,
-      ForwardHandler forwards, PeerSecurity security, TransportSettings settings) throws IOException {
+      ForwardHandler forwards, SnapshotStreams.Receiver snapshots, PeerSecurity security, TransportSettings settings)
+      throws IOException {
     if (listenUrls.isEmpty()) {
       throw new IllegalArgumentException("at least one peer listen URL is needed");
     }
@@ -84,7 +88,7 @@ public final class PeerServer implements AutoCloseable {
       security.checkScheme(url);
       endpoints.add(Endpoint.parse(url));
     }
-    PeerServer ps = new PeerServer(selfId, clusterId, inbound, forwards);
+    PeerServer ps = new PeerServer(selfId, clusterId, inbound, forwards, snapshots);
     Service service = ps.new Service();
     try {
       for (Endpoint ep : endpoints) {
@@ -214,8 +218,119 @@ public final class PeerServer implements AutoCloseable {
     }
 
     @Override
+    public void members(io.kvorum.proto.raftpb.MembersRequest req,
+        StreamObserver<io.kvorum.proto.raftpb.MembersResponse> responses) {
+      CompletableFuture<byte[]> f;
+      try {
+        f = forwards.handle(PeerTransport.MEMBERS_METHOD, new byte[0]);
+      } catch (RuntimeException e) {
+        f = CompletableFuture.failedFuture(e);
+      }
+      f.whenComplete((v, err) -> {
+        if (err != null) {
+          responses.onError(Status.UNAVAILABLE.withDescription(String.valueOf(err.getMessage())).asRuntimeException());
+          return;
+        }
+        try {
+          responses.onNext(io.kvorum.proto.raftpb.MembersResponse.parseFrom(v));
+          responses.onCompleted();
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          responses.onError(Status.INTERNAL.withDescription(e.getMessage()).asRuntimeException());
+        }
+      });
+    }
+
+    @Override
+    public StreamObserver<io.kvorum.proto.raftpb.SnapshotChunk> snapshot(
+        StreamObserver<io.kvorum.proto.raftpb.SnapshotAck> responses) {
+      return new InboundSnapshot(responses);
+    }
+
+    @Override
     public StreamObserver<MessageBatch> stream(StreamObserver<StreamAck> responses) {
       return new InboundStream(responses);
+    }
+  }
+
+  /**
+   * One incoming snapshot: the first chunk names the raft message, the rest is stored through the
+   * receiver's sink; the message goes to raft only once the sink made the data durable. gRPC asks
+   * for the next chunk only after the previous one was stored, which bounds memory.
+   */
+  private final class InboundSnapshot implements StreamObserver<io.kvorum.proto.raftpb.SnapshotChunk> {
+    private final StreamObserver<io.kvorum.proto.raftpb.SnapshotAck> responses;
+    private Message message;
+    private SnapshotStreams.Sink sink;
+    private boolean failed;
+
+    InboundSnapshot(StreamObserver<io.kvorum.proto.raftpb.SnapshotAck> responses) {
+      this.responses = responses;
+    }
+
+    @Override
+    public void onNext(io.kvorum.proto.raftpb.SnapshotChunk c) {
+      if (failed) {
+        return;
+      }
+      try {
+        if (message == null) {
+          if (c.getClusterId() != clusterId || !c.hasMessage()) {
+            fail(Status.FAILED_PRECONDITION.withDescription("cluster ID mismatch or no snapshot message"));
+            return;
+          }
+          message = MessageCodec.decode(c.getMessage());
+          if (message.to() != selfId || message.snapshot() == null) {
+            fail(Status.FAILED_PRECONDITION.withDescription("snapshot not for this member"));
+            return;
+          }
+          LOG.log(System.Logger.Level.INFO, "receiving snapshot at index {0} from {1}", message.snapshot().index(),
+              Long.toHexString(message.from()));
+          sink = snapshots.open(message);
+        } else {
+          sink.write(c.getData());
+        }
+      } catch (IOException | RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "snapshot receive failed", e);
+        fail(Status.INTERNAL.withDescription(String.valueOf(e.getMessage())));
+      }
+    }
+
+    private void fail(Status st) {
+      failed = true;
+      if (sink != null) {
+        sink.abort();
+      }
+      responses.onError(st.asRuntimeException());
+    }
+
+    @Override
+    public void onError(Throwable t) {
+      if (!failed && sink != null) {
+        sink.abort();
+      }
+      failed = true;
+    }
+
+    @Override
+    public void onCompleted() {
+      if (failed) {
+        return;
+      }
+      if (message == null) {
+        fail(Status.FAILED_PRECONDITION.withDescription("empty snapshot stream"));
+        return;
+      }
+      try {
+        sink.finish();
+      } catch (IOException | RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "snapshot store failed", e);
+        fail(Status.INTERNAL.withDescription(String.valueOf(e.getMessage())));
+        return;
+      }
+      LOG.log(System.Logger.Level.INFO, "received snapshot at index {0}", message.snapshot().index());
+      inbound.accept(message);
+      responses.onNext(io.kvorum.proto.raftpb.SnapshotAck.getDefaultInstance());
+      responses.onCompleted();
     }
   }
 

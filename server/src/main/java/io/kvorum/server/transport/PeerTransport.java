@@ -3,6 +3,7 @@ package io.kvorum.server.transport;
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.stub.StreamObserver;
 import io.kvorum.proto.raftpb.ForwardRequest;
@@ -66,6 +67,8 @@ public final class PeerTransport implements Outbox, AutoCloseable {
   private EventLoopGroup domainGroup;
   private boolean closed;
   private volatile ForwardHandler forwards = ForwardHandler.NONE;
+  private volatile SnapshotStreams.Source snapshotSource = SnapshotStreams.NO_DATA;
+  private volatile SnapshotStreams.Receiver snapshotReceiver = SnapshotStreams.DISCARD;
 
   /**
    * @param inbound receives every message peers send to this member; must not block
@@ -94,6 +97,82 @@ public final class PeerTransport implements Outbox, AutoCloseable {
         snapshotStatus.report(peerId, failed);
       }
     };
+  }
+
+  /**
+   * The forwarded method a joining member's {@code Members} call is served by: the handler answers
+   * a serialized {@code MembersResponse}.
+   */
+  public static final String MEMBERS_METHOD = "members";
+
+  /** The cluster a joining member learns from a peer. */
+  public record RemoteCluster(long clusterId, List<io.kvorum.server.membership.Member> members) {}
+
+  /**
+   * Asks the members at {@code peerUrls}, in turn, for their cluster until one answers or {@code
+   * timeout} passes (etcd's GetClusterFromRemotePeers).
+   *
+   * @throws IOException when none answered
+   */
+  public static RemoteCluster fetchCluster(List<URI> peerUrls, PeerSecurity security, java.time.Duration timeout)
+      throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = "no peer URLs to ask";
+    EventLoopGroup group = null;
+    try {
+      while (true) {
+        for (URI url : peerUrls) {
+          Endpoint ep;
+          try {
+            security.checkScheme(url);
+            ep = Endpoint.parse(url);
+          } catch (RuntimeException e) {
+            last = url + ": " + e.getMessage();
+            continue;
+          }
+          if (ep.isDomainSocket() && group == null) {
+            group = Endpoint.newDomainSocketGroup("kvorum-join-uds");
+          }
+          EventLoopGroup g = group;
+          var b = ep.channelBuilder(() -> g).directExecutor().disableRetry();
+          security.configure(b, ep);
+          ManagedChannel ch = b.build();
+          try {
+            io.kvorum.proto.raftpb.MembersResponse r = RaftPeerGrpc.newBlockingStub(ch)
+                .withDeadlineAfter(2, TimeUnit.SECONDS).members(io.kvorum.proto.raftpb.MembersRequest.getDefaultInstance());
+            List<io.kvorum.server.membership.Member> members = new ArrayList<>();
+            for (io.kvorum.proto.raftpb.MemberInfo m : r.getMembersList()) {
+              members.add(new io.kvorum.server.membership.Member(m.getId(), m.getName(), m.getPeerUrlsList(),
+                  List.of(), m.getIsLearner()));
+            }
+            return new RemoteCluster(r.getClusterId(), members);
+          } catch (StatusRuntimeException e) {
+            last = url + ": " + e.getStatus();
+          } finally {
+            ch.shutdownNow();
+          }
+        }
+        if (System.nanoTime() - deadline > 0) {
+          throw new IOException("cannot fetch cluster info from peer urls: " + last);
+        }
+        try {
+          Thread.sleep(200);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while fetching cluster info", e);
+        }
+      }
+    } finally {
+      if (group != null) {
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** Where snapshots' data comes from and goes to; set them before {@link #listen} and {@link #addPeer}. */
+  public void serveSnapshots(SnapshotStreams.Source source, SnapshotStreams.Receiver receiver) {
+    this.snapshotSource = source;
+    this.snapshotReceiver = receiver;
   }
 
   /** Serves requests peers forward here; set it before {@link #listen}. */
@@ -142,7 +221,8 @@ public final class PeerTransport implements Outbox, AutoCloseable {
 
   /** Serves peer traffic on {@code listenUrls} until {@link #close()}; see {@link PeerServer#start}. */
   public PeerServer listen(List<URI> listenUrls) throws IOException {
-    PeerServer server = PeerServer.start(listenUrls, selfId, clusterId, inbound, forwards, security, settings);
+    PeerServer server = PeerServer.start(listenUrls, selfId, clusterId, inbound, forwards, snapshotReceiver, security,
+        settings);
     synchronized (this) {
       if (closed) {
         server.close();
@@ -169,7 +249,9 @@ public final class PeerTransport implements Outbox, AutoCloseable {
       existing.update(endpoints);
       return;
     }
-    PeerSender sender = new PeerSender(selfId, clusterId, id, endpoints, security, settings, this::domainGroup, reports);
+    SnapshotStreams.Source source = snapshotSource;
+    PeerSender sender = new PeerSender(selfId, clusterId, id, endpoints, security, settings, this::domainGroup, reports,
+        source);
     peers.put(id, sender);
     sender.start();
   }
@@ -194,6 +276,11 @@ public final class PeerTransport implements Outbox, AutoCloseable {
       sender.stop();
       sender.awaitStopped(SENDER_JOIN_MS);
     }
+  }
+
+  /** The members this transport sends to. */
+  public List<Long> peerIds() {
+    return List.copyOf(peers.keySet());
   }
 
   public boolean hasPeer(long id) {
@@ -236,6 +323,15 @@ public final class PeerTransport implements Outbox, AutoCloseable {
   long droppedMessages(long id) {
     PeerSender s = peers.get(id);
     return s == null ? 0 : s.droppedMessages();
+  }
+
+  /**
+   * Since when (System.nanoTime()) a stream to member {@code id} has been open; empty while none is
+   * (etcd's {@code ActiveSince}, which the reconfiguration checks use).
+   */
+  public java.util.OptionalLong activeSince(long id) {
+    PeerSender s = peers.get(id);
+    return s == null ? java.util.OptionalLong.empty() : s.activeSince();
   }
 
   /** True while a stream to {@code id} is open. */

@@ -170,6 +170,15 @@ public final class WatchHub implements AutoCloseable {
     }
   }
 
+  /**
+   * The store's content was replaced (a snapshot installed from the leader): every watcher catches
+   * up from the new store's history, as after lost revisions.
+   */
+  public void storeReplaced() {
+    lostRevisions = true;
+    LockSupport.unpark(thread);
+  }
+
   void submit(Runnable command) {
     commands.add(command);
     LockSupport.unpark(thread);

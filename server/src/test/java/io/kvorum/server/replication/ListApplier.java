@@ -1,6 +1,6 @@
 package io.kvorum.server.replication;
 
-import io.kvorum.raft.ConfState;
+import io.kvorum.raft.ConfChange;
 import io.kvorum.raft.Entry;
 import io.kvorum.raft.EntryType;
 import io.kvorum.raft.Snapshot;
@@ -19,13 +19,21 @@ public class ListApplier implements Applier {
   }
 
   @Override
-  public void apply(List<Entry> entries, List<ConfState> confStates) {
+  public void apply(List<Entry> entries) {
     for (Entry e : entries) {
       if (e.type() == EntryType.NORMAL && e.data().length > 0) {
         applied.add(ByteBuffer.wrap(e.data()));
       }
       index = e.index();
     }
+  }
+
+  @Override
+  public ConfChange applyConfChange(Entry e, ConfChange cc) {
+    if (e.index() > index) {
+      index = e.index();
+    }
+    return cc;
   }
 
   @Override

@@ -59,6 +59,33 @@ public final class LocalCluster implements AutoCloseable {
     return c;
   }
 
+  /**
+   * Starts a new member {@code name} that joins the running cluster ({@code --initial-cluster-state
+   * existing}) at {@code peerUrl}; it must have been added with that URL first.
+   */
+  public EtcdServer join(String name, URI peerUrl, Consumer<ServerConfig.Builder> tune) throws IOException {
+    StringBuilder cluster = new StringBuilder();
+    for (Map.Entry<String, ServerConfig> e : configs.entrySet()) {
+      if (members.containsKey(e.getKey())) {
+        cluster.append(cluster.length() == 0 ? "" : ",").append(e.getKey()).append('=')
+            .append(e.getValue().initialAdvertisePeerUrls.get(0));
+      }
+    }
+    cluster.append(',').append(name).append('=').append(peerUrl);
+    ServerConfig.Builder b = ServerConfig.builder();
+    b.name = name;
+    b.dataDir = configs.values().iterator().next().dataDir.getParent().resolve(name);
+    b.listenPeerUrls = List.of(peerUrl);
+    b.initialAdvertisePeerUrls = List.of(peerUrl);
+    b.initialCluster = cluster.toString();
+    b.initialClusterState = ServerConfig.ClusterState.EXISTING;
+    b.heartbeatIntervalMs = 50;
+    b.electionTimeoutMs = 500;
+    tune.accept(b);
+    configs.put(name, b.build());
+    return restart(name);
+  }
+
   public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
@@ -79,6 +106,22 @@ public final class LocalCluster implements AutoCloseable {
     EtcdServer s = EtcdServer.start(configs.get(name));
     members.put(name, s);
     return s;
+  }
+
+  /** Starts member {@code name} again on its data, listening for peers at {@code peerUrl} now. */
+  public EtcdServer restartAt(String name, URI peerUrl) throws IOException {
+    ServerConfig old = configs.get(name);
+    ServerConfig.Builder b = ServerConfig.builder();
+    b.name = name;
+    b.dataDir = old.dataDir;
+    b.listenPeerUrls = List.of(peerUrl);
+    b.initialAdvertisePeerUrls = List.of(peerUrl);
+    b.initialCluster = name + "=" + peerUrl;
+    b.heartbeatIntervalMs = old.heartbeatInterval.toMillis();
+    b.electionTimeoutMs = old.electionTimeout.toMillis();
+    b.snapshotCount = old.snapshotCount;
+    configs.put(name, b.build());
+    return restart(name);
   }
 
   /** The live members by name; tests may remove (and close) one themselves. */

@@ -54,9 +54,9 @@ class RaftLoopTransportTest {
     }
 
     @Override
-    public void apply(List<Entry> entries, List<ConfState> confStates) {
+    public void apply(List<Entry> entries) {
       int before = applied.size();
-      super.apply(entries, confStates);
+      super.apply(entries);
       for (int i = before; i < applied.size(); i++) {
         proposals.countDown();
       }

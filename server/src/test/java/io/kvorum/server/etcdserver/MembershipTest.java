@@ -1,0 +1,196 @@
+package io.kvorum.server.etcdserver;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.kvorum.proto.etcdserverpb.PutRequest;
+import io.kvorum.proto.etcdserverpb.RangeRequest;
+import io.kvorum.proto.etcdserverpb.RangeResponse;
+import io.kvorum.server.membership.Member;
+import io.kvorum.server.testing.LocalCluster;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Membership changes on real members: learners catching up by snapshot, promotion, removal, errors. */
+class MembershipTest {
+  @TempDir Path dir;
+  LocalCluster cluster;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private static PutRequest put(String k, String v) {
+    return PutRequest.newBuilder().setKey(ByteString.copyFromUtf8(k)).setValue(ByteString.copyFromUtf8(v)).build();
+  }
+
+  /**
+   * Runs a reconfiguration, again while the strict check says the cluster is unhealthy (this
+   * member has not been connected to every voter for 5 s yet), as an operator would.
+   */
+  private static <T> T whenHealthy(java.util.function.Supplier<CompletableFuture<T>> call) throws Exception {
+    for (int i = 0; ; i++) {
+      try {
+        return call.get().get(20, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (i >= 200 || !"etcdserver: unhealthy cluster".equals(e.getCause().getMessage())) {
+          throw e;
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  private static Throwable cause(CompletableFuture<?> f) throws Exception {
+    try {
+      f.get(20, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    }
+    throw new AssertionError("expected a failure");
+  }
+
+  @Test
+  void learner_catchesUpBySnapshot_underWrites_isPromoted_thenAnOldMemberIsRemoved_nothingLost() throws Exception {
+    // Snapshots every 50 entries: the learner joins far behind the leader's newest snapshot.
+    cluster = LocalCluster.start(dir, 3, b -> b.snapshotCount = 50);
+    EtcdServer leader = cluster.leader(s -> true);
+    for (int i = 0; i < 300; i++) {
+      leader.put(put("pre" + i, "v" + i)).get(20, TimeUnit.SECONDS);
+    }
+
+    // Writes keep going through a follower for the whole reconfiguration.
+    EtcdServer writer = cluster.other(leader);
+    Map<String, String> acked = new ConcurrentHashMap<>();
+    AtomicBoolean writing = new AtomicBoolean(true);
+    Thread load = new Thread(() -> {
+      for (int i = 0; writing.get() && i < 100_000; i++) {
+        String k = "load" + i;
+        try {
+          writer.put(put(k, "v" + i)).get(20, TimeUnit.SECONDS);
+          acked.put(k, "v" + i);
+        } catch (Exception e) {
+          // Failures are allowed (etcd errors); only acknowledged writes must survive.
+        }
+      }
+    }, "test-load");
+    load.start();
+
+    URI url = URI.create("http://127.0.0.1:" + LocalCluster.freePort());
+    EtcdServer.MemberAdded added = whenHealthy(() -> leader.memberAdd(List.of(url.toString()), true));
+    assertThat(added.member().isLearner()).isTrue();
+    assertThat(added.members()).extracting(Member::id).contains(added.member().id());
+    // At most one learner (etcd 3.4).
+    assertThat(cause(leader.memberAdd(List.of("http://127.0.0.1:1"), true)))
+        .hasMessage("etcdserver: too many learner members in cluster");
+    // A peer URL another member has (the same URLs in the same second would be the same id).
+    assertThat(cause(leader.memberAdd(List.of(url.toString(), "http://127.0.0.1:2"), false)))
+        .hasMessage("etcdserver: Peer URLs already exists");
+
+    EtcdServer learner = cluster.join("m4", url, b -> b.snapshotCount = 50);
+    assertThat(learner.memberId()).isEqualTo(added.member().id());
+    LocalCluster.await("the learner catches up", () ->
+        learner.raftStatus().hardState().commit() > 300 && learner.isLearner()
+            && learner.appliedIndex() >= leader.appliedIndex() - 20);
+    // It caught up from a snapshot of the leader's (the log before it is gone), then from the log.
+    assertThat(learner.snapshotIndex()).isGreaterThanOrEqualTo(50);
+    RangeResponse pre = learner.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("pre299"))
+        .setSerializable(true).build()).get(20, TimeUnit.SECONDS);
+    assertThat(pre.getKvs(0).getValue().toStringUtf8()).isEqualTo("v299");
+
+    // Promotion is decided by the leader; a follower forwards it there. Retry while not in sync.
+    EtcdServer current = cluster.leader(s -> true);
+    List<Member> promoted = null;
+    for (int i = 0; i < 100 && promoted == null; i++) {
+      try {
+        promoted = writer.memberPromote(learner.memberId()).get(20, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        assertThat(e.getCause()).hasMessage("etcdserver: can only promote a learner member which is in sync with leader");
+        Thread.sleep(100);
+      }
+    }
+    assertThat(promoted).isNotNull();
+    assertThat(promoted.stream().filter(m -> m.id() == learner.memberId()).findFirst().orElseThrow().isLearner())
+        .isFalse();
+    assertThat(cause(current.memberPromote(learner.memberId())))
+        .hasMessage("etcdserver: can only promote a learner member");
+    LocalCluster.await("the new voter is a voter in raft", () ->
+        cluster.leader(s -> true).raftStatus().config().voters().contains(learner.memberId()));
+
+    // Remove the member that is not the writer: it stops itself once it applied its removal.
+    EtcdServer victim = cluster.members().values().stream()
+        .filter(s -> s != writer && s != learner).findFirst().orElseThrow();
+    List<Member> after = whenHealthy(() -> writer.memberRemove(victim.memberId()));
+    assertThat(after).extracting(Member::id).doesNotContain(victim.memberId());
+    assertThat(victim.terminated().get(20, TimeUnit.SECONDS)).contains("removed");
+    cluster.members().values().remove(victim);
+    assertThat(cause(writer.memberRemove(victim.memberId()))).hasMessage("etcdserver: member not found");
+
+    Thread.sleep(500);
+    writing.set(false);
+    load.join(60_000);
+    assertThat(acked).isNotEmpty();
+
+    // Every member agrees: same revision, same hash, every acknowledged write present.
+    long rev = writer.put(put("last", "x")).get(20, TimeUnit.SECONDS).getHeader().getRevision();
+    for (EtcdServer s : cluster.members().values()) {
+      LocalCluster.await("member " + s.memberId() + " applies revision " + rev, () -> s.header().getRevision() >= rev);
+    }
+    List<Integer> hashes = new ArrayList<>();
+    for (EtcdServer s : cluster.members().values()) {
+      hashes.add(s.hashKv(rev).get(20, TimeUnit.SECONDS).getHash());
+      RangeResponse all = s.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("load"))
+          .setRangeEnd(ByteString.copyFromUtf8("loae")).setSerializable(true).build()).get(20, TimeUnit.SECONDS);
+      Map<String, String> seen = new java.util.HashMap<>();
+      all.getKvsList().forEach(kv -> seen.put(kv.getKey().toStringUtf8(), kv.getValue().toStringUtf8()));
+      assertThat(seen).containsAllEntriesOf(acked);
+      assertThat(s.membership().list()).hasSize(3);
+    }
+    assertThat(hashes).containsOnly(hashes.get(0));
+  }
+
+  @Test
+  void updatedPeerUrl_membersReconnect_andKeepReplicating() throws Exception {
+    cluster = LocalCluster.start(dir, 3, b -> { });
+    EtcdServer leader = cluster.leader(s -> true);
+    EtcdServer moved = cluster.other(leader);
+    String name = cluster.members().entrySet().stream().filter(e -> e.getValue() == moved).findFirst()
+        .orElseThrow().getKey();
+    URI newUrl = URI.create("http://127.0.0.1:" + LocalCluster.freePort());
+    leader.memberUpdate(moved.memberId(), List.of(newUrl.toString())).get(20, TimeUnit.SECONDS);
+    assertThat(leader.membership().get(moved.memberId()).peerUrls()).containsExactly(newUrl.toString());
+    // The member moves: restarted listening on the new URL only.
+    cluster.stop(moved);
+    EtcdServer back = cluster.restartAt(name, newUrl);
+    long rev = leader.put(put("after-move", "v")).get(20, TimeUnit.SECONDS).getHeader().getRevision();
+    LocalCluster.await("the moved member replicates", () -> back.header().getRevision() >= rev);
+    assertThat(cause(leader.memberUpdate(12345, List.of("http://127.0.0.1:9")))).hasMessage("etcdserver: member not found");
+    assertThat(cause(leader.memberUpdate(moved.memberId(), List.of("ftp://x"))))
+        .hasMessage("etcdserver: given member URLs are invalid");
+  }
+
+  @Test
+  void strictChecks_refuseAddingAVoterWhenAMemberIsDown() throws Exception {
+    cluster = LocalCluster.start(dir, 3, b -> { });
+    EtcdServer leader = cluster.leader(s -> true);
+    cluster.stop(cluster.other(leader));
+    assertThat(cause(leader.memberAdd(List.of("http://127.0.0.1:1"), false))).hasMessage("etcdserver: unhealthy cluster");
+    assertThatThrownBy(() -> leader.memberRemove(leader.memberId()).get(20, TimeUnit.SECONDS))
+        .hasMessageContaining("etcdserver: unhealthy cluster");
+  }
+}
