@@ -120,7 +120,7 @@ public final class LeaseStorm {
     }
   }
 
-  private static void report(String what, List<long[]> samples, long from, long to) {
+  static void report(String what, List<long[]> samples, long from, long to) {
     List<Long> lat = new ArrayList<>();
     long errors = 0;
     synchronized (samples) {

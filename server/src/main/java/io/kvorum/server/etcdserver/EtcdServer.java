@@ -167,6 +167,10 @@ public final class EtcdServer implements Applier, AutoCloseable {
     this.loop = new RaftLoop(hex(memberId), node, storage, transport, this, cs, cfg.snapshotCount, this::fatal);
     transport.serveForwards(this::serveForward);
     transport.serveSnapshots(this::readBackend, this::receiveBackend);
+    transport.handleRemoved(membership::isRemoved, () -> {
+      LOG.warn("the member has been permanently removed from the cluster");
+      terminate("the member has been permanently removed from the cluster");
+    });
     this.watchHub = new WatchHub(kv, this::header, cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES, cfg.nanoClock,
         cfg.watchProgressNotifyInterval.toNanos());
     this.readers = Executors.newFixedThreadPool(READ_THREADS, r -> {

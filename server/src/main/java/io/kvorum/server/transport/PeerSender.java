@@ -64,6 +64,9 @@ final class PeerSender {
     void unreachable(long peerId);
 
     void snapshotStatus(long peerId, boolean failed);
+
+    /** The peer says this member was removed from the cluster. */
+    default void removed() {}
   }
 
   private final long selfId;
@@ -322,6 +325,7 @@ final class PeerSender {
         }
         Status broken = stream.broken();
         if (broken != null && !isStopping()) {
+          checkRemoved(broken);
           boolean carriedTraffic = stream.sentBatches > 0 && broken.getCode() != Status.Code.FAILED_PRECONDITION;
           stream = null;
           closeChannel(true);
@@ -408,6 +412,7 @@ final class PeerSender {
       return null;
     } catch (StatusRuntimeException e) {
       closeChannel(true);
+      checkRemoved(e.getStatus());
       String tls = security.tlsFailure(e);
       return ep.url() + ": " + (tls == null ? describe(e.getStatus()) : tls + " (" + describe(e.getStatus()) + ")");
     }
@@ -595,6 +600,12 @@ final class PeerSender {
     } finally {
       boolean f = failed;
       report(() -> reports.snapshotStatus(peerId, f));
+    }
+  }
+
+  private void checkRemoved(Status st) {
+    if (st.getCode() == Status.Code.FAILED_PRECONDITION && PeerServer.REMOVED_MEMBER.equals(st.getDescription())) {
+      report(reports::removed);
     }
   }
 

@@ -50,6 +50,10 @@ public final class PeerServer implements AutoCloseable {
   private final long clusterId;
   private final Consumer<Message> inbound;
   private final ForwardHandler forwards;
+  /** Members removed from the cluster: their probes and streams are refused with {@link #REMOVED_MEMBER}. */
+  private volatile java.util.function.LongPredicate removed = id -> false;
+  /** What a removed member is told when it calls (etcd's peers answer it 410 Gone). */
+  public static final String REMOVED_MEMBER = "the member has been permanently removed from the cluster";
   private final SnapshotStreams.Receiver snapshots;
   private final List<Server> servers = new ArrayList<>();
   private final List<URI> urls = new ArrayList<>();
@@ -128,6 +132,11 @@ public final class PeerServer implements AutoCloseable {
     return ps;
   }
 
+  /** Sets which members are removed from the cluster. */
+  void refuseRemoved(java.util.function.LongPredicate isRemoved) {
+    this.removed = isRemoved;
+  }
+
   /** The URLs served, with the ports actually bound. */
   public List<URI> urls() {
     return List.copyOf(urls);
@@ -183,6 +192,9 @@ public final class PeerServer implements AutoCloseable {
         LOG.log(System.Logger.Level.WARNING, "rejected probe from member {0}: cluster ID mismatch (local {1}, remote {2})",
             Long.toHexString(req.getFrom()), Long.toHexString(clusterId), Long.toHexString(req.getClusterId()));
         responses.onError(Status.FAILED_PRECONDITION.withDescription("cluster ID mismatch").asRuntimeException());
+      } else if (removed.test(req.getFrom())) {
+        LOG.log(System.Logger.Level.WARNING, "rejected probe from removed member {0}", Long.toHexString(req.getFrom()));
+        responses.onError(Status.FAILED_PRECONDITION.withDescription(REMOVED_MEMBER).asRuntimeException());
       } else if (req.getTo() != 0 && req.getTo() != selfId) {
         LOG.log(System.Logger.Level.WARNING, "rejected probe from member {0}: it expects member {1}, this is {2}",
             Long.toHexString(req.getFrom()), Long.toHexString(req.getTo()), Long.toHexString(selfId));
@@ -354,6 +366,10 @@ public final class PeerServer implements AutoCloseable {
         reject(Status.FAILED_PRECONDITION.withDescription("cluster ID mismatch"),
             "stream from member " + from + ": cluster ID mismatch (local " + Long.toHexString(clusterId)
                 + ", remote " + Long.toHexString(batch.getClusterId()) + ")");
+        return;
+      }
+      if (removed.test(batch.getFrom())) {
+        reject(Status.FAILED_PRECONDITION.withDescription(REMOVED_MEMBER), "stream from removed member " + from);
         return;
       }
       List<Message> messages = new ArrayList<>(batch.getMessagesCount());

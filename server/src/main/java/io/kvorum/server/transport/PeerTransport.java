@@ -67,6 +67,8 @@ public final class PeerTransport implements Outbox, AutoCloseable {
   private EventLoopGroup domainGroup;
   private boolean closed;
   private volatile ForwardHandler forwards = ForwardHandler.NONE;
+  private volatile java.util.function.LongPredicate removedMembers = id -> false;
+  private volatile Runnable onRemoved = () -> { };
   private volatile SnapshotStreams.Source snapshotSource = SnapshotStreams.NO_DATA;
   private volatile SnapshotStreams.Receiver snapshotReceiver = SnapshotStreams.DISCARD;
 
@@ -95,6 +97,11 @@ public final class PeerTransport implements Outbox, AutoCloseable {
       @Override
       public void snapshotStatus(long peerId, boolean failed) {
         snapshotStatus.report(peerId, failed);
+      }
+
+      @Override
+      public void removed() {
+        onRemoved.run();
       }
     };
   }
@@ -175,6 +182,15 @@ public final class PeerTransport implements Outbox, AutoCloseable {
     this.snapshotReceiver = receiver;
   }
 
+  /**
+   * Members removed from the cluster are refused (so they learn it and stop), and {@code onRemoved}
+   * runs when a peer says this member was removed. Set before {@link #listen}.
+   */
+  public void handleRemoved(java.util.function.LongPredicate isRemoved, Runnable onRemoved) {
+    this.removedMembers = isRemoved;
+    this.onRemoved = onRemoved;
+  }
+
   /** Serves requests peers forward here; set it before {@link #listen}. */
   public void serveForwards(ForwardHandler handler) {
     this.forwards = handler;
@@ -223,6 +239,7 @@ public final class PeerTransport implements Outbox, AutoCloseable {
   public PeerServer listen(List<URI> listenUrls) throws IOException {
     PeerServer server = PeerServer.start(listenUrls, selfId, clusterId, inbound, forwards, snapshotReceiver, security,
         settings);
+    server.refuseRemoved(removedMembers);
     synchronized (this) {
       if (closed) {
         server.close();
