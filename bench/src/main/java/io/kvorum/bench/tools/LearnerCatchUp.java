@@ -117,7 +117,11 @@ public final class LearnerCatchUp {
       long target = leader.appliedIndex();
       EtcdServer l = learner;
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(limitSeconds);
+      long received = 0;
       while (l.appliedIndex() < target && System.nanoTime() < deadline) {
+        if (received == 0 && l.snapshotIndex() > 0) {
+          received = System.nanoTime();
+        }
         Thread.sleep(20);
       }
       long caughtUp = System.nanoTime();
@@ -130,6 +134,11 @@ public final class LearnerCatchUp {
           l.snapshotIndex(), l.dbSizeBytes() >> 20);
       LeaseStorm.report("leader puts before", samples, baseStart, addStart);
       LeaseStorm.report("leader puts during catch-up", samples, addStart, caughtUp);
+      if (received > 0) {
+        System.out.printf(Locale.ROOT, "snapshot stored by the learner %.2f s after member add%n", (received - addStart) / 1e9);
+        LeaseStorm.report("  until the snapshot was stored", samples, addStart, received);
+        LeaseStorm.report("  from then until caught up", samples, received, caughtUp);
+      }
     } finally {
       if (learner != null) {
         learner.hardStop();

@@ -237,9 +237,9 @@ public final class Backend implements AutoCloseable {
 
   /**
    * Replaces the whole content of every bucket with the SST files a {@link SnapshotLoader} wrote in
-   * {@code snapshotDir} (a snapshot installed from the leader). The files are copied in, so the
-   * directory stays intact until the caller removes it: a crash midway is repaired by running this
-   * again on restart. Views opened before keep seeing the old content.
+   * {@code snapshotDir} (a snapshot installed from the leader). RocksDB takes hard links of the
+   * files (no copy), so the directory stays intact until the caller removes it: a crash midway is
+   * repaired by running this again on restart. Views opened before keep seeing the old content.
    */
   public void replaceWith(Path snapshotDir) {
     pin();
@@ -256,13 +256,21 @@ public final class Backend implements AutoCloseable {
         Path bucketDir = snapshotDir.resolve(b.diskName());
         List<String> files = new ArrayList<>();
         if (Files.isDirectory(bucketDir)) {
+          // RocksDB moves what it ingests: it gets hard links (no copy), the files stay here.
+          Path links = snapshotDir.resolve("ingest-" + b.diskName());
+          SnapshotLoader.deleteTree(links);
+          Files.createDirectories(links);
           try (java.util.stream.Stream<Path> st = Files.list(bucketDir)) {
-            st.filter(p -> p.toString().endsWith(".sst")).sorted().forEach(p -> files.add(p.toString()));
+            for (Path p : st.filter(p -> p.toString().endsWith(".sst")).sorted().toList()) {
+              Path link = links.resolve(p.getFileName());
+              Files.createLink(link, p);
+              files.add(link.toString());
+            }
           }
         }
         if (!files.isEmpty()) {
           try (org.rocksdb.IngestExternalFileOptions io = new org.rocksdb.IngestExternalFileOptions()) {
-            io.setMoveFiles(false);
+            io.setMoveFiles(true);
             db.ingestExternalFile(cf, files, io);
           }
         }
