@@ -113,6 +113,31 @@ class MembershipTest {
         .setSerializable(true).build()).get(20, TimeUnit.SECONDS);
     assertThat(pre.getKvs(0).getValue().toStringUtf8()).isEqualTo("v299");
 
+    // Through gRPC, a learner serves Status and serializable ranges only (etcd 3.4).
+    io.kvorum.server.api.ClientServer api = io.kvorum.server.api.ClientServer.start(learner,
+        List.of(URI.create("http://127.0.0.1:0")));
+    io.grpc.ManagedChannel ch = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder
+        .forAddress("127.0.0.1", api.ports().get(0)).usePlaintext().build();
+    try {
+      var kv = io.kvorum.proto.etcdserverpb.KVGrpc.newBlockingStub(ch);
+      assertThat(kv.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("pre1")).setSerializable(true).build())
+          .getKvs(0).getValue().toStringUtf8()).isEqualTo("v1");
+      String refused = "UNAVAILABLE: etcdserver: rpc not supported for learner";
+      assertThatThrownBy(() -> kv.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("pre1")).build()))
+          .hasMessage(refused);
+      assertThatThrownBy(() -> kv.put(put("k", "v"))).hasMessage(refused);
+      assertThatThrownBy(() -> io.kvorum.proto.etcdserverpb.ClusterGrpc.newBlockingStub(ch)
+          .memberList(io.kvorum.proto.etcdserverpb.MemberListRequest.getDefaultInstance())).hasMessage(refused);
+      io.kvorum.proto.etcdserverpb.StatusResponse st = io.kvorum.proto.etcdserverpb.MaintenanceGrpc.newBlockingStub(ch)
+          .status(io.kvorum.proto.etcdserverpb.StatusRequest.getDefaultInstance());
+      assertThat(st.getIsLearner()).isTrue();
+      assertThat(st.getLeader()).isNotZero();
+      assertThat(st.getRaftAppliedIndex()).isGreaterThan(300);
+    } finally {
+      ch.shutdownNow();
+      api.close();
+    }
+
     // Promotion is decided by the leader; a follower forwards it there. Retry while not in sync.
     EtcdServer current = cluster.leader(s -> true);
     List<Member> promoted = null;
