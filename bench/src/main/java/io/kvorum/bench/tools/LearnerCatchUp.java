@@ -52,7 +52,7 @@ public final class LearnerCatchUp {
       for (String n : List.of("m1", "m2", "m3")) {
         members.add(EtcdServer.start(config(dir, n, urls.get(n), initial, ServerConfig.ClusterState.NEW)));
       }
-      await(() -> members.stream().anyMatch(s -> s.raftStatus().isLeader()), 30);
+      LeaseStorm.await(() -> members.stream().anyMatch(s -> s.raftStatus().isLeader()), 30);
       EtcdServer leader = members.stream().filter(s -> s.raftStatus().isLeader()).findFirst().orElseThrow();
 
       // Load.
@@ -165,16 +165,6 @@ public final class LearnerCatchUp {
   private static int freePort() throws java.io.IOException {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
-    }
-  }
-
-  private static void await(java.util.function.BooleanSupplier c, int seconds) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (!c.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("timed out");
-      }
-      Thread.sleep(10);
     }
   }
 }

@@ -145,7 +145,7 @@ public final class LeaseStorm {
         a[a.length - 1] / 1e6, errors);
   }
 
-  private static void await(java.util.function.BooleanSupplier c, int seconds) throws InterruptedException {
+  static void await(java.util.function.BooleanSupplier c, int seconds) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (!c.getAsBoolean()) {
       if (System.nanoTime() > deadline) {

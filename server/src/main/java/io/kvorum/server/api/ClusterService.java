@@ -70,7 +70,6 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
   }
 
   private static List<Member> toProto(List<io.kvorum.server.membership.Member> members) {
-    return members.stream().map(m -> Member.newBuilder().setID(m.id()).setName(m.name()).addAllPeerURLs(m.peerUrls())
-        .addAllClientURLs(m.clientUrls()).setIsLearner(m.isLearner()).build()).toList();
+    return members.stream().map(io.kvorum.server.membership.Member::toProto).toList();
   }
 }

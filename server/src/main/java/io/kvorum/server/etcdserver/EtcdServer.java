@@ -826,17 +826,12 @@ public final class EtcdServer implements Applier, AutoCloseable {
   public CompletableFuture<List<Member>> memberPromote(long id) {
     byte[] payload = MemberPromoteRequest.newBuilder().setID(id).build().toByteArray();
     return atLeader(FORWARD_PROMOTE, payload, () -> promoteHere(id).thenApply(this::promoteResponse),
-        MemberPromoteResponse::parseFrom).thenApply(r -> r.getMembersList().stream()
-            .map(m -> new Member(m.getID(), m.getName(), m.getPeerURLsList(), m.getClientURLsList(), m.getIsLearner()))
-            .toList());
+        MemberPromoteResponse::parseFrom).thenApply(r -> r.getMembersList().stream().map(Member::fromProto).toList());
   }
 
   private MemberPromoteResponse promoteResponse(List<Member> members) {
     MemberPromoteResponse.Builder b = MemberPromoteResponse.newBuilder();
-    for (Member m : members) {
-      b.addMembers(io.kvorum.proto.etcdserverpb.Member.newBuilder().setID(m.id()).setName(m.name())
-          .addAllPeerURLs(m.peerUrls()).addAllClientURLs(m.clientUrls()).setIsLearner(m.isLearner()));
-    }
+    members.forEach(m -> b.addMembers(m.toProto()));
     return b.build();
   }
 

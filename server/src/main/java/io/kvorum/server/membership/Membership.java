@@ -153,10 +153,7 @@ public final class Membership {
   /** The whole membership as stored in the backend. */
   public MembershipRecord record() {
     MembershipRecord.Builder b = MembershipRecord.newBuilder();
-    for (Member m : members.values()) {
-      b.addMembers(io.kvorum.proto.etcdserverpb.Member.newBuilder().setID(m.id()).setName(m.name())
-          .addAllPeerURLs(m.peerUrls()).addAllClientURLs(m.clientUrls()).setIsLearner(m.isLearner()));
-    }
+    members.values().forEach(m -> b.addMembers(m.toProto()));
     removed.stream().sorted(Long::compareUnsigned).forEach(b::addRemoved);
     refusedIndexes.forEach(b::addRefusedIndexes);
     return b.build();
@@ -166,8 +163,7 @@ public final class Membership {
   public void load(MembershipRecord r) {
     members.clear();
     for (io.kvorum.proto.etcdserverpb.Member m : r.getMembersList()) {
-      members.put(m.getID(), new Member(m.getID(), m.getName(), m.getPeerURLsList(), m.getClientURLsList(),
-          m.getIsLearner()));
+      members.put(m.getID(), Member.fromProto(m));
     }
     removed.clear();
     removed.addAll(r.getRemovedList());

@@ -284,6 +284,25 @@ class MembershipTest {
   }
 
   @Test
+  void removingTheLeader_itStops_theOthersGoOn() throws Exception {
+    cluster = LocalCluster.start(dir, 3, b -> { });
+    EtcdServer leader = cluster.leader(s -> true);
+    EtcdServer follower = cluster.other(leader);
+    List<Member> left = whenHealthy(() -> follower.memberRemove(leader.memberId()));
+    assertThat(left).hasSize(2).extracting(Member::id).doesNotContain(leader.memberId());
+    assertThat(leader.terminated().get(20, TimeUnit.SECONDS)).contains("removed");
+    cluster.members().values().remove(leader);
+    EtcdServer next = cluster.leader(s -> true);
+    assertThat(next.memberId()).isNotEqualTo(leader.memberId());
+    long rev = follower.put(put("after", "v")).get(20, TimeUnit.SECONDS).getHeader().getRevision();
+    for (EtcdServer s : cluster.members().values()) {
+      LocalCluster.await("the write reaches " + s.memberId(), () -> s.header().getRevision() >= rev);
+      assertThat(s.membership().list()).hasSize(2);
+      assertThat(s.raftStatus().config().voters()).hasSize(2);
+    }
+  }
+
+  @Test
   void strictChecks_refuseAddingAVoterWhenAMemberIsDown() throws Exception {
     cluster = LocalCluster.start(dir, 3, b -> { });
     EtcdServer leader = cluster.leader(s -> true);
