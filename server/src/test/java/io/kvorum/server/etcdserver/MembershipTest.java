@@ -303,6 +303,57 @@ class MembershipTest {
   }
 
   @Test
+  void laggingFollower_catchesUpBySnapshot_itsWatcherSeesEveryRevision() throws Exception {
+    // The leader keeps 5,000 entries behind its snapshots: a follower further behind needs one.
+    cluster = LocalCluster.start(dir, 3, b -> b.snapshotCount = 500);
+    EtcdServer leader = cluster.leader(s -> true);
+    EtcdServer lagging = cluster.other(leader);
+    String name = cluster.members().entrySet().stream().filter(e -> e.getValue() == lagging).findFirst()
+        .orElseThrow().getKey();
+    leader.put(put("w", "0")).get(20, TimeUnit.SECONDS);
+    LocalCluster.await("the follower has the first write", () -> lagging.header().getRevision() >= 2);
+    cluster.stop(lagging);
+    int n = 6_000;
+    List<CompletableFuture<?>> writes = new ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      writes.add(leader.put(put("w", Integer.toString(i))));
+      if (writes.size() == 256) {
+        for (CompletableFuture<?> w : writes) {
+          w.get(20, TimeUnit.SECONDS);
+        }
+        writes.clear();
+      }
+    }
+    for (CompletableFuture<?> w : writes) {
+      w.get(20, TimeUnit.SECONDS);
+    }
+    long last = leader.header().getRevision();
+    EtcdServer back = cluster.restart(name);
+    long from = back.header().getRevision() + 1;
+    io.kvorum.server.watch.WatchStream ws = back.watchHub().openStream();
+    ws.create(io.kvorum.proto.etcdserverpb.WatchCreateRequest.newBuilder().setKey(ByteString.copyFromUtf8("w"))
+        .setStartRevision(from).build());
+    LocalCluster.await("the follower catches up", () -> back.header().getRevision() >= last);
+    assertThat(back.snapshotIndex()).isGreaterThan(1);
+    List<Long> revs = new ArrayList<>();
+    LocalCluster.await("the watcher gets every revision up to " + last, () -> {
+      // poll() hands out one response at a time.
+      for (List<io.kvorum.proto.etcdserverpb.WatchResponse> rs = ws.poll(); !rs.isEmpty(); rs = ws.poll()) {
+        for (io.kvorum.proto.etcdserverpb.WatchResponse r : rs) {
+          assertThat(r.getCanceled()).isFalse();
+          r.getEventsList().forEach(e -> revs.add(e.getKv().getModRevision()));
+        }
+      }
+      return !revs.isEmpty() && revs.get(revs.size() - 1) >= last;
+    });
+    List<Long> expected = java.util.stream.LongStream.rangeClosed(from, last).boxed().toList();
+    assertThat(revs).isEqualTo(expected);
+    assertThat(back.hashKv(last).get(20, TimeUnit.SECONDS).getHash())
+        .isEqualTo(leader.hashKv(last).get(20, TimeUnit.SECONDS).getHash());
+    ws.close();
+  }
+
+  @Test
   void strictChecks_refuseAddingAVoterWhenAMemberIsDown() throws Exception {
     cluster = LocalCluster.start(dir, 3, b -> { });
     EtcdServer leader = cluster.leader(s -> true);
