@@ -283,6 +283,13 @@ public final class EtcdServer implements Applier, AutoCloseable {
       byte[] record = v.get(Schema.Bucket.META, Schema.membershipKey());
       if (record != null) {
         membership.load(MembershipRecord.parseFrom(record));
+      } else {
+        // First start (or data from before the membership was stored): from here on the data
+        // holds the membership and a restart ignores --initial-cluster, as etcd's does.
+        try (Batch b = backend.newBatch()) {
+          b.put(Schema.Bucket.META, Schema.membershipKey(), membership.record().toByteArray());
+          backend.commit(b);
+        }
       }
     }
     if (membership.isRemoved(memberId)) {

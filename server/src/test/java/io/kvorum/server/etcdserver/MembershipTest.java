@@ -203,20 +203,43 @@ class MembershipTest {
   void updatedPeerUrl_membersReconnect_andKeepReplicating() throws Exception {
     cluster = LocalCluster.start(dir, 3, b -> { });
     EtcdServer leader = cluster.leader(s -> true);
-    EtcdServer moved = cluster.other(leader);
-    String name = cluster.members().entrySet().stream().filter(e -> e.getValue() == moved).findFirst()
-        .orElseThrow().getKey();
-    URI newUrl = URI.create("http://127.0.0.1:" + LocalCluster.freePort());
-    leader.memberUpdate(moved.memberId(), List.of(newUrl.toString())).get(20, TimeUnit.SECONDS);
-    assertThat(leader.membership().get(moved.memberId()).peerUrls()).containsExactly(newUrl.toString());
-    // The member moves: restarted listening on the new URL only.
-    cluster.stop(moved);
-    EtcdServer back = cluster.restartAt(name, newUrl);
+    EtcdServer[] members = cluster.members().values().stream().filter(s -> s != leader).toArray(EtcdServer[]::new);
+    // A member that is down moves (before any other membership change): it learns of the change
+    // from the log after restarting at the new URL with a different --initial-cluster, which a
+    // restart ignores (its data holds the membership since its first start).
+    EtcdServer down = members[1];
+    String downName = nameOf(down);
+    cluster.stop(down);
+    URI url2 = URI.create("http://127.0.0.1:" + LocalCluster.freePort());
+    leader.memberUpdate(down.memberId(), List.of(url2.toString())).get(20, TimeUnit.SECONDS);
+    EtcdServer back2 = cluster.restartAt(downName, url2);
+    // A member that is up moves: the others follow its new URL, then it restarts there.
+    URI url1 = URI.create("http://127.0.0.1:" + LocalCluster.freePort());
+    leader.memberUpdate(members[0].memberId(), List.of(url1.toString())).get(20, TimeUnit.SECONDS);
+    assertThat(leader.membership().get(members[0].memberId()).peerUrls()).containsExactly(url1.toString());
+    EtcdServer back1 = moveTo(members[0], url1);
     long rev = leader.put(put("after-move", "v")).get(20, TimeUnit.SECONDS).getHeader().getRevision();
-    LocalCluster.await("the moved member replicates", () -> back.header().getRevision() >= rev);
-    assertThat(cause(leader.memberUpdate(12345, List.of("http://127.0.0.1:9")))).hasMessage("etcdserver: member not found");
-    assertThat(cause(leader.memberUpdate(moved.memberId(), List.of("ftp://x"))))
+    for (EtcdServer s : List.of(back1, back2)) {
+      LocalCluster.await("the moved member replicates", () -> s.header().getRevision() >= rev);
+      assertThat(s.membership().list()).hasSize(3);
+    }
+    // Both moved members talk to each other too: with the leader gone, they elect one of them.
+    cluster.stop(leader);
+    EtcdServer next = cluster.leader(s -> true);
+    assertThat(next.put(put("after-leader", "v")).get(20, TimeUnit.SECONDS).getHeader().getRevision()).isEqualTo(rev + 1);
+    assertThat(cause(next.memberUpdate(12345, List.of("http://127.0.0.1:9")))).hasMessage("etcdserver: member not found");
+    assertThat(cause(next.memberUpdate(down.memberId(), List.of("ftp://x"))))
         .hasMessage("etcdserver: given member URLs are invalid");
+  }
+
+  private String nameOf(EtcdServer m) {
+    return cluster.members().entrySet().stream().filter(e -> e.getValue() == m).findFirst().orElseThrow().getKey();
+  }
+
+  private EtcdServer moveTo(EtcdServer m, URI url) throws Exception {
+    String name = nameOf(m);
+    cluster.stop(m);
+    return cluster.restartAt(name, url);
   }
 
   @Test
