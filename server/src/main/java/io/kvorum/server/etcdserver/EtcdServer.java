@@ -70,7 +70,6 @@ import io.kvorum.server.storage.ConsistentIndex;
 import io.kvorum.server.transport.ForwardException;
 import io.kvorum.server.transport.PeerSecurity;
 import io.kvorum.server.transport.PeerTransport;
-import io.kvorum.server.transport.SnapshotStreams;
 import io.kvorum.server.transport.TransportSettings;
 import io.kvorum.server.wal.RaftStorage;
 import io.kvorum.server.watch.WatchHub;
@@ -166,7 +165,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
         PeerSecurity.forMember(cfg.peerTls, cfg.cipherSuites, cfg.dataDir, cfg.listenPeerUrls), TransportSettings.defaults());
     this.loop = new RaftLoop(hex(memberId), node, storage, transport, this, cs, cfg.snapshotCount, this::fatal);
     transport.serveForwards(this::serveForward);
-    transport.serveSnapshots(this::readBackend, this::receiveBackend);
+    transport.serveSnapshots(s -> BackendShipping.read(backend), m -> BackendShipping.receive(cfg.memberDir(), m));
     transport.handleRemoved(membership::isRemoved, () -> {
       LOG.warn("the member has been permanently removed from the cluster");
       terminate("the member has been permanently removed from the cluster");
@@ -261,13 +260,13 @@ public final class EtcdServer implements Applier, AutoCloseable {
     }
     Backend backend = Backend.open(memberDir.resolve("kv"));
     long raftSnapIndex = storage.memory().snapshot().index();
-    java.nio.file.Path received = snapshotDataDir(memberDir, raftSnapIndex);
+    java.nio.file.Path received = BackendShipping.dataDir(memberDir, raftSnapIndex);
     if (backend.consistentIndex().index() < raftSnapIndex && java.nio.file.Files.isDirectory(received)) {
       // Stopped while installing a snapshot from the leader: install it again.
       LOG.info("installing the backend received with the snapshot at index {}", raftSnapIndex);
       backend.replaceWith(received);
     }
-    removeStaleSnapshotData(memberDir, backend.consistentIndex().index());
+    BackendShipping.removeStale(memberDir, backend.consistentIndex().index());
     KvStore kv = KvStore.open(backend);
     Membership membership = new Membership(clusterId, joined != null ? joined : initial);
     try (ReadView v = backend.snapshotView()) {
@@ -1298,107 +1297,9 @@ public final class EtcdServer implements Applier, AutoCloseable {
 
   // ---------------------------------------------------------------- snapshots from the leader
 
-  /** Records per snapshot chunk are added until a chunk holds this many bytes. */
-  static final int SNAPSHOT_CHUNK_BYTES = 1 << 20;
-  private static final int SNAPSHOT_SCAN_MAX = 1024;
-
-  /** Where the backend received with the raft snapshot at {@code index} waits to be installed. */
-  static java.nio.file.Path snapshotDataDir(java.nio.file.Path memberDir, long index) {
-    return memberDir.resolve("snap").resolve(String.format(java.util.Locale.ROOT, "%016x.kvsst", index));
-  }
-
-  /**
-   * Reads this member's backend for a follower that needs a snapshot: every bucket in order from
-   * one RocksDB snapshot (writes go on meanwhile), {@link #SNAPSHOT_CHUNK_BYTES} per chunk. The
-   * backend is at or after the raft snapshot's index; the follower skips the entries it already
-   * holds by the consistent index in it, as etcd's do.
-   */
-  private SnapshotStreams.Reader readBackend(Snapshot snapshot) {
-    ReadView view = backend.snapshotView();
-    Schema.Bucket[] buckets = Schema.Bucket.values();
-    return new SnapshotStreams.Reader() {
-      private int bucket;
-      private byte[] from = new byte[0];
-
-      @Override
-      public com.google.protobuf.ByteString next() {
-        io.kvorum.proto.serverpb.SnapshotRecords.Builder b = io.kvorum.proto.serverpb.SnapshotRecords.newBuilder();
-        long[] bytes = {0};
-        while (bucket < buckets.length && bytes[0] < SNAPSHOT_CHUNK_BYTES) {
-          Schema.Bucket bk = buckets[bucket];
-          byte[][] last = {null};
-          long visited = view.scan(bk, from, null, SNAPSHOT_SCAN_MAX, (k, v) -> {
-            b.addRecords(io.kvorum.proto.serverpb.SnapshotRecord.newBuilder().setBucket(bk.diskName())
-                // The arrays are fresh copies out of RocksDB, owned here: wrapped, not copied again.
-                .setKey(com.google.protobuf.UnsafeByteOperations.unsafeWrap(k))
-                .setValue(com.google.protobuf.UnsafeByteOperations.unsafeWrap(v)));
-            last[0] = k;
-            bytes[0] += k.length + v.length + 16;
-            return bytes[0] < SNAPSHOT_CHUNK_BYTES;
-          });
-          if (last[0] != null) {
-            from = java.util.Arrays.copyOf(last[0], last[0].length + 1);
-          }
-          if (visited < SNAPSHOT_SCAN_MAX && bytes[0] < SNAPSHOT_CHUNK_BYTES) {
-            bucket++;
-            from = new byte[0];
-          }
-        }
-        return b.getRecordsCount() == 0 ? null : b.build().toByteString();
-      }
-
-      @Override
-      public void close() {
-        view.close();
-      }
-    };
-  }
-
-  /** Stores a backend arriving with a raft snapshot into SST files, durable before raft sees the message. */
-  private SnapshotStreams.Sink receiveBackend(io.kvorum.raft.Message m) throws IOException {
-    long index = m.snapshot().index();
-    java.nio.file.Path memberDir = cfg.memberDir();
-    java.nio.file.Path incoming = memberDir.resolve("snap")
-        .resolve(String.format(java.util.Locale.ROOT, "incoming-%016x-%d.kvsst", index, System.nanoTime()));
-    io.kvorum.server.storage.SnapshotLoader loader = new io.kvorum.server.storage.SnapshotLoader(incoming);
-    return new SnapshotStreams.Sink() {
-      @Override
-      public void write(com.google.protobuf.ByteString chunk) throws IOException {
-        io.kvorum.proto.serverpb.SnapshotRecords rs = io.kvorum.proto.serverpb.SnapshotRecords.parseFrom(chunk);
-        for (io.kvorum.proto.serverpb.SnapshotRecord r : rs.getRecordsList()) {
-          loader.add(r.getBucket(), r.getKey().toByteArray(), r.getValue().toByteArray());
-        }
-      }
-
-      @Override
-      public void finish() throws IOException {
-        long records = loader.finish();
-        loader.close();
-        java.nio.file.Path target = snapshotDataDir(memberDir, index);
-        io.kvorum.server.storage.SnapshotLoader.deleteTree(target);
-        java.nio.file.Files.move(incoming, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(target.getParent(),
-            java.nio.file.StandardOpenOption.READ)) {
-          ch.force(true);
-        }
-        LOG.info("received the backend for the snapshot at index {}: {} records", index, records);
-      }
-
-      @Override
-      public void abort() {
-        loader.close();
-        try {
-          io.kvorum.server.storage.SnapshotLoader.deleteTree(incoming);
-        } catch (IOException e) {
-          LOG.warn("cannot remove {}: {}", incoming, e.toString());
-        }
-      }
-    };
-  }
-
   @Override
   public void restore(Snapshot snapshot) {
-    java.nio.file.Path dir = snapshotDataDir(cfg.memberDir(), snapshot.index());
+    java.nio.file.Path dir = BackendShipping.dataDir(cfg.memberDir(), snapshot.index());
     if (!java.nio.file.Files.isDirectory(dir)) {
       throw new IllegalStateException("no backend received with the raft snapshot at index " + snapshot.index());
     }
@@ -1415,32 +1316,6 @@ public final class EtcdServer implements Applier, AutoCloseable {
     LOG.info("installed the snapshot at index {} (backend applied index {}, revision {}) in {} ms ({} ms to ingest, "
         + "then the index and leases rebuilt)", snapshot.index(), applied, kv.currentRevision(),
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), TimeUnit.NANOSECONDS.toMillis(ingested - start));
-  }
-
-  /** Removes received snapshot data that is installed or superseded, and unfinished transfers. */
-  private static void removeStaleSnapshotData(java.nio.file.Path memberDir, long appliedIndex) {
-    java.nio.file.Path snap = memberDir.resolve("snap");
-    if (!java.nio.file.Files.isDirectory(snap)) {
-      return;
-    }
-    try (java.util.stream.Stream<java.nio.file.Path> st = java.nio.file.Files.list(snap)) {
-      for (java.nio.file.Path p : st.filter(p -> p.getFileName().toString().endsWith(".kvsst")).toList()) {
-        String name = p.getFileName().toString();
-        boolean stale = name.startsWith("incoming-");
-        if (!stale) {
-          try {
-            stale = Long.parseUnsignedLong(name.substring(0, name.indexOf('.')), 16) <= appliedIndex;
-          } catch (NumberFormatException e) {
-            stale = true;
-          }
-        }
-        if (stale) {
-          io.kvorum.server.storage.SnapshotLoader.deleteTree(p);
-        }
-      }
-    } catch (IOException e) {
-      LOG.warn("cannot clean {}: {}", snap, e.toString());
-    }
   }
 
   /** Reloads everything kept in memory from the backend after its content was replaced. */

@@ -1,0 +1,159 @@
+package io.kvorum.server.etcdserver;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import io.kvorum.proto.serverpb.SnapshotRecord;
+import io.kvorum.proto.serverpb.SnapshotRecords;
+import io.kvorum.raft.Message;
+import io.kvorum.server.storage.Backend;
+import io.kvorum.server.storage.ReadView;
+import io.kvorum.server.storage.Schema;
+import io.kvorum.server.storage.SnapshotLoader;
+import io.kvorum.server.transport.SnapshotStreams;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state machine's part of a raft snapshot: a member's whole backend, shipped to a member that
+ * is too far behind for the log.
+ *
+ * <p>The sender reads every bucket in order from one RocksDB snapshot, so the leader's writes go
+ * on meanwhile, and hands out {@link #CHUNK_BYTES} at a time as the transport's flow control asks.
+ * The backend is at or after the raft snapshot's index: the receiver skips the entries it then
+ * holds by the consistent index stored with them, as etcd's members do. The receiver writes the
+ * records into SST files under {@code member/snap/<index>.kvsst} and makes them durable before raft
+ * sees the snapshot message; the apply thread then swaps them into the backend. A member stopped
+ * midway installs the directory again on restart (it is removed only once installed).
+ */
+final class BackendShipping {
+  private static final Logger LOG = LoggerFactory.getLogger(BackendShipping.class);
+
+  private BackendShipping() {}
+
+  /** Records per snapshot chunk are added until a chunk holds this many bytes. */
+  static final int CHUNK_BYTES = 1 << 20;
+  private static final int SCAN_MAX = 1024;
+
+  /** Where the backend received with the raft snapshot at {@code index} waits to be installed. */
+  static Path dataDir(Path memberDir, long index) {
+    return memberDir.resolve("snap").resolve(String.format(java.util.Locale.ROOT, "%016x.kvsst", index));
+  }
+
+  /**
+   * Reads this member's backend for a follower that needs a snapshot: every bucket in order from
+   * one RocksDB snapshot (writes go on meanwhile), {@link #CHUNK_BYTES} per chunk. The
+   * backend is at or after the raft snapshot's index; the follower skips the entries it already
+   * holds by the consistent index in it, as etcd's do.
+   */
+  static SnapshotStreams.Reader read(Backend backend) {
+    ReadView view = backend.snapshotView();
+    Schema.Bucket[] buckets = Schema.Bucket.values();
+    return new SnapshotStreams.Reader() {
+      private int bucket;
+      private byte[] from = new byte[0];
+
+      @Override
+      public ByteString next() {
+        SnapshotRecords.Builder b = SnapshotRecords.newBuilder();
+        long[] bytes = {0};
+        while (bucket < buckets.length && bytes[0] < CHUNK_BYTES) {
+          Schema.Bucket bk = buckets[bucket];
+          byte[][] last = {null};
+          long visited = view.scan(bk, from, null, SCAN_MAX, (k, v) -> {
+            b.addRecords(SnapshotRecord.newBuilder().setBucket(bk.diskName())
+                // The arrays are fresh copies out of RocksDB, owned here: wrapped, not copied again.
+                .setKey(UnsafeByteOperations.unsafeWrap(k))
+                .setValue(UnsafeByteOperations.unsafeWrap(v)));
+            last[0] = k;
+            bytes[0] += k.length + v.length + 16;
+            return bytes[0] < CHUNK_BYTES;
+          });
+          if (last[0] != null) {
+            from = java.util.Arrays.copyOf(last[0], last[0].length + 1);
+          }
+          if (visited < SCAN_MAX && bytes[0] < CHUNK_BYTES) {
+            bucket++;
+            from = new byte[0];
+          }
+        }
+        return b.getRecordsCount() == 0 ? null : b.build().toByteString();
+      }
+
+      @Override
+      public void close() {
+        view.close();
+      }
+    };
+  }
+
+  /** Stores a backend arriving with a raft snapshot into SST files, durable before raft sees the message. */
+  static SnapshotStreams.Sink receive(Path memberDir, Message m) throws IOException {
+    long index = m.snapshot().index();
+    Path incoming = memberDir.resolve("snap")
+        .resolve(String.format(java.util.Locale.ROOT, "incoming-%016x-%d.kvsst", index, System.nanoTime()));
+    SnapshotLoader loader = new SnapshotLoader(incoming);
+    return new SnapshotStreams.Sink() {
+      @Override
+      public void write(ByteString chunk) throws IOException {
+        SnapshotRecords rs = SnapshotRecords.parseFrom(chunk);
+        for (SnapshotRecord r : rs.getRecordsList()) {
+          loader.add(r.getBucket(), r.getKey().toByteArray(), r.getValue().toByteArray());
+        }
+      }
+
+      @Override
+      public void finish() throws IOException {
+        long records = loader.finish();
+        loader.close();
+        Path target = dataDir(memberDir, index);
+        SnapshotLoader.deleteTree(target);
+        Files.move(incoming, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(target.getParent(),
+            java.nio.file.StandardOpenOption.READ)) {
+          ch.force(true);
+        }
+        LOG.info("received the backend for the snapshot at index {}: {} records", index, records);
+      }
+
+      @Override
+      public void abort() {
+        loader.close();
+        try {
+          SnapshotLoader.deleteTree(incoming);
+        } catch (IOException e) {
+          LOG.warn("cannot remove {}: {}", incoming, e.toString());
+        }
+      }
+    };
+  }
+
+
+  /** Removes received snapshot data that is installed or superseded, and unfinished transfers. */
+  static void removeStale(Path memberDir, long appliedIndex) {
+    Path snap = memberDir.resolve("snap");
+    if (!Files.isDirectory(snap)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> st = Files.list(snap)) {
+      for (Path p : st.filter(p -> p.getFileName().toString().endsWith(".kvsst")).toList()) {
+        String name = p.getFileName().toString();
+        boolean stale = name.startsWith("incoming-");
+        if (!stale) {
+          try {
+            stale = Long.parseUnsignedLong(name.substring(0, name.indexOf('.')), 16) <= appliedIndex;
+          } catch (NumberFormatException e) {
+            stale = true;
+          }
+        }
+        if (stale) {
+          SnapshotLoader.deleteTree(p);
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot clean {}: {}", snap, e.toString());
+    }
+  }
+}
