@@ -98,9 +98,12 @@ final class BackendShipping {
     return new SnapshotStreams.Sink() {
       @Override
       public void write(ByteString chunk) throws IOException {
-        SnapshotRecords rs = SnapshotRecords.parseFrom(chunk);
+        // Keys and values stay slices of the chunk (aliasing); the loader copies each once.
+        com.google.protobuf.CodedInputStream in = chunk.newCodedInput();
+        in.enableAliasing(true);
+        SnapshotRecords rs = SnapshotRecords.parseFrom(in);
         for (SnapshotRecord r : rs.getRecordsList()) {
-          loader.add(r.getBucket(), r.getKey().toByteArray(), r.getValue().toByteArray());
+          loader.add(r.getBucket(), r.getKey().asReadOnlyByteBuffer(), r.getValue().asReadOnlyByteBuffer());
         }
       }
 

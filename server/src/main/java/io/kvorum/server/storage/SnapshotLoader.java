@@ -2,6 +2,7 @@ package io.kvorum.server.storage;
 
 import io.kvorum.server.storage.Schema.Bucket;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,19 @@ public final class SnapshotLoader implements AutoCloseable {
     Files.createDirectories(dir);
   }
 
+  /** Reused native buffers for {@link #add(String, ByteBuffer, ByteBuffer)}: no garbage per record. */
+  private ByteBuffer keyBuf = ByteBuffer.allocateDirect(256);
+  private ByteBuffer valueBuf = ByteBuffer.allocateDirect(64 * 1024);
+
   public void add(String bucketName, byte[] key, byte[] value) throws IOException {
+    add(bucketName, ByteBuffer.wrap(key), ByteBuffer.wrap(value));
+  }
+
+  /**
+   * Adds a record; the buffers' remaining bytes are copied once into native memory (RocksDB's
+   * writer takes direct buffers), so a caller may pass slices of a received chunk without copying.
+   */
+  public void add(String bucketName, ByteBuffer key, ByteBuffer value) throws IOException {
     Bucket b = Bucket.byDiskName(bucketName);
     if (b == null) {
       throw new IOException("snapshot holds unknown bucket " + bucketName);
@@ -56,16 +69,32 @@ public final class SnapshotLoader implements AutoCloseable {
         roll(b);
       } else if (fileBytes >= FILE_BYTES_MAX) {
         roll(b);
-      } else if (lastKey != null && java.util.Arrays.compareUnsigned(lastKey, key) >= 0) {
+      }
+      byte[] k = new byte[key.remaining()];
+      key.duplicate().get(k);
+      if (lastKey != null && java.util.Arrays.compareUnsigned(lastKey, k) >= 0) {
         throw new IOException("snapshot keys out of order in bucket " + b);
       }
-      writer.put(key, value);
-      lastKey = key;
-      fileBytes += key.length + value.length;
+      keyBuf = fill(keyBuf, ByteBuffer.wrap(k));
+      valueBuf = fill(valueBuf, value.duplicate());
+      writer.put(keyBuf, valueBuf);
+      lastKey = k;
+      fileBytes += k.length + valueBuf.limit();
       records++;
     } catch (RocksDBException e) {
       throw new IOException("cannot write snapshot file: " + e.getMessage(), e);
     }
+  }
+
+  private static ByteBuffer fill(ByteBuffer buf, ByteBuffer from) {
+    ByteBuffer out = buf;
+    if (out.capacity() < from.remaining()) {
+      out = ByteBuffer.allocateDirect(Math.max(from.remaining(), out.capacity() * 2));
+    }
+    out.clear();
+    out.put(from);
+    out.flip();
+    return out;
   }
 
   private void roll(Bucket b) throws RocksDBException, IOException {
