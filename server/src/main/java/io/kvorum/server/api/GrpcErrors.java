@@ -13,6 +13,11 @@ import java.util.concurrent.ExecutionException;
 final class GrpcErrors {
   private GrpcErrors() {}
 
+  /** etcd's gRPC status for {@code e}. */
+  static Status status(EtcdError e) {
+    return Status.fromCodeValue(e.code().ordinal()).withDescription(e.message());
+  }
+
   static StatusRuntimeException toStatus(Throwable err) {
     Throwable t = err;
     while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
@@ -30,7 +35,7 @@ final class GrpcErrors {
       e = EtcdError.FUTURE_REV;
     }
     if (e != null) {
-      return Status.fromCodeValue(e.code().ordinal()).withDescription(e.message()).asRuntimeException();
+      return status(e).asRuntimeException();
     }
     return Status.UNKNOWN.withDescription(String.valueOf(t.getMessage())).withCause(t).asRuntimeException();
   }

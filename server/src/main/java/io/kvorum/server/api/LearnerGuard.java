@@ -57,7 +57,6 @@ final class LearnerGuard implements ServerInterceptor {
   }
 
   private static void refuse(ServerCall<?, ?> call) {
-    EtcdError e = EtcdError.NOT_SUPPORTED_FOR_LEARNER;
-    call.close(io.grpc.Status.fromCodeValue(e.code().ordinal()).withDescription(e.message()), new Metadata());
+    call.close(GrpcErrors.status(EtcdError.NOT_SUPPORTED_FOR_LEARNER), new Metadata());
   }
 }

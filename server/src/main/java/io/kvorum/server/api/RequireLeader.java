@@ -31,8 +31,7 @@ final class RequireLeader implements ServerInterceptor {
       return next.startCall(call, headers);
     }
     if (server.leader() == 0) {
-      EtcdError e = EtcdError.NO_LEADER;
-      call.close(io.grpc.Status.fromCodeValue(e.code().ordinal()).withDescription(e.message()), new Metadata());
+      call.close(GrpcErrors.status(EtcdError.NO_LEADER), new Metadata());
       return new ServerCall.Listener<>() { };
     }
     return Contexts.interceptCall(Context.current().withValue(REQUIRED, Boolean.TRUE), call, headers, next);

@@ -166,10 +166,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
     this.loop = new RaftLoop(hex(memberId), node, storage, transport, this, cs, cfg.snapshotCount, this::fatal);
     transport.serveForwards(this::serveForward);
     transport.serveSnapshots(s -> BackendShipping.read(backend), m -> BackendShipping.receive(cfg.memberDir(), m));
-    transport.handleRemoved(membership::isRemoved, () -> {
-      LOG.warn("the member has been permanently removed from the cluster");
-      terminate("the member has been permanently removed from the cluster");
-    });
+    transport.handleRemoved(membership::isRemoved, this::removedFromCluster);
     this.watchHub = new WatchHub(kv, this::header, cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES, cfg.nanoClock,
         cfg.watchProgressNotifyInterval.toNanos());
     this.readers = Executors.newFixedThreadPool(READ_THREADS, r -> {
@@ -270,21 +267,22 @@ public final class EtcdServer implements Applier, AutoCloseable {
     KvStore kv = KvStore.open(backend);
     Membership membership = new Membership(clusterId, joined != null ? joined : initial);
     try (ReadView v = backend.snapshotView()) {
-      v.scan(Schema.Bucket.META, Schema.memberKeysFrom(), Schema.memberKeysEnd(), 1024, (k, val) -> {
-        try {
-          MemberAttributes a = MemberAttributes.parseFrom(val);
-          membership.publish(a.getMemberId(), a.getName(), a.getClientUrlsList());
-        } catch (InvalidProtocolBufferException e) {
-          throw new IllegalStateException("corrupt member record " + new String(k, java.nio.charset.StandardCharsets.US_ASCII), e);
-        }
-        return true;
-      });
       byte[] record = v.get(Schema.Bucket.META, Schema.membershipKey());
       if (record != null) {
         membership.load(MembershipRecord.parseFrom(record));
       } else {
-        // First start (or data from before the membership was stored): from here on the data
-        // holds the membership and a restart ignores --initial-cluster, as etcd's does.
+        // First start, or data from before the membership was stored (then with the attributes
+        // members published, one key each): from here on the data holds the membership and a
+        // restart ignores --initial-cluster, as etcd's does.
+        v.scan(Schema.Bucket.META, Schema.memberKeysFrom(), Schema.memberKeysEnd(), 1024, (k, val) -> {
+          try {
+            MemberAttributes a = MemberAttributes.parseFrom(val);
+            membership.publish(a.getMemberId(), a.getName(), a.getClientUrlsList());
+          } catch (InvalidProtocolBufferException e) {
+            throw new IllegalStateException("corrupt member record " + new String(k, java.nio.charset.StandardCharsets.US_ASCII), e);
+          }
+          return true;
+        });
         try (Batch b = backend.newBatch()) {
           b.put(Schema.Bucket.META, Schema.membershipKey(), membership.record().toByteArray());
           backend.commit(b);
@@ -294,18 +292,11 @@ public final class EtcdServer implements Applier, AutoCloseable {
     if (membership.isRemoved(memberId)) {
       backend.close();
       storage.close();
-      throw new IOException("the member has been permanently removed from the cluster");
+      throw new IOException(REMOVED);
     }
     Lessor lessor = new Lessor(Lessor.minTtlSeconds(cfg.electionTicks(), cfg.heartbeatInterval.toMillis()),
         cfg.nanoClock, cfg.enableLeaseCheckpoint ? cfg.leaseCheckpointInterval.toNanos() : 0);
-    try (ReadView v = backend.snapshotView()) {
-      v.scan(Schema.Bucket.LEASE, new byte[0], null, Long.MAX_VALUE, (k, val) -> {
-        long[] rec = Schema.readLeaseValue(val);
-        lessor.restore(Schema.readLong(k, "lease id"), rec[0], rec[1]);
-        return true;
-      });
-    }
-    lessor.restoreKeys(kv.restoredLeases());
+    loadLeases(backend, lessor, kv.restoredLeases());
     kv.addListener((rev, events) -> lessor.onChanges(events));
     long snapIndex = storage.memory().snapshot().index();
     long appliedIndex = backend.consistentIndex().index();
@@ -317,11 +308,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
       appliedIndex = snapIndex;
     }
     EtcdServer s = new EtcdServer(cfg, memberId, membership, backend, kv, lessor, storage, appliedIndex);
-    for (Member m : membership.list()) {
-      if (m.id() != memberId) {
-        s.transport.addPeer(m.id(), m.peerUrls().stream().map(URI::create).toList());
-      }
-    }
+    s.connectPeers();
     s.transport.listen(cfg.listenPeerUrls);
     s.watchHub.start();
     s.loop.start();
@@ -796,7 +783,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
         List<Member> voters = membership.voters();
         long others = voters.stream().filter(v -> v.id() != id).count();
         long othersStarted = voters.stream().filter(v -> v.id() != id && isStarted(v)).count();
-        if (othersStarted < others / 2 + 1) {
+        if (!quorumStarted(others, othersStarted)) {
           LOG.warn("rejecting member remove request; not enough healthy members");
           return CompletableFuture.failedFuture(EtcdError.MEMBER_NOT_ENOUGH_STARTED.exception());
         }
@@ -852,10 +839,9 @@ public final class EtcdServer implements Applier, AutoCloseable {
       return CompletableFuture.failedFuture(EtcdError.LEARNER_NOT_READY.exception());
     }
     if (cfg.strictReconfigCheck) {
+      // The learner counts as a started voter of the configuration it joins.
       List<Member> voters = membership.voters();
-      long n = voters.size() + 1;
-      long started = voters.stream().filter(EtcdServer::isStarted).count() + 1;
-      if (started < n / 2 + 1) {
+      if (!quorumStarted(voters.size() + 1, voters.stream().filter(EtcdServer::isStarted).count() + 1)) {
         return CompletableFuture.failedFuture(EtcdError.MEMBER_NOT_ENOUGH_STARTED.exception());
       }
     }
@@ -871,11 +857,13 @@ public final class EtcdServer implements Applier, AutoCloseable {
     List<Member> voters = membership.voters();
     long n = voters.size() + 1;
     long started = voters.stream().filter(EtcdServer::isStarted).count();
-    if (started == 1 && n == 2) {
-      // Adding a second member to a one-member cluster (etcd allows it: a restore case).
-      return true;
-    }
-    return started >= n / 2 + 1;
+    // Adding a second member to a one-member cluster is allowed (etcd: a restore case).
+    return (started == 1 && n == 2) || quorumStarted(n, started);
+  }
+
+  /** Whether {@code started} of {@code members} voters make a quorum. */
+  private static boolean quorumStarted(long members, long started) {
+    return started >= members / 2 + 1;
   }
 
   /** Members of {@code ids} this member counts as connected for {@link #HEALTH_INTERVAL}, itself included. */
@@ -1236,8 +1224,7 @@ public final class EtcdServer implements Applier, AutoCloseable {
   private void peerChange(Membership.Kind kind, long id, List<String> urls) {
     if (id == memberId) {
       if (kind == Membership.Kind.REMOVE) {
-        LOG.warn("the member has been permanently removed from the cluster");
-        terminate("the member has been permanently removed from the cluster");
+        removedFromCluster();
       }
       return;
     }
@@ -1265,6 +1252,14 @@ public final class EtcdServer implements Applier, AutoCloseable {
       case NOT_LEARNER -> EtcdError.MEMBER_NOT_LEARNER;
       case TOO_MANY_LEARNERS -> EtcdError.TOO_MANY_LEARNERS;
     };
+  }
+
+  /** etcd's words for a member that was removed from the cluster (the process then exits 0). */
+  static final String REMOVED = "the member has been permanently removed from the cluster";
+
+  private void removedFromCluster() {
+    LOG.warn(REMOVED);
+    terminate(REMOVED);
   }
 
   /** Stops this member from inside (removal, fatal error); {@link #terminated()} tells the embedder. */
@@ -1322,12 +1317,8 @@ public final class EtcdServer implements Applier, AutoCloseable {
   private void reloadState() {
     Map<com.google.protobuf.ByteString, Long> attached = kv.reload();
     lessor.clear();
+    loadLeases(backend, lessor, attached);
     try (ReadView v = backend.snapshotView()) {
-      v.scan(Schema.Bucket.LEASE, new byte[0], null, Long.MAX_VALUE, (k, val) -> {
-        long[] rec = Schema.readLeaseValue(val);
-        lessor.restore(Schema.readLong(k, "lease id"), rec[0], rec[1]);
-        return true;
-      });
       byte[] record = v.get(Schema.Bucket.META, Schema.membershipKey());
       if (record != null) {
         membership.load(MembershipRecord.parseFrom(record));
@@ -1335,10 +1326,32 @@ public final class EtcdServer implements Applier, AutoCloseable {
     } catch (InvalidProtocolBufferException e) {
       throw new IllegalStateException("corrupt membership record in the snapshot", e);
     }
-    lessor.restoreKeys(attached);
+    connectPeers();
     java.util.Set<Long> ids = new java.util.HashSet<>();
+    membership.list().forEach(m -> ids.add(m.id()));
+    for (long id : transport.peerIds()) {
+      if (!ids.contains(id)) {
+        peerChange(Membership.Kind.REMOVE, id, List.of());
+      }
+    }
+    watchHub.storeReplaced();
+  }
+
+  /** Loads the stored leases into {@code lessor} and attaches the keys found with a lease. */
+  private static void loadLeases(Backend backend, Lessor lessor, Map<com.google.protobuf.ByteString, Long> attached) {
+    try (ReadView v = backend.snapshotView()) {
+      v.scan(Schema.Bucket.LEASE, new byte[0], null, Long.MAX_VALUE, (k, val) -> {
+        long[] rec = Schema.readLeaseValue(val);
+        lessor.restore(Schema.readLong(k, "lease id"), rec[0], rec[1]);
+        return true;
+      });
+    }
+    lessor.restoreKeys(attached);
+  }
+
+  /** Sends to every other member at its peer URLs (known peers take the URLs as they are now). */
+  private void connectPeers() {
     for (Member m : membership.list()) {
-      ids.add(m.id());
       if (m.id() != memberId) {
         try {
           transport.addPeer(m.id(), m.peerUrls().stream().map(URI::create).toList());
@@ -1347,12 +1360,6 @@ public final class EtcdServer implements Applier, AutoCloseable {
         }
       }
     }
-    for (long id : transport.peerIds()) {
-      if (!ids.contains(id)) {
-        peerChange(Membership.Kind.REMOVE, id, List.of());
-      }
-    }
-    watchHub.storeReplaced();
   }
 
   @Override
@@ -1387,9 +1394,9 @@ public final class EtcdServer implements Applier, AutoCloseable {
     close();
   }
 
-  /** Stops; a leader first hands leadership to the most caught-up voter. */
   private final AtomicBoolean closed = new AtomicBoolean();
 
+  /** Stops; a leader first hands leadership to the most caught-up voter. */
   @Override
   public void close() throws IOException {
     if (!closed.compareAndSet(false, true)) {
