@@ -60,7 +60,8 @@ class CrashRestartIT {
     }
     List<MemberProcess> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(new MemberProcess("m" + i, dir, ports.get(i)[0], ports.get(i)[1], ic.toString()));
+      out.add(new MemberProcess(MemberProcess.kvorumLauncher(), "m" + i, dir, ports.get(i)[0], ports.get(i)[1],
+          ic.toString(), List.of("--initial-cluster-token", "it", "--heartbeat-interval", "50", "--election-timeout", "500")));
     }
     members.addAll(out);
     // Members of a new cluster wait for each other: start them together.

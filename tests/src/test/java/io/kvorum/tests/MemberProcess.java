@@ -10,57 +10,80 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 
-/** One member started through {@code bin/kvorum}, as an operator would start etcd. */
-final class MemberProcess {
+/**
+ * One member started as an operator would start etcd: {@code bin/kvorum} or a real {@code etcd}
+ * binary, with etcd's flags.
+ */
+public final class MemberProcess {
   /** A member must print its readiness line within this time. */
   static final long START_TIMEOUT_MS = 60_000;
 
-  final String name;
-  final Path dataDir;
-  final int clientPort;
-  final int peerPort;
+  public final String name;
+  public final Path dataDir;
+  public final int clientPort;
+  public final int peerPort;
+  private final String binary;
   private final String initialCluster;
+  private final List<String> flags;
   private final Path log;
   private Process process;
   private int starts;
 
-  MemberProcess(String name, Path dir, int clientPort, int peerPort, String initialCluster) {
+  /**
+   * @param binary the server to run ({@link #kvorumLauncher()} or an etcd binary)
+   * @param flags further etcd flags, after the ones every member gets
+   */
+  public MemberProcess(String binary, String name, Path dir, int clientPort, int peerPort, String initialCluster,
+      List<String> flags) {
+    this.binary = binary;
     this.name = name;
     this.dataDir = dir.resolve(name + ".etcd");
     this.log = dir.resolve(name + ".log");
     this.clientPort = clientPort;
     this.peerPort = peerPort;
     this.initialCluster = initialCluster;
+    this.flags = List.copyOf(flags);
   }
 
-  static int freePort() throws IOException {
+  /** {@code bin/kvorum}, as the build passes it to the process suites. */
+  public static String kvorumLauncher() {
+    return System.getProperty("kvorum.launcher", "../bin/kvorum");
+  }
+
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }
   }
 
-  String peerUrl() {
+  public String peerUrl() {
     return "http://127.0.0.1:" + peerPort;
   }
 
-  String clientUrl() {
+  public String clientUrl() {
     return "http://127.0.0.1:" + clientPort;
   }
 
+  /** The newest output of this member (for failure messages). */
+  public Path logFile() {
+    return log.resolveSibling(name + "-" + starts + ".log");
+  }
+
   /** Starts (or restarts on the same data dir) and waits for the readiness line. */
-  void start() throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(System.getProperty("kvorum.launcher", "../bin/kvorum"),
+  public void start() throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(binary,
         "--name", name, "--data-dir", dataDir.toString(),
         "--listen-client-urls", clientUrl(), "--advertise-client-urls", clientUrl(),
         "--listen-peer-urls", peerUrl(), "--initial-advertise-peer-urls", peerUrl(),
-        "--initial-cluster", initialCluster, "--initial-cluster-token", "it",
-        "--heartbeat-interval", "50", "--election-timeout", "500"));
+        "--initial-cluster", initialCluster));
+    cmd.addAll(flags);
     starts++;
-    Path out = log.resolveSibling(name + "-" + starts + ".log");
+    Path out = logFile();
     process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
     while (System.nanoTime() < deadline) {
-      if (Files.exists(out) && Files.readString(out, StandardCharsets.UTF_8).contains("published local member")) {
+      // etcd prints "published local member" (zap) or "published {Name:...}" (capnslog); Kvorum the former.
+      if (Files.exists(out) && Files.readString(out, StandardCharsets.UTF_8).contains("published")) {
         return;
       }
       if (!process.isAlive()) {
@@ -72,12 +95,12 @@ final class MemberProcess {
   }
 
   /** SIGKILL: no shutdown hook, no flush; only what was fsynced survives (modulo page cache). */
-  void kill() throws InterruptedException {
+  public void kill() throws InterruptedException {
     process.destroyForcibly();
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
-  void close() throws InterruptedException {
+  public void close() throws InterruptedException {
     if (process != null && process.isAlive()) {
       kill();
     }

@@ -93,16 +93,16 @@ public final class KvApplier {
 
   /** etcd's Range: filters, sort, limit with {@code more}, count, keys-only. */
   public static RangeResponse range(RangeRequest r, RangeSource src) {
-    long limit = r.getLimit();
+    // As etcd, a limit of zero or less means no limit.
+    long limit = Math.max(0, r.getLimit());
     boolean filtered = r.getMinModRevision() != 0 || r.getMaxModRevision() != 0
         || r.getMinCreateRevision() != 0 || r.getMaxCreateRevision() != 0;
     if (r.getSortOrder() != RangeRequest.SortOrder.NONE || filtered) {
       // Sorting or filtering needs every key: fetch all, then trim.
       limit = 0;
     }
-    if (limit > 0) {
-      limit = limit + 1;
-    }
+    // One more than asked, to know whether there are more (a limit that leaves no room is none).
+    limit = limit == Long.MAX_VALUE ? 0 : limit + (limit > 0 ? 1 : 0);
     RangeOptions opts = new RangeOptions(limit, r.getRevision(), r.getCountOnly(), false);
     RangeResult rr = src.range(KeyRange.fromRequest(r.getKey(), r.getRangeEnd()), opts);
     List<KeyValue> kvs = new ArrayList<>(rr.kvs());
@@ -126,7 +126,7 @@ public final class KvApplier {
       kvs.sort(order == RangeRequest.SortOrder.DESCEND ? c.reversed() : c);
     }
     RangeResponse.Builder resp = RangeResponse.newBuilder();
-    boolean more = rr.more();
+    boolean more = false;
     if (r.getLimit() > 0 && kvs.size() > r.getLimit()) {
       kvs = kvs.subList(0, (int) r.getLimit());
       more = true;

@@ -1,0 +1,98 @@
+package io.kvorum.tests.differential;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Runs one scenario on both sides of a {@link Pair} and fails, printing both sides' messages in
+ * two columns, at the first exchange that differs.
+ */
+final class Comparison {
+  /** Width of one column of the side-by-side report. */
+  static final int COLUMN_CHARS = 78;
+  /** Exchanges shown before the first difference. */
+  static final int CONTEXT_EXCHANGES = 3;
+
+  /** Every error status Kvorum sent during the run, rendered, with the scenario that saw it. */
+  static final Set<String> KVORUM_ERRORS = ConcurrentHashMap.newKeySet();
+  /** Every error description etcd sent during the run. */
+  static final Set<String> ETCD_ERRORS = ConcurrentHashMap.newKeySet();
+
+  private Comparison() {}
+
+  static void run(Scenario s) throws Exception {
+    Pair pair = Pair.of(s.topology());
+    pair.align();
+    Recorder etcd = new Recorder(pair.etcd, s.prefix());
+    play(s, etcd);
+    Recorder kvorum = new Recorder(pair.kvorum, s.prefix());
+    play(s, kvorum);
+    assertSame(s.name(), render(etcd), render(kvorum), pair);
+  }
+
+  static void play(Scenario s, Recorder c) {
+    try {
+      s.body().run(c);
+    } catch (Exception | AssertionError e) {
+      c.note("scenario stopped: " + e);
+    }
+  }
+
+  static List<String> render(Recorder c) {
+    Normalizer n = new Normalizer(c.side);
+    List<String> out = new ArrayList<>();
+    for (Exchange x : c.log) {
+      out.add(x.render(n));
+      if (x.kind() == Exchange.Kind.ERROR || (x.kind() == Exchange.Kind.END && !x.status().isOk())) {
+        String d = x.status().getCode() + ": " + x.status().getDescription();
+        if (c.isKvorum()) {
+          KVORUM_ERRORS.add(d + "   (" + x.method() + ")");
+        } else {
+          ETCD_ERRORS.add(String.valueOf(x.status().getDescription()));
+        }
+      }
+    }
+    return out;
+  }
+
+  static void assertSame(String scenario, List<String> etcd, List<String> kvorum, Pair pair) {
+    int n = Math.max(etcd.size(), kvorum.size());
+    for (int i = 0; i < n; i++) {
+      String e = i < etcd.size() ? etcd.get(i) : "(nothing)\n";
+      String k = i < kvorum.size() ? kvorum.get(i) : "(nothing)\n";
+      if (!e.equals(k)) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(scenario).append(": exchange ").append(i + 1).append(" differs (etcd ").append(etcd.size())
+            .append(" exchanges, Kvorum ").append(kvorum.size()).append(")\n");
+        for (int j = Math.max(0, i - CONTEXT_EXCHANGES); j < i; j++) {
+          sb.append("  (same) ").append(etcd.get(j).replace("\n", "\n         ").stripTrailing()).append('\n');
+        }
+        sb.append(sideBySide(e, k));
+        throw new AssertionError(sb.toString());
+      }
+    }
+  }
+
+  static String sideBySide(String etcd, String kvorum) {
+    String[] l = etcd.split("\n", -1);
+    String[] r = kvorum.split("\n", -1);
+    StringBuilder sb = new StringBuilder();
+    sb.append(pad("etcd 3.4.23")).append(" | Kvorum\n").append("-".repeat(COLUMN_CHARS)).append("-+-")
+        .append("-".repeat(COLUMN_CHARS)).append('\n');
+    for (int i = 0; i < Math.max(l.length, r.length); i++) {
+      String a = i < l.length ? l[i] : "";
+      String b = i < r.length ? r[i] : "";
+      sb.append(pad(a)).append(a.equals(b) ? " | " : " # ").append(b).append('\n');
+    }
+    return sb.toString();
+  }
+
+  private static String pad(String s) {
+    if (s.length() > COLUMN_CHARS) {
+      return s.substring(0, COLUMN_CHARS - 1) + "~";
+    }
+    return s + " ".repeat(COLUMN_CHARS - s.length());
+  }
+}

@@ -1,0 +1,125 @@
+package io.kvorum.tests.differential;
+
+import com.google.protobuf.ByteString;
+import io.grpc.CallOptions;
+import io.grpc.stub.ClientCalls;
+import io.kvorum.proto.etcdserverpb.HashKVRequest;
+import io.kvorum.proto.etcdserverpb.KVGrpc;
+import io.kvorum.proto.etcdserverpb.MaintenanceGrpc;
+import io.kvorum.proto.etcdserverpb.MoveLeaderRequest;
+import io.kvorum.proto.etcdserverpb.RangeRequest;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real etcd and Kvorum in the same topology, kept for the whole run and shared by the
+ * scenarios that need that topology. Before each scenario both sides must be in the same state
+ * (same revision and HashKV, and for clusters the same member leading): a scenario that made
+ * them diverge costs the next one a fresh pair, never a cascade of false differences.
+ */
+final class Pair implements AutoCloseable {
+  private static final Map<Topology, Pair> OPEN = new EnumMap<>(Topology.class);
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(Pair::closeAll, "differential-pairs-close"));
+  }
+
+  final Topology topology;
+  Side etcd;
+  Side kvorum;
+  /** How many times a pair of this topology was started (1 when no scenario diverged). */
+  int starts;
+
+  private Pair(Topology topology) {
+    this.topology = topology;
+  }
+
+  static synchronized Pair of(Topology t) throws Exception {
+    Pair p = OPEN.get(t);
+    if (p == null) {
+      p = new Pair(t);
+      p.restart();
+      OPEN.put(t, p);
+    }
+    return p;
+  }
+
+  static synchronized void closeAll() {
+    for (Pair p : OPEN.values()) {
+      p.close();
+    }
+    OPEN.clear();
+  }
+
+  private void restart() throws Exception {
+    close();
+    starts++;
+    etcd = Side.start(Side.Kind.ETCD, topology);
+    kvorum = Side.start(Side.Kind.KVORUM, topology);
+  }
+
+  /** Makes sure both sides are in the same state; starts a fresh pair if not. */
+  void align() throws Exception {
+    String why;
+    try {
+      if (topology == Topology.CLUSTER) {
+        leadFromFirst(etcd);
+        leadFromFirst(kvorum);
+      }
+      String e = fingerprint(etcd);
+      String k = fingerprint(kvorum);
+      if (e.equals(k)) {
+        return;
+      }
+      why = "revision/HashKV: etcd " + e + ", Kvorum " + k;
+    } catch (RuntimeException e) {
+      why = e.toString();
+    }
+    // The output of the servers that diverged goes to the test's output, then a fresh pair starts.
+    System.err.println("differential: sides diverged (" + why + "), starting a fresh " + topology + " pair\n"
+        + etcd.logTails() + kvorum.logTails());
+    restart();
+  }
+
+  /** Moves leadership to m0 if another member leads, so member names mean the same role on both sides. */
+  private static void leadFromFirst(Side s) {
+    int leader = s.leaderIndex();
+    if (leader != 0) {
+      ClientCalls.blockingUnaryCall(s.channel(leader), MaintenanceGrpc.getMoveLeaderMethod(),
+          CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS),
+          MoveLeaderRequest.newBuilder().setTargetID(s.memberId(0)).build());
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (s.leaderIndex() != 0 && System.nanoTime() < deadline) {
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+      }
+    }
+  }
+
+  /** Revision and HashKV of every member: what must be equal across sides before a scenario. */
+  private static String fingerprint(Side s) {
+    List<String> parts = new ArrayList<>();
+    for (int i = 0; i < s.members.size(); i++) {
+      long rev = ClientCalls.blockingUnaryCall(s.channel(i), KVGrpc.getRangeMethod(),
+          CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
+          RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("\0")).build()).getHeader().getRevision();
+      var hash = ClientCalls.blockingUnaryCall(s.channel(i), MaintenanceGrpc.getHashKVMethod(),
+          CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), HashKVRequest.newBuilder().setRevision(rev).build());
+      parts.add(rev + "/" + hash.getHash() + "/" + hash.getCompactRevision());
+    }
+    return String.join(",", parts);
+  }
+
+  @Override
+  public void close() {
+    for (Side s : new Side[] {etcd, kvorum}) {
+      if (s != null) {
+        s.close();
+      }
+    }
+    etcd = null;
+    kvorum = null;
+  }
+}

@@ -1,0 +1,217 @@
+package io.kvorum.tests.differential;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.Message;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ClientCalls;
+import io.grpc.stub.StreamObserver;
+import io.kvorum.proto.etcdserverpb.KVGrpc;
+import io.kvorum.proto.etcdserverpb.PutRequest;
+import io.kvorum.proto.etcdserverpb.PutResponse;
+import io.kvorum.proto.etcdserverpb.RangeRequest;
+import io.kvorum.proto.etcdserverpb.RangeResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The client a scenario drives on one side: every call goes to the side's members and is recorded
+ * (request, then response or error, or each stream message), so the two sides' transcripts can be
+ * compared. A scenario's keys live under its own prefix ({@link #key}).
+ */
+final class Recorder {
+  /** How long one unary call may take. */
+  static final long CALL_DEADLINE_MS = 15_000;
+  /** How long {@link RecordedStream#await} waits for each expected stream message. */
+  static final long STREAM_WAIT_MS = 5_000;
+  /** How long {@link RecordedStream#quiet()} listens for messages that should not come. */
+  static final long QUIET_MS = 300;
+
+  /** Every RPC any scenario called, for the coverage check. */
+  static final Set<String> CALLED = ConcurrentHashMap.newKeySet();
+
+  final Side side;
+  final List<Exchange> log = new ArrayList<>();
+  private final String prefix;
+
+  Recorder(Side side, String prefix) {
+    this.side = side;
+    this.prefix = prefix;
+  }
+
+  boolean isKvorum() {
+    return side.kind == Side.Kind.KVORUM;
+  }
+
+  /** {@code name} under this scenario's prefix. */
+  ByteString key(String name) {
+    return ByteString.copyFromUtf8(prefix + name);
+  }
+
+  ByteString prefix() {
+    return ByteString.copyFromUtf8(prefix);
+  }
+
+  static ByteString bytes(String s) {
+    return ByteString.copyFrom(s, StandardCharsets.UTF_8);
+  }
+
+  /** Records a fact the scenario derived from what it saw; compared like a response. */
+  void note(String fact) {
+    log.add(new Exchange(Exchange.Kind.NOTE, 0, "", null, null, fact));
+  }
+
+  <Q extends Message, R extends Message> R call(MethodDescriptor<Q, R> method, Q request) {
+    return call(0, method, request);
+  }
+
+  /** A unary call to member {@code member}; null when it failed (the error is recorded). */
+  <Q extends Message, R extends Message> R call(int member, MethodDescriptor<Q, R> method, Q request) {
+    CALLED.add(method.getFullMethodName());
+    String name = method.getFullMethodName();
+    log.add(new Exchange(Exchange.Kind.REQUEST, member, name, request, null, null));
+    try {
+      R r = ClientCalls.blockingUnaryCall(side.channel(member), method,
+          CallOptions.DEFAULT.withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS), request);
+      log.add(new Exchange(Exchange.Kind.RESPONSE, member, name, r, null, null));
+      return r;
+    } catch (StatusRuntimeException e) {
+      log.add(new Exchange(Exchange.Kind.ERROR, member, name, null, e.getStatus(), null));
+      return null;
+    }
+  }
+
+  PutResponse put(String key, String value) {
+    return call(KVGrpc.getPutMethod(), PutRequest.newBuilder().setKey(key(key)).setValue(bytes(value)).build());
+  }
+
+  RangeResponse get(String key) {
+    return call(KVGrpc.getRangeMethod(), RangeRequest.newBuilder().setKey(key(key)).build());
+  }
+
+  /** The side's current revision, read without recording (for scenarios that work relative to it). */
+  long revision() {
+    return ClientCalls.blockingUnaryCall(side.channel(0), KVGrpc.getRangeMethod(),
+        CallOptions.DEFAULT.withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS),
+        RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("\0")).setSerializable(true).build())
+        .getHeader().getRevision();
+  }
+
+  <Q extends Message, R extends Message> RecordedStream<Q, R> stream(MethodDescriptor<Q, R> method) {
+    return stream(0, method);
+  }
+
+  /** Opens a bidirectional stream to member {@code member}. */
+  <Q extends Message, R extends Message> RecordedStream<Q, R> stream(int member, MethodDescriptor<Q, R> method) {
+    CALLED.add(method.getFullMethodName());
+    return new RecordedStream<>(member, method);
+  }
+
+  /** A recorded bidirectional stream; messages are moved into the transcript only when the scenario asks. */
+  final class RecordedStream<Q extends Message, R extends Message> {
+    private final int member;
+    private final String name;
+    private final ClientCall<Q, R> call;
+    private final StreamObserver<Q> requests;
+    /** Messages (R) and the final Status, as they arrive. */
+    private final BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+    private boolean ended;
+
+    RecordedStream(int member, MethodDescriptor<Q, R> method) {
+      this.member = member;
+      this.name = method.getFullMethodName();
+      this.call = side.channel(member).newCall(method, CallOptions.DEFAULT);
+      this.requests = ClientCalls.asyncBidiStreamingCall(call, new StreamObserver<R>() {
+        @Override
+        public void onNext(R value) {
+          inbox.add(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          inbox.add(Status.fromThrowable(t));
+        }
+
+        @Override
+        public void onCompleted() {
+          inbox.add(Status.OK);
+        }
+      });
+    }
+
+    void send(Q request) {
+      log.add(new Exchange(Exchange.Kind.SEND, member, name, request, null, null));
+      requests.onNext(request);
+    }
+
+    /** Records the next {@code n} messages (or the stream's end); returns the messages. */
+    List<R> await(int n) throws InterruptedException {
+      List<R> got = new ArrayList<>();
+      while (got.size() < n && !ended) {
+        Object o = inbox.poll(STREAM_WAIT_MS, TimeUnit.MILLISECONDS);
+        if (o == null) {
+          note("no stream message within " + STREAM_WAIT_MS + " ms (expected " + n + ", got " + got.size() + ")");
+          break;
+        }
+        got.addAll(take(o));
+      }
+      return got;
+    }
+
+    /** Records whatever arrives within {@link #QUIET_MS} (usually nothing, which is the point). */
+    List<R> quiet() throws InterruptedException {
+      List<R> got = new ArrayList<>();
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(QUIET_MS);
+      while (!ended) {
+        long left = deadline - System.nanoTime();
+        Object o = left <= 0 ? null : inbox.poll(left, TimeUnit.NANOSECONDS);
+        if (o == null) {
+          break;
+        }
+        got.addAll(take(o));
+      }
+      return got;
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<R> take(Object o) {
+      if (o instanceof Status s) {
+        ended = true;
+        log.add(new Exchange(Exchange.Kind.END, member, name, null, s, null));
+        return List.of();
+      }
+      log.add(new Exchange(Exchange.Kind.RECEIVE, member, name, (R) o, null, null));
+      return List.of((R) o);
+    }
+
+    /** Half-closes the request side and records how the server ends the stream. */
+    void finish() throws InterruptedException {
+      requests.onCompleted();
+      note("client half-closed");
+      while (!ended) {
+        Object o = inbox.poll(STREAM_WAIT_MS, TimeUnit.MILLISECONDS);
+        if (o == null) {
+          note("stream not ended within " + STREAM_WAIT_MS + " ms of the half-close");
+          cancel();
+          return;
+        }
+        take(o);
+      }
+    }
+
+    /** Cancels the call without recording (the end of a scenario). */
+    void cancel() {
+      call.cancel("scenario done", null);
+      ended = true;
+    }
+  }
+}

@@ -1,0 +1,25 @@
+package io.kvorum.tests.differential;
+
+import java.util.List;
+
+/** The servers a scenario runs on: the same shape and flags on both sides. */
+enum Topology {
+  /**
+   * One member with a small request limit, so that limits and watch fragmentation are reachable
+   * with small values.
+   */
+  SINGLE(1, List.of("--max-request-bytes", String.valueOf(Topology.MAX_REQUEST_BYTES))),
+  /** Three voters with etcd's defaults. */
+  CLUSTER(3, List.of());
+
+  /** {@code --max-request-bytes} of {@link #SINGLE}. */
+  static final int MAX_REQUEST_BYTES = 10 * 1024;
+
+  final int members;
+  final List<String> flags;
+
+  Topology(int members, List<String> flags) {
+    this.members = members;
+    this.flags = flags;
+  }
+}
