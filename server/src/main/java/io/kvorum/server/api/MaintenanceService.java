@@ -50,21 +50,22 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
 
   @Override
   public void alarm(AlarmRequest request, StreamObserver<AlarmResponse> out) {
-    // No alarm is ever raised yet (quota and corruption checks arrive later): list answers empty.
-    KvService.answer(out, () -> CompletableFuture.completedFuture(
-        AlarmResponse.newBuilder().setHeader(server.header()).build()));
+    // No alarm is ever raised yet (quota and corruption checks arrive later): list answers empty,
+    // and like etcd 3.4's the answer carries no header.
+    KvService.answer(out, () -> CompletableFuture.completedFuture(AlarmResponse.getDefaultInstance()));
   }
 
   @Override
   public void moveLeader(MoveLeaderRequest request, StreamObserver<MoveLeaderResponse> out) {
+    // etcd 3.4 answers an empty response, without a header.
     KvService.answer(out, () -> server.moveLeader(request.getTargetID())
-        .thenApply(v -> MoveLeaderResponse.newBuilder().setHeader(server.header()).build()));
+        .thenApply(v -> MoveLeaderResponse.getDefaultInstance()));
   }
 
   @Override
   public void defragment(DefragmentRequest request, StreamObserver<DefragmentResponse> out) {
     // RocksDB compacts its files in the background; there is no stop-the-world defragmentation.
-    KvService.answer(out, () -> CompletableFuture.completedFuture(
-        DefragmentResponse.newBuilder().setHeader(server.header()).build()));
+    // etcd 3.4 answers an empty response, without a header.
+    KvService.answer(out, () -> CompletableFuture.completedFuture(DefragmentResponse.getDefaultInstance()));
   }
 }

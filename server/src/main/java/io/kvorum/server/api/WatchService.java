@@ -98,7 +98,8 @@ final class WatchService extends WatchGrpc.WatchImplBase {
 
       @Override
       public void onCompleted() {
-        sender.finish();
+        // As etcd: the client closing its side ends nothing; its watchers go on sending until it
+        // cancels the call (then the cancel handler cleans up).
       }
     };
   }
@@ -163,11 +164,6 @@ final class WatchService extends WatchGrpc.WatchImplBase {
     /** The client cancelled or the call broke. */
     void closed() {
       end(null);
-    }
-
-    /** The client closed its side: etcd ends the stream. */
-    void finish() {
-      end(ServerCallStreamObserver::onCompleted);
     }
 
     void fail(RuntimeException e) {

@@ -9,6 +9,7 @@ import io.kvorum.proto.etcdserverpb.PutResponse;
 import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.proto.etcdserverpb.RangeResponse;
 import io.kvorum.proto.etcdserverpb.RequestOp;
+import io.kvorum.proto.etcdserverpb.ResponseHeader;
 import io.kvorum.proto.etcdserverpb.ResponseOp;
 import io.kvorum.proto.etcdserverpb.TxnRequest;
 import io.kvorum.proto.etcdserverpb.TxnResponse;
@@ -22,6 +23,7 @@ import io.kvorum.server.mvcc.WriteTxn;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.LongPredicate;
 
 /**
@@ -115,7 +117,8 @@ public final class KvApplier {
       // The store returns keys in ascending order; another target needs an explicit sort.
       order = RangeRequest.SortOrder.ASCEND;
     }
-    if (order != RangeRequest.SortOrder.NONE) {
+    // An order etcd does not know sorts nothing, as in etcd.
+    if (order == RangeRequest.SortOrder.ASCEND || order == RangeRequest.SortOrder.DESCEND) {
       Comparator<KeyValue> c = switch (r.getSortTarget()) {
         case VERSION -> Comparator.comparingLong(KeyValue::getVersion);
         case CREATE -> Comparator.comparingLong(KeyValue::getCreateRevision);
@@ -145,8 +148,30 @@ public final class KvApplier {
     return (min == 0 || v >= min) && (max == 0 || v <= max);
   }
 
-  /** etcd's Txn: evaluate every compare at the transaction's view, then run one branch. */
+  /**
+   * etcd's Txn. As etcd does, it first decides every compare it will need (its own and those of
+   * the nested txns in the branches it takes) on the state before the txn, then checks the ops of
+   * those branches against that same state (ignore_value/ignore_lease keys, leases, read
+   * revisions) and fails before writing anything; only then are the ops run. So a txn either
+   * applies whole or fails with etcd's error, and a nested txn's compares never see the writes of
+   * the ops before it.
+   *
+   * <p>Each nested response carries a header with only the revision, as etcd's: a read's is the
+   * revision it read at, a put's the txn's revision, a delete's the txn's revision if anything
+   * changed so far; a nested txn's header is empty. The caller sets the outer header.
+   */
   public TxnResponse txn(WriteTxn txn, TxnRequest t) {
+    List<Boolean> path = new ArrayList<>();
+    decide(txn, t, path);
+    if (!readOnly(t)) {
+      check(t, path, new int[] {0}, op -> checkPut(txn, op));
+    }
+    check(t, path, new int[] {0}, op -> checkRange(txn, op));
+    return run(txn, t, path, new int[] {0}).build();
+  }
+
+  /** Appends the outcome of {@code t}'s compares, then of the nested txns of the branch it takes. */
+  private static void decide(WriteTxn txn, TxnRequest t, List<Boolean> path) {
     boolean ok = true;
     for (Compare c : t.getCompareList()) {
       if (!compare(txn, c)) {
@@ -154,22 +179,91 @@ public final class KvApplier {
         break;
       }
     }
-    TxnResponse.Builder resp = TxnResponse.newBuilder().setSucceeded(ok);
+    path.add(ok);
     for (RequestOp op : ok ? t.getSuccessList() : t.getFailureList()) {
-      resp.addResponses(applyOp(txn, op));
+      if (op.hasRequestTxn()) {
+        decide(txn, op.getRequestTxn(), path);
+      }
     }
-    return resp.build();
   }
 
-  private ResponseOp applyOp(WriteTxn txn, RequestOp op) {
-    return switch (op.getRequestCase()) {
-      case REQUEST_RANGE -> ResponseOp.newBuilder().setResponseRange(range(txn, op.getRequestRange())).build();
-      case REQUEST_PUT -> ResponseOp.newBuilder().setResponsePut(put(txn, op.getRequestPut())).build();
-      case REQUEST_DELETE_RANGE -> ResponseOp.newBuilder()
-          .setResponseDeleteRange(deleteRange(txn, op.getRequestDeleteRange())).build();
-      case REQUEST_TXN -> ResponseOp.newBuilder().setResponseTxn(txn(txn, op.getRequestTxn())).build();
-      default -> ResponseOp.getDefaultInstance();
-    };
+  /** Calls {@code f} on every non-txn op of the branches {@code path} takes, in order. */
+  private static void check(TxnRequest t, List<Boolean> path, int[] at, Consumer<RequestOp> f) {
+    for (RequestOp op : path.get(at[0]++) ? t.getSuccessList() : t.getFailureList()) {
+      if (op.hasRequestTxn()) {
+        check(op.getRequestTxn(), path, at, f);
+      } else {
+        f.accept(op);
+      }
+    }
+  }
+
+  /** A txn with no put or delete in any branch, at any depth. */
+  private static boolean readOnly(TxnRequest t) {
+    for (List<RequestOp> ops : List.of(t.getSuccessList(), t.getFailureList())) {
+      for (RequestOp op : ops) {
+        if (op.hasRequestPut() || op.hasRequestDeleteRange() || (op.hasRequestTxn() && !readOnly(op.getRequestTxn()))) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  private void checkPut(WriteTxn txn, RequestOp op) {
+    if (!op.hasRequestPut()) {
+      return;
+    }
+    PutRequest p = op.getRequestPut();
+    if ((p.getIgnoreValue() || p.getIgnoreLease())
+        && txn.range(KeyRange.single(p.getKey()), RangeOptions.DEFAULT).kvs().isEmpty()) {
+      throw EtcdError.KEY_NOT_FOUND.exception();
+    }
+    if (p.getLease() != 0 && !leases.exists(p.getLease())) {
+      throw EtcdError.LEASE_NOT_FOUND.exception();
+    }
+  }
+
+  /** etcd's check of a txn's read revision: 0 is now, past the store is future, below compaction is gone. */
+  private static void checkRange(WriteTxn txn, RequestOp op) {
+    if (!op.hasRequestRange()) {
+      return;
+    }
+    long rev = op.getRequestRange().getRevision();
+    if (rev == 0) {
+      return;
+    }
+    if (rev > txn.revision()) {
+      throw EtcdError.FUTURE_REV.exception();
+    }
+    if (rev < txn.compactRevision()) {
+      throw EtcdError.COMPACTED.exception();
+    }
+  }
+
+  private TxnResponse.Builder run(WriteTxn txn, TxnRequest t, List<Boolean> path, int[] at) {
+    boolean ok = path.get(at[0]++);
+    TxnResponse.Builder resp = TxnResponse.newBuilder().setSucceeded(ok);
+    for (RequestOp op : ok ? t.getSuccessList() : t.getFailureList()) {
+      ResponseOp.Builder r = ResponseOp.newBuilder();
+      switch (op.getRequestCase()) {
+        case REQUEST_RANGE -> r.setResponseRange(range(txn, op.getRequestRange()).toBuilder()
+            .setHeader(revisionOnly(txn.revision())));
+        case REQUEST_PUT -> r.setResponsePut(put(txn, op.getRequestPut()).toBuilder()
+            .setHeader(revisionOnly(txn.beginRevision() + 1)));
+        case REQUEST_DELETE_RANGE -> r.setResponseDeleteRange(deleteRange(txn, op.getRequestDeleteRange()).toBuilder()
+            .setHeader(revisionOnly(txn.revision())));
+        case REQUEST_TXN -> r.setResponseTxn(run(txn, op.getRequestTxn(), path, at)
+            .setHeader(ResponseHeader.getDefaultInstance()));
+        default -> { }
+      }
+      resp.addResponses(r);
+    }
+    return resp;
+  }
+
+  private static ResponseHeader revisionOnly(long revision) {
+    return ResponseHeader.newBuilder().setRevision(revision).build();
   }
 
   private static boolean compare(WriteTxn txn, Compare c) {
@@ -207,7 +301,8 @@ public final class KvApplier {
       case GREATER -> v -> v > 0;
       case LESS -> v -> v < 0;
       case NOT_EQUAL -> v -> v != 0;
-      default -> v -> false;
+      // A result etcd does not know holds, as in etcd.
+      default -> v -> true;
     };
     return p.test(cmp);
   }

@@ -12,6 +12,11 @@ public enum EtcdError {
   LEASE_PROVIDED(Code.INVALID_ARGUMENT, "etcdserver: lease is provided"),
   TOO_MANY_OPS(Code.INVALID_ARGUMENT, "etcdserver: too many operations in txn request"),
   DUPLICATE_KEY(Code.INVALID_ARGUMENT, "etcdserver: duplicate key given in txn request"),
+  /**
+   * Not in etcd 3.4, which panics on a sort by an unknown target: the member exits. Kvorum answers
+   * what etcd 3.5 answers instead.
+   */
+  INVALID_SORT_OPTION(Code.INVALID_ARGUMENT, "etcdserver: invalid sort option"),
   COMPACTED(Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision has been compacted"),
   FUTURE_REV(Code.OUT_OF_RANGE, "etcdserver: mvcc: required revision is a future revision"),
   NO_SPACE(Code.RESOURCE_EXHAUSTED, "etcdserver: mvcc: database space exceeded"),

@@ -803,11 +803,11 @@ public final class EtcdServer implements Applier, AutoCloseable {
 
   /** etcd's MemberUpdate: new peer URLs; every member's transport reconnects to them. */
   public CompletableFuture<List<Member>> memberUpdate(long id, List<String> peerUrls) {
-    List<String> urls;
-    try {
-      urls = checkPeerUrls(peerUrls);
-    } catch (EtcdException e) {
-      return CompletableFuture.failedFuture(e);
+    // etcd 3.4 takes the URLs of an update unchecked and in the order given, and every member
+    // panics applying one it cannot parse; Kvorum refuses those (a documented difference).
+    List<String> urls = PeerUrls.check(peerUrls);
+    if (urls == null) {
+      return CompletableFuture.failedFuture(EtcdError.MEMBER_BAD_U_R_LS.exception());
     }
     return configure(ConfChangeType.UPDATE_NODE, id, MemberChange.newBuilder().setMemberId(id).addAllPeerUrls(urls));
   }
@@ -883,31 +883,14 @@ public final class EtcdServer implements Applier, AutoCloseable {
     return n;
   }
 
-  /** etcd's URL checks for member URLs: http(s) or unix(s), a host and port, nothing else. */
+  /**
+   * etcd's URL checks for member URLs (its {@code types.NewURLs}): see {@link PeerUrls#check}; the
+   * URLs come back sorted, as etcd's.
+   */
   static List<String> checkPeerUrls(List<String> peerUrls) {
-    if (peerUrls.isEmpty()) {
+    List<String> out = PeerUrls.check(peerUrls);
+    if (out == null) {
       throw EtcdError.MEMBER_BAD_U_R_LS.exception();
-    }
-    List<String> out = new ArrayList<>();
-    for (String u : peerUrls) {
-      URI uri;
-      try {
-        uri = new URI(u);
-      } catch (java.net.URISyntaxException e) {
-        throw EtcdError.MEMBER_BAD_U_R_LS.exception();
-      }
-      String scheme = uri.getScheme();
-      boolean unix = "unix".equals(scheme) || "unixs".equals(scheme);
-      if (scheme == null || !(unix || "http".equals(scheme) || "https".equals(scheme))) {
-        throw EtcdError.MEMBER_BAD_U_R_LS.exception();
-      }
-      String authority = uri.getRawAuthority();
-      if (authority == null || authority.isEmpty() || (!unix && uri.getPort() < 0)
-          || (uri.getRawPath() != null && !uri.getRawPath().isEmpty()) || uri.getRawQuery() != null
-          || uri.getRawFragment() != null) {
-        throw EtcdError.MEMBER_BAD_U_R_LS.exception();
-      }
-      out.add(u);
     }
     out.sort(null);
     return out;

@@ -24,6 +24,14 @@ public final class RequestChecks {
     if (r.getKey().isEmpty()) {
       throw EtcdError.EMPTY_KEY.exception();
     }
+    // etcd 3.4 sorts ascending when only a target other than the key is given, and panics (the
+    // member exits) when it has to sort by a target it does not know; an unknown order it ignores.
+    RangeRequest.SortOrder order = r.getSortOrder();
+    boolean sorts = order == RangeRequest.SortOrder.ASCEND || order == RangeRequest.SortOrder.DESCEND
+        || (order == RangeRequest.SortOrder.NONE && r.getSortTarget() != RangeRequest.SortTarget.KEY);
+    if (sorts && r.getSortTarget() == RangeRequest.SortTarget.UNRECOGNIZED) {
+      throw EtcdError.INVALID_SORT_OPTION.exception();
+    }
   }
 
   public static void put(PutRequest p) {
@@ -45,7 +53,8 @@ public final class RequestChecks {
   }
 
   public static void txn(TxnRequest t, int maxTxnOps) {
-    if (t.getCompareCount() > maxTxnOps || t.getSuccessCount() > maxTxnOps || t.getFailureCount() > maxTxnOps) {
+    int opc = Math.max(t.getCompareCount(), Math.max(t.getSuccessCount(), t.getFailureCount()));
+    if (opc > maxTxnOps) {
       throw EtcdError.TOO_MANY_OPS.exception();
     }
     for (var c : t.getCompareList()) {
@@ -59,8 +68,10 @@ public final class RequestChecks {
           case REQUEST_RANGE -> range(op.getRequestRange());
           case REQUEST_PUT -> put(op.getRequestPut());
           case REQUEST_DELETE_RANGE -> deleteRange(op.getRequestDeleteRange());
-          case REQUEST_TXN -> txn(op.getRequestTxn(), maxTxnOps);
-          default -> { }
+          // A nested txn may use only what the enclosing one left of the limit.
+          case REQUEST_TXN -> txn(op.getRequestTxn(), maxTxnOps - opc);
+          // An op with no request: etcd's answer.
+          default -> throw EtcdError.KEY_NOT_FOUND.exception();
         }
       }
     }

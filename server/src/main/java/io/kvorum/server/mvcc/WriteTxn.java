@@ -49,6 +49,11 @@ public final class WriteTxn implements AutoCloseable {
     return beginRev;
   }
 
+  /** The store's compaction revision (-1 if it was never compacted): reads below it fail. */
+  public long compactRevision() {
+    return store.compactRevision();
+  }
+
   /** The revision this transaction's ranges read at: its own if it changed anything. */
   public long revision() {
     return changes.isEmpty() ? beginRev : beginRev + 1;

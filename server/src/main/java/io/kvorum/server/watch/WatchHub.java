@@ -40,14 +40,16 @@ import java.util.function.LongSupplier;
  *
  * <p><em>Unsynced</em> watchers (a start revision in the past, or a stream that was full) catch up
  * from the store's history in bounded chunks: one read serves every unsynced watcher that has
- * room, whole revisions at a time, and a watcher that reaches the hub's revision becomes synced.
- * A watcher whose next revision was compacted gets etcd's compacted response and is removed.
+ * room, whole revisions at a time, and each such watcher gets everything the read found for it in
+ * one response headed with the hub's revision (etcd's {@code syncWatchers}, at most 1,000
+ * revisions a response); a watcher that reaches the hub's revision becomes synced. A watcher
+ * whose next revision was compacted gets etcd's compacted response and is removed.
  *
  * <h2>Guarantees</h2>
  *
  * <p>Every watcher receives each matching revision exactly once, in revision order, all events of
- * a revision in one response (etcd's watch guarantees), and a response's header revision is the
- * revision it reports. A progress response (a header only) is sent only when every event at or
+ * a revision in one response (etcd's watch guarantees); a synced watcher's response is headed
+ * with the revision it reports, a catching-up one's with the hub's revision. A progress response (a header only) is sent only when every event at or
  * below its revision has been queued before it on the stream.
  */
 public final class WatchHub implements AutoCloseable {
@@ -58,6 +60,8 @@ public final class WatchHub implements AutoCloseable {
   static final int REVISION_QUEUE_MAX = 4096;
   /** Events read from history per catch-up step. */
   static final int SYNC_EVENTS_MAX = 4096;
+  /** Distinct revisions sent to an unsynced watcher in one response (etcd's watchBatchMaxRevs). */
+  static final int SYNC_REVISIONS_MAX = 1000;
   private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
   /** etcd's watch id for responses that belong to no watcher. */
   public static final long NO_WATCH_ID = -1;
@@ -363,7 +367,8 @@ public final class WatchHub implements AutoCloseable {
         w.canceled = true;
         w.stream.watchers.remove(w.id);
         watcherCount--;
-        w.stream.offerControl(WatchResponse.newBuilder().setHeader(headers.apply(hubRev)).setWatchId(w.id)
+        // etcd's compacted response has no revision in its header.
+        w.stream.offerControl(WatchResponse.newBuilder().setHeader(headers.apply(0L)).setWatchId(w.id)
             .setCompactRevision(compactRev).setCanceled(true).build());
         did = true;
         continue;
@@ -396,39 +401,42 @@ public final class WatchHub implements AutoCloseable {
     // Under the limit the read reached hubRev; at it, it stopped after a whole revision.
     long readTo = read < SYNC_EVENTS_MAX || chunk.isEmpty() ? hubRev : chunk.get(chunk.size() - 1).revision();
     for (Watcher w : ready) {
-      boolean full = false;
+      // As etcd's syncWatchers: everything the watcher has missed goes in one response whose
+      // header is the hub's revision, up to SYNC_REVISIONS_MAX revisions with events for it.
+      List<Event> evs = new ArrayList<>();
+      int revisions = 0;
+      long next = Math.max(w.nextRev, readTo + 1);
       for (RevisionEvents re : chunk) {
         if (re.revision() < w.nextRev) {
           continue;
         }
-        List<Event> evs = null;
+        boolean matched = false;
         for (Event e : re.events()) {
           if (w.wants(e)) {
-            if (evs == null) {
-              evs = new ArrayList<>(2);
+            if (!matched && ++revisions > SYNC_REVISIONS_MAX) {
+              break;
             }
+            matched = true;
             evs.add(e);
           }
         }
-        if (evs == null) {
-          continue;
-        }
-        WatchResponse r = WatchResponse.newBuilder().setHeader(headers.apply(re.revision())).setWatchId(w.id)
-            .addAllEvents(evs).build();
-        if (!w.stream.offerEvents(w, r)) {
-          full = true;
-          w.nextRev = re.revision();
+        if (revisions > SYNC_REVISIONS_MAX) {
+          next = re.revision();
           break;
         }
-        w.nextRev = re.revision() + 1;
+      }
+      if (!evs.isEmpty()) {
+        WatchResponse r = WatchResponse.newBuilder().setHeader(headers.apply(hubRev)).setWatchId(w.id)
+            .addAllEvents(evs).build();
+        if (!w.stream.offerEvents(w, r)) {
+          continue; // no room after all: the same step again later
+        }
         w.sentSinceProgress = true;
       }
-      if (!full) {
-        w.nextRev = Math.max(w.nextRev, readTo + 1);
-        if (w.nextRev > hubRev) {
-          unsynced.remove(w);
-          addSynced(w);
-        }
+      w.nextRev = next;
+      if (w.nextRev > hubRev) {
+        unsynced.remove(w);
+        addSynced(w);
       }
     }
     checkPendingProgress();

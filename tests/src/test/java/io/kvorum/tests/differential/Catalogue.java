@@ -12,6 +12,12 @@ final class Catalogue {
   static List<Scenario> all() {
     List<Scenario> all = new ArrayList<>();
     all.addAll(KvScenarios.all());
+    all.addAll(TxnScenarios.all());
+    all.addAll(WatchScenarios.all());
+    all.addAll(LeaseScenarios.all());
+    all.addAll(MaintenanceScenarios.all());
+    all.addAll(ClusterScenarios.all());
+    all.addAll(DeliberateScenarios.all());
     Set<String> names = new HashSet<>();
     for (Scenario s : all) {
       if (!names.add(s.prefix())) {

@@ -1,5 +1,8 @@
 package io.kvorum.tests.differential;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -20,11 +23,24 @@ final class Comparison {
   /** Every error description etcd sent during the run. */
   static final Set<String> ETCD_ERRORS = ConcurrentHashMap.newKeySet();
 
+  /** The README, whose list of deliberate differences the deliberate scenarios check. */
+  static final Path README = Path.of(System.getProperty("kvorum.readme", "../README.md"));
+
   private Comparison() {}
 
   static void run(Scenario s) throws Exception {
     Pair pair = Pair.of(s.topology());
     pair.align();
+    if (s.documented() != null) {
+      String readme = Files.readString(README, StandardCharsets.UTF_8).replaceAll("\\s+", " ");
+      if (!readme.contains(s.documented())) {
+        throw new AssertionError(s.name() + ": README.md does not document the difference: " + s.documented());
+      }
+      Recorder kvorum = new Recorder(pair.kvorum, s.prefix());
+      s.body().run(kvorum);
+      render(kvorum);
+      return;
+    }
     Recorder etcd = new Recorder(pair.etcd, s.prefix());
     play(s, etcd);
     Recorder kvorum = new Recorder(pair.kvorum, s.prefix());
@@ -46,11 +62,11 @@ final class Comparison {
     for (Exchange x : c.log) {
       out.add(x.render(n));
       if (x.kind() == Exchange.Kind.ERROR || (x.kind() == Exchange.Kind.END && !x.status().isOk())) {
-        String d = x.status().getCode() + ": " + x.status().getDescription();
+        String d = n.error(String.valueOf(x.status().getDescription()));
         if (c.isKvorum()) {
-          KVORUM_ERRORS.add(d + "   (" + x.method() + ")");
+          KVORUM_ERRORS.add(x.status().getCode() + ": " + d + "   (" + x.method() + ")");
         } else {
-          ETCD_ERRORS.add(String.valueOf(x.status().getDescription()));
+          ETCD_ERRORS.add(d);
         }
       }
     }
@@ -81,10 +97,17 @@ final class Comparison {
     StringBuilder sb = new StringBuilder();
     sb.append(pad("etcd 3.4.23")).append(" | Kvorum\n").append("-".repeat(COLUMN_CHARS)).append("-+-")
         .append("-".repeat(COLUMN_CHARS)).append('\n');
+    StringBuilder full = new StringBuilder();
     for (int i = 0; i < Math.max(l.length, r.length); i++) {
       String a = i < l.length ? l[i] : "";
       String b = i < r.length ? r[i] : "";
       sb.append(pad(a)).append(a.equals(b) ? " | " : " # ").append(b).append('\n');
+      if (!a.equals(b) && (a.length() > COLUMN_CHARS || b.length() > COLUMN_CHARS)) {
+        full.append("  etcd:   ").append(a).append("\n  Kvorum: ").append(b).append('\n');
+      }
+    }
+    if (full.length() > 0) {
+      sb.append("differing lines in full:\n").append(full);
     }
     return sb.toString();
   }

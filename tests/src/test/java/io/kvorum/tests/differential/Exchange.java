@@ -20,9 +20,9 @@ record Exchange(Kind kind, int member, String method, MessageOrBuilder message, 
       case SEND -> where + " send\n" + n.request(message);
       case RESPONSE -> where + " response\n" + n.response(message);
       case RECEIVE -> where + " receive\n" + n.response(message);
-      case ERROR -> where + " error " + status.getCode() + ": " + n.text(String.valueOf(status.getDescription())) + "\n";
+      case ERROR -> where + " error " + status.getCode() + ": " + n.error(String.valueOf(status.getDescription())) + "\n";
       case END -> where + " stream ended " + status.getCode()
-          + (status.getDescription() == null ? "" : ": " + n.text(status.getDescription())) + "\n";
+          + (status.getDescription() == null ? "" : ": " + n.error(status.getDescription())) + "\n";
       case NOTE -> "note: " + n.text(note) + "\n";
     };
   }

@@ -47,6 +47,9 @@ final class Normalizer {
   private static final Set<String> UNORDERED = Set.of(
       "etcdserverpb.LeaseLeasesResponse.leases", "etcdserverpb.LeaseTimeToLiveResponse.keys",
       "etcdserverpb.AlarmResponse.alarms");
+  private static final Pattern GO_TOO_LARGE = Pattern.compile(
+      "grpc: received message larger than max \\((\\d+) vs\\. (\\d+)\\)");
+  private static final Pattern JAVA_TOO_LARGE = Pattern.compile("gRPC message exceeds maximum size (\\d+): (\\d+)");
   private static final Pattern PORT = Pattern.compile("(127\\.0\\.0\\.1|localhost):(\\d+)");
 
   private final Map<Long, String> members;
@@ -74,6 +77,23 @@ final class Normalizer {
     StringBuilder sb = new StringBuilder();
     render(m, "", sb, false);
     return sb.toString();
+  }
+
+  /**
+   * An error description: this side's ports replaced, and the gRPC library's "message too large"
+   * text, which grpc-go and grpc-java word differently around the same two numbers, in one form
+   * that keeps both numbers.
+   */
+  String error(String description) {
+    Matcher go = GO_TOO_LARGE.matcher(description);
+    if (go.matches()) {
+      return "<gRPC: received message of " + go.group(1) + " bytes, larger than the limit of " + go.group(2) + ">";
+    }
+    Matcher java = JAVA_TOO_LARGE.matcher(description);
+    if (java.matches()) {
+      return "<gRPC: received message of " + java.group(2) + " bytes, larger than the limit of " + java.group(1) + ">";
+    }
+    return text(description);
   }
 
   /** Replaces this side's ports in free text (error messages name URLs too). */
@@ -109,7 +129,8 @@ final class Normalizer {
         if (UNORDERED.contains(f.getFullName())) {
           items.sort(null);
         }
-        if (f.getMessageType() != null && f.getMessageType().getFullName().equals("etcdserverpb.Member")) {
+        if (f.getJavaType() == FieldDescriptor.JavaType.MESSAGE
+            && f.getMessageType().getFullName().equals("etcdserverpb.Member")) {
           // etcd lists members sorted by id; ids differ by side, so check the order, then compare as a set.
           List<Long> ids = new ArrayList<>();
           for (int i = 0; i < n; i++) {

@@ -3,7 +3,9 @@ package io.kvorum.tests.differential;
 import com.google.protobuf.ByteString;
 import io.grpc.CallOptions;
 import io.grpc.stub.ClientCalls;
+import io.kvorum.proto.etcdserverpb.ClusterGrpc;
 import io.kvorum.proto.etcdserverpb.HashKVRequest;
+import io.kvorum.proto.etcdserverpb.MemberListRequest;
 import io.kvorum.proto.etcdserverpb.KVGrpc;
 import io.kvorum.proto.etcdserverpb.MaintenanceGrpc;
 import io.kvorum.proto.etcdserverpb.MoveLeaderRequest;
@@ -26,6 +28,9 @@ final class Pair implements AutoCloseable {
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(Pair::closeAll, "differential-pairs-close"));
   }
+
+  /** A little more than the 5 s of connectivity strict reconfiguration checks asks for. */
+  static final long STRICT_RECONFIG_SETTLE_MS = 6_000;
 
   final Topology topology;
   Side etcd;
@@ -59,6 +64,11 @@ final class Pair implements AutoCloseable {
     starts++;
     etcd = Side.start(Side.Kind.ETCD, topology);
     kvorum = Side.start(Side.Kind.KVORUM, topology);
+    if (topology.members > 1) {
+      // --strict-reconfig-check refuses to add a voter until the leader has been connected to every
+      // voter for 5 s (etcd's rule, and Kvorum's): let both clusters get there before a scenario.
+      Thread.sleep(STRICT_RECONFIG_SETTLE_MS);
+    }
   }
 
   /** Makes sure both sides are in the same state; starts a fresh pair if not. */
@@ -107,7 +117,10 @@ final class Pair implements AutoCloseable {
           RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("\0")).build()).getHeader().getRevision();
       var hash = ClientCalls.blockingUnaryCall(s.channel(i), MaintenanceGrpc.getHashKVMethod(),
           CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), HashKVRequest.newBuilder().setRevision(rev).build());
-      parts.add(rev + "/" + hash.getHash() + "/" + hash.getCompactRevision());
+      int members = ClientCalls.blockingUnaryCall(s.channel(i), ClusterGrpc.getMemberListMethod(),
+          CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), MemberListRequest.getDefaultInstance())
+          .getMembersCount();
+      parts.add(rev + "/" + hash.getHash() + "/" + hash.getCompactRevision() + "/" + members + " members");
     }
     return String.join(",", parts);
   }

@@ -16,6 +16,7 @@ import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.proto.etcdserverpb.RangeResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
@@ -155,14 +156,41 @@ final class Recorder {
 
     /** Records the next {@code n} messages (or the stream's end); returns the messages. */
     List<R> await(int n) throws InterruptedException {
+      return await(n, null);
+    }
+
+    /**
+     * Records the next {@code n} messages in the order {@code order} puts them: for messages whose
+     * relative order the server does not define (etcd notifies the watchers of one revision in Go
+     * map order).
+     */
+    List<R> await(int n, Comparator<R> order) throws InterruptedException {
       List<R> got = new ArrayList<>();
-      while (got.size() < n && !ended) {
+      Status end = null;
+      while (got.size() < n && !ended && end == null) {
         Object o = inbox.poll(STREAM_WAIT_MS, TimeUnit.MILLISECONDS);
         if (o == null) {
-          note("no stream message within " + STREAM_WAIT_MS + " ms (expected " + n + ", got " + got.size() + ")");
           break;
         }
-        got.addAll(take(o));
+        if (o instanceof Status st) {
+          end = st;
+        } else {
+          @SuppressWarnings("unchecked")
+          R r = (R) o;
+          got.add(r);
+        }
+      }
+      if (order != null) {
+        got.sort(order);
+      }
+      for (R r : got) {
+        take(r);
+      }
+      if (got.size() < n && end == null && !ended) {
+        note("no stream message within " + STREAM_WAIT_MS + " ms (expected " + n + ", got " + got.size() + ")");
+      }
+      if (end != null) {
+        take(end);
       }
       return got;
     }

@@ -1,0 +1,60 @@
+package io.kvorum.tests.differential;
+
+import static io.kvorum.tests.differential.Scenario.deliberate;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.kvorum.proto.etcdserverpb.ClusterGrpc;
+import io.kvorum.proto.etcdserverpb.KVGrpc;
+import io.kvorum.proto.etcdserverpb.MemberListRequest;
+import io.kvorum.proto.etcdserverpb.MemberUpdateRequest;
+import io.kvorum.proto.etcdserverpb.RequestOp;
+import io.kvorum.proto.etcdserverpb.TxnRequest;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Where Kvorum differs from etcd 3.4.23 on purpose (the README lists each): checked against
+ * Kvorum's documented behaviour instead of etcd's.
+ */
+final class DeliberateScenarios {
+  private DeliberateScenarios() {}
+
+  static List<Scenario> all() {
+    List<Scenario> s = new ArrayList<>();
+    s.add(deliberate("range sorted by an unknown target",
+        "A range that must sort by a target etcd does not know gets `etcdserver: invalid sort option`", c -> {
+          KvScenarios.fill(c);
+          for (int order : new int[] {0, 1, 2}) {
+            assertThat(c.call(KVGrpc.getRangeMethod(), KvScenarios.range(c, "a", "z").setSortOrderValue(order)
+                .setSortTargetValue(9).build())).isNull();
+            assertThat(c.call(KVGrpc.getTxnMethod(), TxnRequest.newBuilder().addSuccess(RequestOp.newBuilder()
+                .setRequestRange(KvScenarios.range(c, "a", "z").setSortOrderValue(order).setSortTargetValue(9)))
+                .build())).isNull();
+          }
+          for (Exchange x : c.log) {
+            if (x.kind() == Exchange.Kind.ERROR) {
+              assertThat(x.status().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+              assertThat(x.status().getDescription()).isEqualTo("etcdserver: invalid sort option");
+            }
+          }
+          // The member is still there.
+          assertThat(c.get("a")).isNotNull();
+        }));
+    s.add(deliberate("member update with a malformed peer URL",
+        "A member update with a peer URL etcd's member add would refuse gets `etcdserver: given member URLs are "
+            + "invalid`", c -> {
+          var before = c.call(ClusterGrpc.getMemberListMethod(), MemberListRequest.getDefaultInstance());
+          for (List<String> urls : List.of(List.of("not a url"), List.of("http://127.0.0.1:1/path"), List.<String>of(),
+              List.of("http://127.0.0.1"))) {
+            assertThat(c.call(ClusterGrpc.getMemberUpdateMethod(), MemberUpdateRequest.newBuilder()
+                .setID(c.side.memberId(0)).addAllPeerURLs(urls).build())).isNull();
+            Exchange x = c.log.get(c.log.size() - 1);
+            assertThat(x.status().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT);
+            assertThat(x.status().getDescription()).isEqualTo("etcdserver: given member URLs are invalid");
+          }
+          assertThat(c.call(ClusterGrpc.getMemberListMethod(), MemberListRequest.getDefaultInstance()))
+              .isEqualTo(before);
+        }));
+    return s;
+  }
+}
