@@ -7,6 +7,8 @@ import io.kvorum.proto.etcdserverpb.DefragmentRequest;
 import io.kvorum.proto.etcdserverpb.DefragmentResponse;
 import io.kvorum.proto.etcdserverpb.HashKVRequest;
 import io.kvorum.proto.etcdserverpb.HashKVResponse;
+import io.kvorum.proto.etcdserverpb.HashRequest;
+import io.kvorum.proto.etcdserverpb.HashResponse;
 import io.kvorum.proto.etcdserverpb.MaintenanceGrpc;
 import io.kvorum.proto.etcdserverpb.StatusRequest;
 import io.kvorum.proto.etcdserverpb.StatusResponse;
@@ -41,6 +43,11 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
           .setIsLearner(st.config().learners().contains(server.memberId()))
           .build());
     });
+  }
+
+  @Override
+  public void hash(HashRequest request, StreamObserver<HashResponse> out) {
+    KvService.answer(out, server::hash);
   }
 
   @Override

@@ -6,6 +6,7 @@ import io.kvorum.proto.etcdserverpb.CompactionResponse;
 import io.kvorum.proto.etcdserverpb.DeleteRangeRequest;
 import io.kvorum.proto.etcdserverpb.DeleteRangeResponse;
 import io.kvorum.proto.etcdserverpb.HashKVResponse;
+import io.kvorum.proto.etcdserverpb.HashResponse;
 import io.kvorum.proto.etcdserverpb.LeaseCheckpoint;
 import io.kvorum.proto.etcdserverpb.LeaseCheckpointRequest;
 import io.kvorum.proto.etcdserverpb.LeaseCheckpointResponse;
@@ -53,6 +54,7 @@ import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.membership.Member;
 import io.kvorum.server.membership.MemberIds;
 import io.kvorum.server.membership.Membership;
+import io.kvorum.server.mvcc.BackendHash;
 import io.kvorum.server.mvcc.CompactedException;
 import io.kvorum.server.mvcc.FutureRevisionException;
 import io.kvorum.server.mvcc.HashKv;
@@ -449,6 +451,18 @@ public final class EtcdServer implements Applier, AutoCloseable {
       } catch (FutureRevisionException e) {
         throw EtcdError.FUTURE_REV.exception();
       }
+    }, readers);
+  }
+
+  /**
+   * etcd's {@code Hash}: a checksum of the whole backend with the revision of the same snapshot in
+   * the header. A full scan, so it runs on a reader thread, never on the raft or apply thread, and
+   * writes go on meanwhile.
+   */
+  public CompletableFuture<HashResponse> hash() {
+    return CompletableFuture.supplyAsync(() -> {
+      BackendHash h = kv.hash();
+      return HashResponse.newBuilder().setHeader(header(h.revision())).setHash((int) h.hash()).build();
     }, readers);
   }
 

@@ -35,8 +35,9 @@ import java.util.zip.CRC32C;
  *
  * <p><b>Threads.</b> Exactly one writer, the apply loop, calls {@link #write}, {@link #put},
  * {@link #deleteRange} and {@link #compact}; a second concurrent write is refused. Any number of
- * reader threads call {@link #read}, {@link #range} and {@link #hashKv} at any time. One compactor
- * (an injected {@link Executor}) deletes compacted revisions from the backend in bounded batches.
+ * reader threads call {@link #read}, {@link #range}, {@link #hashKv} and {@link #hash} at any
+ * time. One compactor (an injected {@link Executor}) deletes compacted revisions from the backend in
+ * bounded batches.
  *
  * <p><b>No shared locks.</b> A reader never holds anything a write waits for, however long it
  * iterates:
@@ -196,8 +197,7 @@ public final class KvStore implements AutoCloseable {
     long finished = readCompactionMark(Schema.compactionFinishedKey(), "finishedCompactRev");
     long scheduled = readCompactionMark(Schema.compactionScheduledKey(), "scheduledCompactRev");
     compactRev = finished;
-    // A compaction may have removed every revision up to it; the store is at least there.
-    currentRev = Math.max(lastMain[0], Math.max(finished, scheduled));
+    currentRev = storeRevision(lastMain[0], finished, scheduled);
     consistentIndex = backend.consistentIndex();
     if (scheduled > finished) {
       compactRev = scheduled;
@@ -223,8 +223,29 @@ public final class KvStore implements AutoCloseable {
   }
 
   private long readCompactionMark(byte[] key, String what) {
-    byte[] v = backend.get(Bucket.COMPACTION, key);
+    return compactionMark(backend.get(Bucket.COMPACTION, key), what);
+  }
+
+  private static long compactionMark(byte[] v, String what) {
     return v == null ? -1 : Schema.readLong(v, what);
+  }
+
+  /**
+   * The revision of a backend whose newest revision key has main revision {@code lastMain} (1 if
+   * none) with these compaction marks: a compaction may have removed every revision up to it, and
+   * the store is at least there.
+   */
+  private static long storeRevision(long lastMain, long finishedCompactRev, long scheduledCompactRev) {
+    return Math.max(lastMain, Math.max(finishedCompactRev, scheduledCompactRev));
+  }
+
+  /** The store's revision as {@code view} holds it, by the rule {@link #restore} opens with. */
+  private static long revisionIn(ReadView view) {
+    byte[] last = view.lastKey(Bucket.KEY);
+    return storeRevision(
+        last == null ? 1 : Revision.fromKey(last).main(),
+        compactionMark(view.get(Bucket.COMPACTION, Schema.compactionFinishedKey()), "finishedCompactRev"),
+        compactionMark(view.get(Bucket.COMPACTION, Schema.compactionScheduledKey()), "scheduledCompactRev"));
   }
 
   static KeyValue parse(byte[] bytes, Revision rev) {
@@ -518,6 +539,21 @@ public final class KvStore implements AutoCloseable {
     }
     throw new IllegalStateException(
         "mvcc: hash raced with " + HASH_ATTEMPTS_MAX + " compactions in a row");
+  }
+
+  /**
+   * etcd's {@code Hash}: the checksum of the whole backend ({@link ReadView#hash}) and the store's
+   * revision, both taken from one backend snapshot so that the revision is exactly the one the
+   * hashed content holds. etcd 3.4 reads its current revision beside the hash instead; reading it
+   * from the snapshot (the newest revision key, or a compaction mark above it) gives the same
+   * answer when no write is in flight and the right one when a write lands meanwhile. Lock-free
+   * like every read: a full scan, so call it from a reader thread.
+   */
+  public BackendHash hash() {
+    checkOpen();
+    try (ReadView view = backend.snapshotView()) {
+      return new BackendHash(view.hash(), revisionIn(view));
+    }
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.zip.CRC32C;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -25,6 +26,14 @@ import org.rocksdb.Snapshot;
 public final class ReadView implements AutoCloseable {
   /** Keys fetched per native multi-get call by {@link #getAll}. */
   public static final int MULTI_GET_KEYS_MAX = 256;
+
+  /** Buckets in the order the hash visits them: unsigned order of their disk names. */
+  private static final List<Bucket> BUCKETS_BY_DISK_NAME =
+      Arrays.stream(Bucket.values())
+          .sorted((a, b) -> Arrays.compareUnsigned(a.diskNameBytes(), b.diskNameBytes()))
+          .toList();
+
+  private static final byte[] NO_KEY = new byte[0];
 
   private final Backend backend;
   private final RocksDB db;
@@ -132,6 +141,47 @@ public final class ReadView implements AutoCloseable {
       throw Backend.translate("scan " + bucket.diskName(), e);
     }
     return visited;
+  }
+
+  /** The greatest key in {@code bucket}, or null if the bucket is empty. */
+  public byte[] lastKey(Bucket bucket) {
+    checkOpen();
+    try (RocksIterator it = db.newIterator(backend.handle(bucket), options)) {
+      it.seekToLast();
+      byte[] key = it.isValid() ? it.key() : null;
+      it.status();
+      return key;
+    } catch (RocksDBException e) {
+      throw Backend.translate("seek to the last key of " + bucket.diskName(), e);
+    }
+  }
+
+  /**
+   * etcd's backend {@code Hash}: CRC-32C over every bucket's name, keys and values in this view,
+   * leaving out the raft position (the order and the exclusions are laid down in {@link Schema}).
+   * A full scan of the database, bounded by its size as etcd's is; callers keep it off the raft and
+   * apply threads. Writes go on meanwhile: the view's snapshot keeps what it hashes fixed.
+   *
+   * @return the checksum as an unsigned 32-bit value
+   * @throws IllegalStateException if this is a live view, whose content could move under the scan
+   */
+  public long hash() {
+    checkOpen();
+    if (!isSnapshot()) {
+      throw new IllegalStateException("storage: hash needs a snapshot view, not a live one");
+    }
+    CRC32C crc = new CRC32C();
+    for (Bucket bucket : BUCKETS_BY_DISK_NAME) {
+      crc.update(bucket.diskNameBytes());
+      scan(bucket, NO_KEY, null, Long.MAX_VALUE, (k, v) -> {
+        if (!Schema.leftOutOfHash(bucket, k)) {
+          crc.update(k);
+          crc.update(v);
+        }
+        return true;
+      });
+    }
+    return crc.getValue();
   }
 
   private void checkOpen() {

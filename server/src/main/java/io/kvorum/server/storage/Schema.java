@@ -66,6 +66,26 @@ import java.nio.charset.StandardCharsets;
  * <p>Written in the same batch as the consistent index of the entry that granted, checkpointed or
  * revoked the lease (a revocation deletes the record in the batch that deletes its keys).
  *
+ * <h2>The backend hash (etcd's {@code Maintenance.Hash})</h2>
+ *
+ * <p>CRC-32C (Castagnoli) over, for each bucket in unsigned order of its disk name ({@code
+ * compaction}, {@code key}, {@code lease}, {@code meta}: the order of bolt's root cursor in etcd),
+ * the disk name, then every key and its value in key order. RocksDB's {@code default} family holds
+ * nothing and is not part of it.
+ *
+ * <p>Two keys are left out, those {@link #leftOutOfHash} names: {@code meta/consistent_index} and
+ * {@code meta/term}, the raft position of the last entry that wrote to the backend. etcd 3.4 leaves
+ * out its {@code consistent_index} the same way ({@code mvcc.DefaultIgnores}; 3.5 adds {@code
+ * term}). Both are written only together with an entry's effects, so members that applied the same
+ * entries hold the same position and including it would not break equality today; leaving it out
+ * keeps the hash a function of the replicated data alone, so it moves exactly when data change and
+ * its equality across members does not rest on every path that records the position doing so at
+ * the same entries on every member. Every other key is written only by applying entries (or is
+ * derived from the same configuration on every member, like {@code schema_version}), with one
+ * exception etcd shares: physical compaction (old revisions in {@code key}, {@code
+ * finishedCompactRev}) runs in the background on each member, so hashes are comparable once it has
+ * finished everywhere.
+ *
  * <h2>Adding a bucket</h2>
  *
  * <p>Add an enum constant and document its keys and values here. Opening creates a missing family;
@@ -206,6 +226,15 @@ public final class Schema {
       v = (v << 8) | (b & 0xff);
     }
     return v;
+  }
+
+  /**
+   * Whether the backend hash leaves out {@code key} of {@code bucket}: the raft position, which says
+   * where in the log the member is rather than what it holds (see the class note).
+   */
+  static boolean leftOutOfHash(Bucket bucket, byte[] key) {
+    return bucket == Bucket.META
+        && (java.util.Arrays.equals(key, META_CONSISTENT_INDEX) || java.util.Arrays.equals(key, META_TERM));
   }
 
   private static byte[] ascii(String s) {
