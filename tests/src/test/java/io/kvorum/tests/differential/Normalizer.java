@@ -158,6 +158,9 @@ final class Normalizer {
 
   private String value(FieldDescriptor f, Object v, String indent, boolean request) {
     String name = f.getFullName();
+    if (MASKED.contains(name)) {
+      return "<" + f.getName() + ">";
+    }
     switch (f.getJavaType()) {
       case MESSAGE -> {
         StringBuilder sb = new StringBuilder("{\n");
@@ -176,9 +179,6 @@ final class Normalizer {
       }
       case LONG -> {
         long l = (Long) v;
-        if (MASKED.contains(name)) {
-          return "<" + f.getName() + ">";
-        }
         if (name.equals("etcdserverpb.ResponseHeader.cluster_id")) {
           if (clusterId == 0) {
             clusterId = l;
