@@ -3,6 +3,18 @@ package io.kvorum.tests.differential;
 import static io.kvorum.tests.differential.Scenario.cluster;
 
 import io.kvorum.proto.etcdserverpb.ClusterGrpc;
+import io.kvorum.proto.etcdserverpb.Compare.CompareResult;
+import io.kvorum.proto.etcdserverpb.Compare.CompareTarget;
+import io.kvorum.proto.etcdserverpb.DeleteRangeRequest;
+import io.kvorum.proto.etcdserverpb.HashKVRequest;
+import io.kvorum.proto.etcdserverpb.HashRequest;
+import io.kvorum.proto.etcdserverpb.KVGrpc;
+import io.kvorum.proto.etcdserverpb.LeaseGrantRequest;
+import io.kvorum.proto.etcdserverpb.LeaseGrpc;
+import io.kvorum.proto.etcdserverpb.LeaseKeepAliveRequest;
+import io.kvorum.proto.etcdserverpb.LeaseLeasesRequest;
+import io.kvorum.proto.etcdserverpb.LeaseRevokeRequest;
+import io.kvorum.proto.etcdserverpb.LeaseTimeToLiveRequest;
 import io.kvorum.proto.etcdserverpb.MaintenanceGrpc;
 import io.kvorum.proto.etcdserverpb.MemberAddRequest;
 import io.kvorum.proto.etcdserverpb.MemberAddResponse;
@@ -11,7 +23,11 @@ import io.kvorum.proto.etcdserverpb.MemberPromoteRequest;
 import io.kvorum.proto.etcdserverpb.MemberRemoveRequest;
 import io.kvorum.proto.etcdserverpb.MemberUpdateRequest;
 import io.kvorum.proto.etcdserverpb.MoveLeaderRequest;
+import io.kvorum.proto.etcdserverpb.PutRequest;
+import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.proto.etcdserverpb.StatusRequest;
+import io.kvorum.proto.etcdserverpb.TxnRequest;
+import io.kvorum.proto.etcdserverpb.WatchGrpc;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -125,16 +141,62 @@ final class ClusterScenarios {
       List<Long> kvHashes = new ArrayList<>();
       for (int i = 0; i < 3; i++) {
         // A linearizable read first, so the member applied everything.
-        c.call(i, io.kvorum.proto.etcdserverpb.KVGrpc.getRangeMethod(),
-            io.kvorum.proto.etcdserverpb.RangeRequest.newBuilder().setKey(c.key("k")).build());
-        var h = c.call(i, MaintenanceGrpc.getHashMethod(), io.kvorum.proto.etcdserverpb.HashRequest.getDefaultInstance());
+        c.call(i, KVGrpc.getRangeMethod(),
+            RangeRequest.newBuilder().setKey(c.key("k")).build());
+        var h = c.call(i, MaintenanceGrpc.getHashMethod(), HashRequest.getDefaultInstance());
         var kv = c.call(i, MaintenanceGrpc.getHashKVMethod(),
-            io.kvorum.proto.etcdserverpb.HashKVRequest.newBuilder().setRevision(rev).build());
+            HashKVRequest.newBuilder().setRevision(rev).build());
         hashes.add(h == null ? null : Long.valueOf(h.getHash()));
         kvHashes.add(kv == null ? null : Long.valueOf(kv.getHash()));
       }
       c.note("Hash equal on all members: " + (hashes.stream().distinct().count() == 1));
       c.note("HashKV equal on all members: " + (kvHashes.stream().distinct().count() == 1));
+    }));
+    s.add(cluster("writes, reads and txns through every member", c -> {
+      for (int i = 0; i < 3; i++) {
+        c.call(i, KVGrpc.getPutMethod(), PutRequest.newBuilder().setKey(c.key("k" + i))
+            .setValue(Recorder.bytes("v" + i)).setPrevKv(true).build());
+      }
+      for (int i = 0; i < 3; i++) {
+        c.call(i, KVGrpc.getRangeMethod(), KvScenarios.range(c, "k", "l").build());
+        c.call(i, KVGrpc.getTxnMethod(), TxnRequest.newBuilder()
+            .addCompare(TxnScenarios.cmp(c, "k" + i, CompareTarget.VERSION, CompareResult.EQUAL).setVersion(1))
+            .addSuccess(TxnScenarios.put(c, "k" + i, "again")).addSuccess(TxnScenarios.get(c, "k" + i)).build());
+        c.call(i, KVGrpc.getDeleteRangeMethod(), DeleteRangeRequest.newBuilder().setKey(c.key("k" + i))
+            .setPrevKv(true).build());
+      }
+    }));
+    s.add(cluster("leases through followers: grant, keep-alive, time-to-live, revoke", c -> {
+      c.call(1, LeaseGrpc.getLeaseGrantMethod(), LeaseGrantRequest.newBuilder().setID(0x7001).setTTL(60).build());
+      c.call(2, KVGrpc.getPutMethod(), PutRequest.newBuilder().setKey(c.key("k")).setValue(Recorder.bytes("v"))
+          .setLease(0x7001).build());
+      var k = c.stream(2, LeaseGrpc.getLeaseKeepAliveMethod());
+      k.send(LeaseKeepAliveRequest.newBuilder().setID(0x7001).build());
+      k.await(1);
+      k.send(LeaseKeepAliveRequest.newBuilder().setID(0x7002).build());
+      k.await(1);
+      k.cancel();
+      for (int i = 0; i < 3; i++) {
+        c.call(i, LeaseGrpc.getLeaseTimeToLiveMethod(),
+            LeaseTimeToLiveRequest.newBuilder().setID(0x7001).setKeys(true).build());
+        c.call(i, LeaseGrpc.getLeaseLeasesMethod(), LeaseLeasesRequest.getDefaultInstance());
+      }
+      c.call(1, LeaseGrpc.getLeaseRevokeMethod(), LeaseRevokeRequest.newBuilder().setID(0x7001).build());
+      c.call(2, LeaseGrpc.getLeaseRevokeMethod(), LeaseRevokeRequest.newBuilder().setID(0x7001).build());
+      c.call(0, KVGrpc.getRangeMethod(), KvScenarios.range(c, "k").build());
+    }));
+    s.add(cluster("watch on a follower sees writes made through the leader and the other follower", c -> {
+      var w = c.stream(1, WatchGrpc.getWatchMethod());
+      w.send(WatchScenarios.create(WatchScenarios.on(c, "a", "z").setPrevKv(true)));
+      w.await(1);
+      c.call(0, KVGrpc.getPutMethod(), PutRequest.newBuilder().setKey(c.key("b")).setValue(Recorder.bytes("1")).build());
+      w.await(1);
+      c.call(2, KVGrpc.getPutMethod(), PutRequest.newBuilder().setKey(c.key("b")).setValue(Recorder.bytes("2")).build());
+      w.await(1);
+      w.send(WatchScenarios.progress());
+      w.await(1);
+      w.quiet();
+      w.cancel();
     }));
     return s;
   }

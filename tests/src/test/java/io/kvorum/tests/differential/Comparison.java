@@ -45,7 +45,19 @@ final class Comparison {
     play(s, etcd);
     Recorder kvorum = new Recorder(pair.kvorum, s.prefix());
     play(s, kvorum);
-    assertSame(s.name(), render(etcd), render(kvorum), pair);
+    List<String> e = render(etcd);
+    List<String> k = render(kvorum);
+    dump(s, e);
+    assertSame(s.name(), e, k, pair);
+  }
+
+  /** With {@code -Ddifferential.dump=DIR}, each scenario's etcd transcript is written there, to read. */
+  private static void dump(Scenario s, List<String> transcript) throws java.io.IOException {
+    String dir = System.getProperty("differential.dump", "");
+    if (!dir.isEmpty()) {
+      Files.createDirectories(Path.of(dir));
+      Files.writeString(Path.of(dir, s.prefix().replace("/", "") + ".txt"), String.join("", transcript));
+    }
   }
 
   static void play(Scenario s, Recorder c) {

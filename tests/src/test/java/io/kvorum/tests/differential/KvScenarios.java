@@ -80,6 +80,14 @@ final class KvScenarios {
       put(c, PutRequest.newBuilder().setKey(c.key("k")).setIgnoreLease(true).setValue(bytes("y")));
       c.get("k");
     }));
+    s.add(single("requests with fields this version does not know", c -> {
+      com.google.protobuf.UnknownFieldSet extra = com.google.protobuf.UnknownFieldSet.newBuilder()
+          .addField(99, com.google.protobuf.UnknownFieldSet.Field.newBuilder().addVarint(7).build())
+          .addField(100, com.google.protobuf.UnknownFieldSet.Field.newBuilder()
+              .addLengthDelimited(bytes("x")).build()).build();
+      put(c, PutRequest.newBuilder().setKey(c.key("k")).setValue(bytes("v")).setUnknownFields(extra));
+      range(c, range(c, "k").setUnknownFields(extra));
+    }));
     s.add(single("put with a lease that does not exist", c -> {
       put(c, PutRequest.newBuilder().setKey(c.key("k")).setValue(bytes("v")).setLease(0x7e57));
       c.get("k");

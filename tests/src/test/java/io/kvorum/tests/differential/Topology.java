@@ -6,14 +6,17 @@ import java.util.List;
 enum Topology {
   /**
    * One member with a small request limit, so that limits and watch fragmentation are reachable
-   * with small values.
+   * with small values, and a short watch progress-notify interval.
    */
-  SINGLE(1, List.of("--max-request-bytes", String.valueOf(Topology.MAX_REQUEST_BYTES))),
+  SINGLE(1, List.of("--max-request-bytes", String.valueOf(Topology.MAX_REQUEST_BYTES),
+      "--experimental-watch-progress-notify-interval", Topology.PROGRESS_NOTIFY_INTERVAL)),
   /** Three voters with etcd's defaults. */
   CLUSTER(3, List.of());
 
   /** {@code --max-request-bytes} of {@link #SINGLE}. */
   static final int MAX_REQUEST_BYTES = 10 * 1024;
+  /** How often {@link #SINGLE} tells idle watchers that asked for it the revision (etcd's default: 10 min). */
+  static final String PROGRESS_NOTIFY_INTERVAL = "1s";
 
   final int members;
   final List<String> flags;

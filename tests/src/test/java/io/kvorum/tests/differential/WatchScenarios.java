@@ -252,6 +252,33 @@ final class WatchScenarios {
       w.quiet();
       w.cancel();
     }));
+    s.add(single("watch: progress notifications to idle watchers that asked for them", c -> {
+      var w = c.stream(WatchGrpc.getWatchMethod());
+      w.send(create(on(c, "k").setProgressNotify(true)));
+      w.await(1);
+      c.put("other", "v");
+      // The next notification comes within one interval (1 s); only the watcher that asked gets it.
+      w.send(create(on(c, "j")));
+      w.await(1);
+      w.await(1);
+      c.put("k", "v");
+      w.await(1);
+      w.cancel();
+    }));
+    s.add(single("watch: negative start revision, everything from \\0, unknown filter", c -> {
+      var w = c.stream(WatchGrpc.getWatchMethod());
+      w.send(create(on(c, "k").setStartRevision(-5)));
+      w.await(2);
+      w.send(create(WatchCreateRequest.newBuilder().setKey(ByteString.copyFrom(new byte[] {0}))
+          .setRangeEnd(ByteString.copyFrom(new byte[] {0})).setPrevKv(true)));
+      w.await(1);
+      w.send(create(on(c, "k").addFiltersValue(7)));
+      w.await(1);
+      c.put("k", "v");
+      w.await(2, BY_WATCH_ID);
+      w.quiet();
+      w.cancel();
+    }));
     return s;
   }
 }
