@@ -8,9 +8,12 @@ import io.kvorum.server.mvcc.CompactedException;
 import io.kvorum.server.mvcc.FutureRevisionException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 
 /** Translates failures into the gRPC status etcd would send, once, at the edge. */
 final class GrpcErrors {
+  private static final System.Logger LOG = System.getLogger(GrpcErrors.class.getName());
+
   private GrpcErrors() {}
 
   /** etcd's gRPC status for {@code e}. */
@@ -34,9 +37,16 @@ final class GrpcErrors {
     } else if (t instanceof FutureRevisionException) {
       e = EtcdError.FUTURE_REV;
     }
+    if (t instanceof RejectedExecutionException) {
+      // A pool that no longer takes work: the member is stopping.
+      e = EtcdError.STOPPED;
+    }
     if (e != null) {
       return status(e).asRuntimeException();
     }
-    return Status.UNKNOWN.withDescription(String.valueOf(t.getMessage())).withCause(t).asRuntimeException();
+    // Never a Java exception's text on the wire: etcd's code for the unexpected, a fixed text, and
+    // the cause in the member's log.
+    LOG.log(System.Logger.Level.ERROR, "unexpected failure answering a request", t);
+    return status(EtcdError.INTERNAL).asRuntimeException();
   }
 }

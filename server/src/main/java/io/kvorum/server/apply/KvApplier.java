@@ -49,6 +49,10 @@ public final class KvApplier {
     ByteString value = p.getValue();
     long lease = p.getLease();
     KeyValue prev = null;
+    // etcd checks the lease before the previous key (a txn checks both before, key first).
+    if (lease != 0 && !leases.exists(lease)) {
+      throw EtcdError.LEASE_NOT_FOUND.exception();
+    }
     if (p.getIgnoreValue() || p.getIgnoreLease() || p.getPrevKv()) {
       List<KeyValue> kvs = txn.range(KeyRange.single(p.getKey()), RangeOptions.DEFAULT).kvs();
       if (!kvs.isEmpty()) {
@@ -63,8 +67,6 @@ public final class KvApplier {
     }
     if (p.getIgnoreLease()) {
       lease = prev.getLease();
-    } else if (lease != 0 && !leases.exists(lease)) {
-      throw EtcdError.LEASE_NOT_FOUND.exception();
     }
     if (p.getPrevKv() && prev != null) {
       resp.setPrevKv(prev);

@@ -63,6 +63,11 @@ public enum EtcdError {
   CORRUPT(Code.DATA_LOSS, "etcdserver: corrupt cluster"),
   NOT_SUPPORTED_FOR_LEARNER(Code.UNAVAILABLE, "etcdserver: rpc not supported for learner"),
   BAD_LEADER_TRANSFEREE(Code.FAILED_PRECONDITION, "etcdserver: bad leader transferee"),
+  /**
+   * Not etcd's: an unexpected failure inside Kvorum (a defect; the member logs the cause). etcd
+   * sends its Go error's text with the same code; Kvorum never sends a Java exception's text.
+   */
+  INTERNAL(Code.UNKNOWN, "etcdserver: internal error"),
   /** Not in rpctypes: etcd 3.4 sends this server error as an unknown-code status with its text. */
   TIMEOUT_LEADER_TRANSFER(Code.UNKNOWN, "etcdserver: request timed out, leader transfer took too long");
 
