@@ -5,9 +5,9 @@ import io.grpc.CallOptions;
 import io.grpc.stub.ClientCalls;
 import io.kvorum.proto.etcdserverpb.ClusterGrpc;
 import io.kvorum.proto.etcdserverpb.HashKVRequest;
-import io.kvorum.proto.etcdserverpb.MemberListRequest;
 import io.kvorum.proto.etcdserverpb.KVGrpc;
 import io.kvorum.proto.etcdserverpb.MaintenanceGrpc;
+import io.kvorum.proto.etcdserverpb.MemberListRequest;
 import io.kvorum.proto.etcdserverpb.MoveLeaderRequest;
 import io.kvorum.proto.etcdserverpb.RangeRequest;
 import java.util.ArrayList;
@@ -112,15 +112,19 @@ final class Pair implements AutoCloseable {
   private static String fingerprint(Side s) {
     List<String> parts = new ArrayList<>();
     for (int i = 0; i < s.members.size(); i++) {
-      long rev = ClientCalls.blockingUnaryCall(s.channel(i), KVGrpc.getRangeMethod(),
+      // A linearizable read first, so a follower has applied everything; then revision 0 hashes the
+      // current revision, which a scenario may have just compacted (asking for that revision by
+      // number is then refused as compacted).
+      ClientCalls.blockingUnaryCall(s.channel(i), KVGrpc.getRangeMethod(),
           CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
-          RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("\0")).build()).getHeader().getRevision();
+          RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("\0")).build());
       var hash = ClientCalls.blockingUnaryCall(s.channel(i), MaintenanceGrpc.getHashKVMethod(),
-          CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), HashKVRequest.newBuilder().setRevision(rev).build());
+          CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), HashKVRequest.newBuilder().setRevision(0).build());
       int members = ClientCalls.blockingUnaryCall(s.channel(i), ClusterGrpc.getMemberListMethod(),
           CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), MemberListRequest.getDefaultInstance())
           .getMembersCount();
-      parts.add(rev + "/" + hash.getHash() + "/" + hash.getCompactRevision() + "/" + members + " members");
+      parts.add(hash.getHeader().getRevision() + "/" + hash.getHash() + "/" + hash.getCompactRevision() + "/" + members
+          + " members");
     }
     return String.join(",", parts);
   }
