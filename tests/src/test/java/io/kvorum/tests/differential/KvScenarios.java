@@ -91,6 +91,9 @@ final class KvScenarios {
     s.add(single("put with a lease that does not exist", c -> {
       put(c, PutRequest.newBuilder().setKey(c.key("k")).setValue(bytes("v")).setLease(0x7e57));
       c.get("k");
+      // Found by RandomSequencesIT: etcd checks the lease before the previous key of ignore_value.
+      put(c, PutRequest.newBuilder().setKey(c.key("absent")).setIgnoreValue(true).setLease(0x7e57));
+      put(c, PutRequest.newBuilder().setKey(c.key("absent")).setPrevKv(true).setLease(0x7e57));
     }));
     s.add(single("range with empty key", c -> {
       c.call(KVGrpc.getRangeMethod(), RangeRequest.getDefaultInstance());

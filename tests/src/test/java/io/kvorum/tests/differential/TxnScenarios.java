@@ -183,6 +183,31 @@ final class TxnScenarios {
           .setKey(c.key("a")).setRevision(base - 2).setLimit(-3))));
       c.get("w");
     }));
+    // Found by RandomSequencesIT: an op that fails after a write of the same txn stopped the member,
+    // and a read at the txn's own new revision was served instead of refused.
+    s.add(single("txn op failing after a write: unknown lease, missing key, compacted read", c -> {
+      long base = KvScenarios.fill(c);
+      txn(c, TxnRequest.newBuilder().addSuccess(put(c, "a", "1")).addSuccess(RequestOp.newBuilder()
+          .setRequestPut(PutRequest.newBuilder().setKey(c.key("b")).setValue(bytes("v")).setLease(0x7e58))));
+      txn(c, TxnRequest.newBuilder().addSuccess(put(c, "a", "1")).addSuccess(RequestOp.newBuilder()
+          .setRequestPut(PutRequest.newBuilder().setKey(c.key("missing")).setIgnoreValue(true))));
+      c.call(KVGrpc.getCompactMethod(), io.kvorum.proto.etcdserverpb.CompactionRequest.newBuilder()
+          .setRevision(base - 1).build());
+      txn(c, TxnRequest.newBuilder().addSuccess(put(c, "a", "1")).addSuccess(RequestOp.newBuilder()
+          .setRequestRange(RangeRequest.newBuilder().setKey(c.key("a")).setRevision(base - 2))));
+      txn(c, TxnRequest.newBuilder().addSuccess(put(c, "a", "1")).addSuccess(RequestOp.newBuilder()
+          .setRequestRange(RangeRequest.newBuilder().setKey(c.key("a")).setRevision(-1))));
+      c.put("c", "still serving");
+      c.get("a");
+    }));
+    s.add(single("txn read at the revision the txn itself creates", c -> {
+      long rev = c.revision();
+      txn(c, TxnRequest.newBuilder().addSuccess(put(c, "a", "1")).addSuccess(RequestOp.newBuilder()
+          .setRequestRange(RangeRequest.newBuilder().setKey(c.key("a")).setRevision(rev + 1))));
+      txn(c, TxnRequest.newBuilder().addSuccess(put(c, "a", "1")).addSuccess(RequestOp.newBuilder()
+          .setRequestRange(RangeRequest.newBuilder().setKey(c.key("a")).setRevision(rev))));
+      c.get("a");
+    }));
     return s;
   }
 }
