@@ -92,6 +92,10 @@ final class Pair implements AutoCloseable {
     System.err.println("differential: sides diverged (" + why + "), starting a fresh " + topology + " pair\n"
         + etcd.logTails() + kvorum.logTails());
     restart();
+    if (topology == Topology.CLUSTER) {
+      leadFromFirst(etcd);
+      leadFromFirst(kvorum);
+    }
   }
 
   /** Moves leadership to m0 if another member leads, so member names mean the same role on both sides. */
