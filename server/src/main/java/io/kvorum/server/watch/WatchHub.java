@@ -49,8 +49,9 @@ import java.util.function.LongSupplier;
  *
  * <p>Every watcher receives each matching revision exactly once, in revision order, all events of
  * a revision in one response (etcd's watch guarantees); a synced watcher's response is headed
- * with the revision it reports, a catching-up one's with the hub's revision. A progress response (a header only) is sent only when every event at or
- * below its revision has been queued before it on the stream.
+ * with the revision it reports, a catching-up one's with the hub's revision. A progress response
+ * (a header only) is sent only when every event at or below its revision has been queued before
+ * it on the stream.
  */
 public final class WatchHub implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(WatchHub.class.getName());

@@ -5,8 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvorum.proto.etcdserverpb.ClusterGrpc;
 import io.kvorum.proto.etcdserverpb.KVGrpc;
+import io.kvorum.proto.etcdserverpb.MemberAddRequest;
+import io.kvorum.proto.etcdserverpb.MemberAddResponse;
 import io.kvorum.proto.etcdserverpb.MemberListRequest;
+import io.kvorum.proto.etcdserverpb.MemberPromoteRequest;
+import io.kvorum.proto.etcdserverpb.MemberRemoveRequest;
 import io.kvorum.proto.etcdserverpb.MemberUpdateRequest;
+import io.kvorum.proto.etcdserverpb.MemberUpdateResponse;
 import io.kvorum.proto.etcdserverpb.RequestOp;
 import io.kvorum.proto.etcdserverpb.TxnRequest;
 import java.util.ArrayList;
@@ -54,6 +59,27 @@ final class DeliberateScenarios {
           }
           assertThat(c.call(ClusterGrpc.getMemberListMethod(), MemberListRequest.getDefaultInstance()))
               .isEqualTo(before);
+        }));
+    s.add(deliberate("a learner's peer URL update keeps it a learner",
+        "A member update of a learner keeps it a learner", c -> {
+          MemberAddResponse added = c.call(ClusterGrpc.getMemberAddMethod(), MemberAddRequest.newBuilder()
+              .addPeerURLs("http://127.0.0.1:1").setIsLearner(true).build());
+          assertThat(added).isNotNull();
+          long id = added.getMember().getID();
+          MemberUpdateResponse updated = c.call(ClusterGrpc.getMemberUpdateMethod(), MemberUpdateRequest.newBuilder()
+              .setID(id).addPeerURLs("http://127.0.0.1:3").build());
+          assertThat(updated.getMembersList()).filteredOn(m -> m.getID() == id).singleElement()
+              .satisfies(m -> {
+                assertThat(m.getIsLearner()).isTrue();
+                assertThat(m.getPeerURLsList()).containsExactly("http://127.0.0.1:3");
+              });
+          // Still a learner to raft and to the membership alike: promotion is refused only for lack of sync.
+          assertThat(c.call(ClusterGrpc.getMemberPromoteMethod(), MemberPromoteRequest.newBuilder().setID(id).build()))
+              .isNull();
+          assertThat(c.log.get(c.log.size() - 1).status().getDescription())
+              .isEqualTo("etcdserver: can only promote a learner member which is in sync with leader");
+          assertThat(c.call(ClusterGrpc.getMemberRemoveMethod(), MemberRemoveRequest.newBuilder().setID(id).build()))
+              .isNotNull();
         }));
     return s;
   }

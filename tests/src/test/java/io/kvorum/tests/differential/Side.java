@@ -49,7 +49,7 @@ final class Side implements AutoCloseable {
     this.kind = kind;
     this.topology = topology;
     this.dir = dir;
-    this.members = members;
+    this.members = new ArrayList<>(members);
   }
 
   static String etcdBinary() {
@@ -165,6 +165,43 @@ final class Side implements AutoCloseable {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
     }
     throw new IllegalStateException(kind + " " + topology + " not ready in " + READY_TIMEOUT_MS + " ms", last);
+  }
+
+  /**
+   * A member that will join this cluster ({@code --initial-cluster-state existing}) at free ports;
+   * not started. Its ports get names now, so transcripts name them alike on both sides.
+   */
+  MemberProcess joiner(String name) throws IOException {
+    int client = MemberProcess.freePort();
+    int peer = MemberProcess.freePort();
+    StringBuilder ic = new StringBuilder();
+    for (MemberProcess m : members) {
+      ic.append(m.name).append('=').append(m.peerUrl()).append(',');
+    }
+    ic.append(name).append("=http://127.0.0.1:").append(peer);
+    List<String> flags = new ArrayList<>(List.of("--initial-cluster-token", "differential",
+        "--initial-cluster-state", "existing"));
+    flags.addAll(topology.flags);
+    String binary = kind == Kind.ETCD ? etcdBinary() : MemberProcess.kvorumLauncher();
+    portNames.put(client, name + ".client");
+    portNames.put(peer, name + ".peer");
+    return new MemberProcess(binary, name, dir, client, peer, ic.toString(), flags);
+  }
+
+  /** Starts a joiner (after the cluster added it); it is member {@code members.size() - 1} until it leaves. */
+  void join(MemberProcess m) throws IOException {
+    members.add(m);
+    channels.add(NettyChannelBuilder.forAddress("127.0.0.1", m.clientPort).usePlaintext()
+        .maxInboundMessageSize(64 << 20).build());
+    m.start();
+  }
+
+  /** Stops a joiner (after the cluster removed it). */
+  void leave(MemberProcess m) throws InterruptedException {
+    int i = members.indexOf(m);
+    members.remove(i);
+    channels.remove(i).shutdownNow();
+    m.close();
   }
 
   ManagedChannel channel(int member) {

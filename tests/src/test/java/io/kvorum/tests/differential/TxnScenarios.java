@@ -200,6 +200,20 @@ final class TxnScenarios {
       c.put("c", "still serving");
       c.get("a");
     }));
+    s.add(single("txn: nested compares see the state before the txn", c -> {
+      c.put("a", "1");
+      txn(c, TxnRequest.newBuilder()
+          .addSuccess(put(c, "a", "2"))
+          .addSuccess(txn(TxnRequest.newBuilder()
+              .addCompare(cmp(c, "a", CompareTarget.VALUE, CompareResult.EQUAL).setValue(bytes("1")))
+              .addSuccess(put(c, "b", "saw the old a")).addFailure(put(c, "b", "saw the new a")))));
+      c.get("b");
+      txn(c, TxnRequest.newBuilder()
+          .addSuccess(delete(c, "a", null))
+          .addSuccess(txn(TxnRequest.newBuilder()
+              .addCompare(cmp(c, "a", CompareTarget.VERSION, CompareResult.GREATER).setVersion(0))
+              .addSuccess(get(c, "a")).addFailure(get(c, "b")))));
+    }));
     s.add(single("txn read at the revision the txn itself creates", c -> {
       long rev = c.revision();
       txn(c, TxnRequest.newBuilder().addSuccess(put(c, "a", "1")).addSuccess(RequestOp.newBuilder()
