@@ -63,7 +63,13 @@ final class ClusterScenarios {
     c.call(via, ClusterGrpc.getMemberPromoteMethod(), MemberPromoteRequest.newBuilder().setID(id).build());
   }
 
+  /**
+   * MemberList through member {@code via}, after an unrecorded linearizable read there: a member
+   * lists what it has applied, and whether a follower applied the last change yet is timing.
+   */
   static void list(Recorder c, int via) {
+    ClientCalls.blockingUnaryCall(c.side.channel(via), KVGrpc.getRangeMethod(),
+        CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), KvScenarios.range(c, "barrier").build());
     c.call(via, ClusterGrpc.getMemberListMethod(), MemberListRequest.getDefaultInstance());
   }
 
