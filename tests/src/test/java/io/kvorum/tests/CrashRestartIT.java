@@ -64,26 +64,7 @@ class CrashRestartIT {
           ic.toString(), List.of("--initial-cluster-token", "it", "--heartbeat-interval", "50", "--election-timeout", "500")));
     }
     members.addAll(out);
-    // Members of a new cluster wait for each other: start them together.
-    List<Thread> starters = new ArrayList<>();
-    List<Exception> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
-    for (MemberProcess m : out) {
-      Thread t = new Thread(() -> {
-        try {
-          m.start();
-        } catch (Exception e) {
-          failures.add(e);
-        }
-      });
-      t.start();
-      starters.add(t);
-    }
-    for (Thread t : starters) {
-      t.join();
-    }
-    if (!failures.isEmpty()) {
-      throw failures.get(0);
-    }
+    MemberProcess.startTogether(out);
     return out;
   }
 

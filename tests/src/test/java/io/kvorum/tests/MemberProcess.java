@@ -94,6 +94,32 @@ public final class MemberProcess {
     throw new IOException(name + " did not become ready: " + Files.readString(out));
   }
 
+  /**
+   * Starts the members of a new cluster together (each waits for the others before it is ready);
+   * throws the first failure.
+   */
+  public static void startTogether(List<MemberProcess> members) throws IOException, InterruptedException {
+    List<IOException> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Thread> starters = new ArrayList<>();
+    for (MemberProcess m : members) {
+      Thread t = new Thread(() -> {
+        try {
+          m.start();
+        } catch (IOException e) {
+          failures.add(e);
+        }
+      }, "start-" + m.name);
+      t.start();
+      starters.add(t);
+    }
+    for (Thread t : starters) {
+      t.join();
+    }
+    if (!failures.isEmpty()) {
+      throw failures.get(0);
+    }
+  }
+
   /** SIGKILL: no shutdown hook, no flush; only what was fsynced survives (modulo page cache). */
   public void kill() throws InterruptedException {
     process.destroyForcibly();

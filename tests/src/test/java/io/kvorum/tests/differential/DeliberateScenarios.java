@@ -20,6 +20,16 @@ import java.util.List;
 /**
  * Where Kvorum differs from etcd 3.4.23 on purpose (the README lists each): checked against
  * Kvorum's documented behaviour instead of etcd's.
+ *
+ * <p>The README's other differences cannot be told apart by one request sequence against a fresh
+ * member, so they are checked where they can be provoked: lease checkpoints on by default and
+ * persisted ({@code LeaseClusterTest.checkpointedTtl_survivesALeaderChange_insteadOfResetting},
+ * {@code leasesTheirKeysAndCheckpoints_surviveARestartOfEveryMember}); expired leases revoked 250
+ * per entry ({@code LessorTest}, {@code LeaseClusterTest}); a progress response only once every
+ * watcher was sent everything (the catalogue's progress scenarios compare it with etcd at rest, and
+ * {@code WatchHubModelTest} under load); snapshots shipped as RocksDB content and the membership
+ * kept in the backend ({@code MembershipTest}); an unexpected failure answered with a fixed text
+ * ({@code GrpcErrorsTest}).
  */
 final class DeliberateScenarios {
   private DeliberateScenarios() {}

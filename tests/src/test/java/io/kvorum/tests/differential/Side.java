@@ -19,7 +19,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
@@ -107,26 +106,7 @@ final class Side implements AutoCloseable {
   }
 
   private void startAll() throws Exception {
-    // Members of a new cluster wait for each other: start them together.
-    List<Exception> failures = new CopyOnWriteArrayList<>();
-    List<Thread> starters = new ArrayList<>();
-    for (MemberProcess m : members) {
-      Thread t = new Thread(() -> {
-        try {
-          m.start();
-        } catch (Exception e) {
-          failures.add(e);
-        }
-      }, "start-" + kind + "-" + m.name);
-      t.start();
-      starters.add(t);
-    }
-    for (Thread t : starters) {
-      t.join();
-    }
-    if (!failures.isEmpty()) {
-      throw failures.get(0);
-    }
+    MemberProcess.startTogether(members);
     for (MemberProcess m : members) {
       channels.add(NettyChannelBuilder.forAddress("127.0.0.1", m.clientPort).usePlaintext()
           .maxInboundMessageSize(64 << 20).build());
