@@ -34,6 +34,8 @@ final class Recorder {
   static final long CALL_DEADLINE_MS = 15_000;
   /** How long {@link RecordedStream#await} waits for each expected stream message. */
   static final long STREAM_WAIT_MS = 5_000;
+  /** How long {@link RecordedStream#finish()} waits for the server to end the stream. */
+  static final long HALF_CLOSE_WAIT_MS = 1_000;
   /** How long {@link RecordedStream#quiet()} listens for messages that should not come. */
   static final long QUIET_MS = 300;
 
@@ -221,19 +223,29 @@ final class Recorder {
       return List.of((R) o);
     }
 
-    /** Half-closes the request side and records how the server ends the stream. */
+    /**
+     * Half-closes the request side and records how the server ends the stream, or that it keeps it
+     * open (etcd's watch streams outlive a half-close; its keep-alive streams end at once).
+     */
     void finish() throws InterruptedException {
-      requests.onCompleted();
-      note("client half-closed");
+      halfClose();
+      long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(HALF_CLOSE_WAIT_MS);
       while (!ended) {
-        Object o = inbox.poll(STREAM_WAIT_MS, TimeUnit.MILLISECONDS);
+        long left = deadline - System.nanoTime();
+        Object o = left <= 0 ? null : inbox.poll(left, TimeUnit.NANOSECONDS);
         if (o == null) {
-          note("stream not ended within " + STREAM_WAIT_MS + " ms of the half-close");
+          note("stream still open " + HALF_CLOSE_WAIT_MS + " ms after the half-close");
           cancel();
           return;
         }
         take(o);
       }
+    }
+
+    /** Closes the request side only; the scenario then reads on. */
+    void halfClose() {
+      requests.onCompleted();
+      note("client half-closed");
     }
 
     /** Cancels the call without recording (the end of a scenario). */

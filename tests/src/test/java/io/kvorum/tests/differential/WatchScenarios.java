@@ -47,6 +47,10 @@ final class WatchScenarios {
   static final java.util.Comparator<WatchResponse> BY_WATCH_ID = java.util.Comparator.comparingLong(
       WatchResponse::getWatchId);
 
+  /** Created responses first (by watch id), then the others by watch id. */
+  static final java.util.Comparator<WatchResponse> CREATED_FIRST = java.util.Comparator
+      .comparing((WatchResponse r) -> !r.getCreated()).thenComparingLong(WatchResponse::getWatchId);
+
   /** Records responses until {@code events} events arrived (or nothing more comes). */
   static void awaitEvents(Recorder.RecordedStream<WatchRequest, WatchResponse> w, int events)
       throws InterruptedException {
@@ -219,9 +223,12 @@ final class WatchScenarios {
       c.put("k", "1");
       a.await(1);
       b.await(1);
-      a.finish();
+      // A half-closed watch stream goes on delivering (etcd's, and Kvorum's).
+      a.halfClose();
       c.put("k", "2");
+      a.await(1);
       b.await(1);
+      a.cancel();
       b.cancel();
     }));
     s.add(single("watch: fragment splits a large response under --max-request-bytes", c -> {
@@ -254,15 +261,16 @@ final class WatchScenarios {
     }));
     s.add(single("watch: progress notifications to idle watchers that asked for them", c -> {
       var w = c.stream(WatchGrpc.getWatchMethod());
-      w.send(create(on(c, "k").setProgressNotify(true)));
-      w.await(1);
       c.put("other", "v");
-      // The next notification comes within one interval (1 s); only the watcher that asked gets it.
+      // Two watchers, one asking for notifications: the two created responses and, within one
+      // interval (1 s), one notification for the first; when the notification comes relative to
+      // the second created response is timing, so the three are compared created-first.
+      w.send(create(on(c, "k").setProgressNotify(true)));
       w.send(create(on(c, "j")));
-      w.await(1);
-      w.await(1);
-      c.put("k", "v");
-      w.await(1);
+      w.await(3, CREATED_FIRST);
+      w.send(cancel(0));
+      w.send(cancel(1));
+      w.await(2, BY_WATCH_ID);
       w.cancel();
     }));
     s.add(single("watch: negative start revision, everything from \\0, unknown filter", c -> {
