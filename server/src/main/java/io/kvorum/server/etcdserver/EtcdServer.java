@@ -765,12 +765,11 @@ public final class EtcdServer implements Applier, AutoCloseable {
    * current Unix time, as etcd's does.
    */
   public CompletableFuture<MemberAdded> memberAdd(List<String> peerUrls, boolean learner) {
-    List<String> urls;
-    try {
-      urls = checkPeerUrls(peerUrls);
-    } catch (EtcdException e) {
-      return CompletableFuture.failedFuture(e);
+    List<String> urls = PeerUrls.check(peerUrls);
+    if (urls == null) {
+      return CompletableFuture.failedFuture(EtcdError.MEMBER_BAD_U_R_LS.exception());
     }
+    urls.sort(null); // etcd keeps a new member's URLs sorted
     if (cfg.strictReconfigCheck) {
       if (!learner && !readyToAddVoter()) {
         LOG.warn("rejecting member add request; not enough healthy members");
@@ -895,19 +894,6 @@ public final class EtcdServer implements Applier, AutoCloseable {
       }
     }
     return n;
-  }
-
-  /**
-   * etcd's URL checks for member URLs (its {@code types.NewURLs}): see {@link PeerUrls#check}; the
-   * URLs come back sorted, as etcd's.
-   */
-  static List<String> checkPeerUrls(List<String> peerUrls) {
-    List<String> out = PeerUrls.check(peerUrls);
-    if (out == null) {
-      throw EtcdError.MEMBER_BAD_U_R_LS.exception();
-    }
-    out.sort(null);
-    return out;
   }
 
   /** Proposes a membership change and completes with the membership once it is applied here. */

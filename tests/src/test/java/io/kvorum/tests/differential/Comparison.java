@@ -48,7 +48,7 @@ final class Comparison {
     List<String> e = render(etcd);
     List<String> k = render(kvorum);
     dump(s, e);
-    assertSame(s.name(), e, k, pair);
+    assertSame(s.name(), e, k);
   }
 
   /** With {@code -Ddifferential.dump=DIR}, each scenario's etcd transcript is written there, to read. */
@@ -85,7 +85,7 @@ final class Comparison {
     return out;
   }
 
-  static void assertSame(String scenario, List<String> etcd, List<String> kvorum, Pair pair) {
+  static void assertSame(String scenario, List<String> etcd, List<String> kvorum) {
     int n = Math.max(etcd.size(), kvorum.size());
     for (int i = 0; i < n; i++) {
       String e = i < etcd.size() ? etcd.get(i) : "(nothing)\n";
