@@ -239,6 +239,18 @@ final class ClusterScenarios {
       w.cancel();
       list(c, 0);
       c.call(0, MaintenanceGrpc.getStatusMethod(), StatusRequest.getDefaultInstance());
+      // Promoted, it serves everything, and its backend hashes like the others'.
+      c.call(0, ClusterGrpc.getMemberPromoteMethod(), MemberPromoteRequest.newBuilder().setID(id).build());
+      c.call(l, KVGrpc.getPutMethod(), PutRequest.newBuilder().setKey(c.key("k")).setValue(Recorder.bytes("voter"))
+          .build());
+      List<Long> hashes = new ArrayList<>();
+      for (int i = 0; i <= l; i++) {
+        c.call(i, KVGrpc.getRangeMethod(), KvScenarios.range(c, "k").build());
+        var h = c.call(i, MaintenanceGrpc.getHashMethod(), HashRequest.getDefaultInstance());
+        hashes.add(h == null ? null : Long.valueOf(h.getHash()));
+      }
+      c.note("Hash equal on all four members: " + (hashes.stream().distinct().count() == 1));
+      list(c, l);
       remove(c, 0, id);
       c.side.leave(joiner);
       list(c, 1);
