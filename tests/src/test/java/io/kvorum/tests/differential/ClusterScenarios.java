@@ -50,16 +50,43 @@ final class ClusterScenarios {
   static final String SPARE_URL_1 = "http://127.0.0.1:1";
   static final String SPARE_URL_2 = "http://127.0.0.1:3";
 
+  /**
+   * An unrecorded linearizable read on member {@code i}: afterwards it has applied everything
+   * committed before, so what it answers next does not depend on how fast it applies.
+   */
+  static void barrier(Recorder c, int i) {
+    ClientCalls.blockingUnaryCall(c.side.channel(i), KVGrpc.getRangeMethod(),
+        CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), KvScenarios.range(c, "barrier").build());
+  }
+
+  /**
+   * Before a membership change: the leader must have applied the previous one (raft drops a change
+   * proposed while one is pending), and so must the member asked.
+   */
+  static void settled(Recorder c, int via) {
+    barrier(c, 0);
+    barrier(c, via);
+  }
+
   static MemberAddResponse add(Recorder c, int via, boolean learner, String... urls) {
+    settled(c, via);
     return c.call(via, ClusterGrpc.getMemberAddMethod(),
         MemberAddRequest.newBuilder().addAllPeerURLs(List.of(urls)).setIsLearner(learner).build());
   }
 
   static void remove(Recorder c, int via, long id) {
+    settled(c, via);
     c.call(via, ClusterGrpc.getMemberRemoveMethod(), MemberRemoveRequest.newBuilder().setID(id).build());
   }
 
+  static void update(Recorder c, int via, long id, String... urls) {
+    settled(c, via);
+    c.call(via, ClusterGrpc.getMemberUpdateMethod(),
+        MemberUpdateRequest.newBuilder().setID(id).addAllPeerURLs(List.of(urls)).build());
+  }
+
   static void promote(Recorder c, int via, long id) {
+    settled(c, via);
     c.call(via, ClusterGrpc.getMemberPromoteMethod(), MemberPromoteRequest.newBuilder().setID(id).build());
   }
 
@@ -68,8 +95,7 @@ final class ClusterScenarios {
    * lists what it has applied, and whether a follower applied the last change yet is timing.
    */
   static void list(Recorder c, int via) {
-    ClientCalls.blockingUnaryCall(c.side.channel(via), KVGrpc.getRangeMethod(),
-        CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), KvScenarios.range(c, "barrier").build());
+    barrier(c, via);
     c.call(via, ClusterGrpc.getMemberListMethod(), MemberListRequest.getDefaultInstance());
   }
 
@@ -118,20 +144,16 @@ final class ClusterScenarios {
       remove(c, 0, 0);
       promote(c, 0, 0x1234);
       promote(c, 0, c.side.memberId(1));
-      c.call(0, ClusterGrpc.getMemberUpdateMethod(), MemberUpdateRequest.newBuilder().setID(0x1234)
-          .addPeerURLs(SPARE_URL_1).build());
-      c.call(0, ClusterGrpc.getMemberUpdateMethod(), MemberUpdateRequest.newBuilder().setID(c.side.memberId(1))
-          .addPeerURLs(c.side.members.get(2).peerUrl()).build());
-      c.call(0, ClusterGrpc.getMemberUpdateMethod(), MemberUpdateRequest.newBuilder().setID(c.side.memberId(1))
-          .addPeerURLs(c.side.members.get(1).peerUrl()).build());
+      update(c, 0, 0x1234, SPARE_URL_1);
+      update(c, 0, c.side.memberId(1), c.side.members.get(2).peerUrl());
+      update(c, 0, c.side.memberId(1), c.side.members.get(1).peerUrl());
       list(c, 0);
     }));
     s.add(cluster("member add of a voter that never starts, then its removal", c -> {
       MemberAddResponse voter = add(c, 1, false, SPARE_URL_2);
       list(c, 0);
       if (voter != null) {
-        c.call(0, ClusterGrpc.getMemberUpdateMethod(), MemberUpdateRequest.newBuilder()
-            .setID(voter.getMember().getID()).addPeerURLs(SPARE_URL_1).build());
+        update(c, 0, voter.getMember().getID(), SPARE_URL_1);
         list(c, 2);
         remove(c, 0, voter.getMember().getID());
       }
@@ -195,6 +217,7 @@ final class ClusterScenarios {
       for (int i = 0; i < 3; i++) {
         c.call(i, LeaseGrpc.getLeaseTimeToLiveMethod(),
             LeaseTimeToLiveRequest.newBuilder().setID(0x7001).setKeys(true).build());
+        barrier(c, i);
         c.call(i, LeaseGrpc.getLeaseLeasesMethod(), LeaseLeasesRequest.getDefaultInstance());
       }
       c.call(1, LeaseGrpc.getLeaseRevokeMethod(), LeaseRevokeRequest.newBuilder().setID(0x7001).build());
@@ -240,7 +263,9 @@ final class ClusterScenarios {
       list(c, 0);
       c.call(0, MaintenanceGrpc.getStatusMethod(), StatusRequest.getDefaultInstance());
       // Promoted, it serves everything, and its backend hashes like the others'.
-      c.call(0, ClusterGrpc.getMemberPromoteMethod(), MemberPromoteRequest.newBuilder().setID(id).build());
+      promote(c, 0, id);
+      // The leader answers once it applied the promotion; the new voter applies it a moment later.
+      awaitCaughtUp(c, l);
       c.call(l, KVGrpc.getPutMethod(), PutRequest.newBuilder().setKey(c.key("k")).setValue(Recorder.bytes("voter"))
           .build());
       List<Long> hashes = new ArrayList<>();
