@@ -2,9 +2,7 @@ package io.kvorum.tests.differential;
 
 import static io.kvorum.tests.differential.Scenario.cluster;
 
-import io.grpc.CallOptions;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ClientCalls;
 import io.kvorum.proto.etcdserverpb.AlarmRequest;
 import io.kvorum.proto.etcdserverpb.ClusterGrpc;
 import io.kvorum.proto.etcdserverpb.Compare.CompareResult;
@@ -55,8 +53,7 @@ final class ClusterScenarios {
    * committed before, so what it answers next does not depend on how fast it applies.
    */
   static void barrier(Recorder c, int i) {
-    ClientCalls.blockingUnaryCall(c.side.channel(i), KVGrpc.getRangeMethod(),
-        CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), KvScenarios.range(c, "barrier").build());
+    c.side.unrecorded(i, KVGrpc.getRangeMethod(), KvScenarios.range(c, "barrier").build());
   }
 
   /**
@@ -288,9 +285,7 @@ final class ClusterScenarios {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
       try {
-        return ClientCalls.blockingUnaryCall(c.side.channel(0), ClusterGrpc.getMemberAddMethod(),
-            CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
-            MemberAddRequest.newBuilder().addPeerURLs(url).setIsLearner(true).build()).getMember().getID();
+        return c.side.unrecorded(0, ClusterGrpc.getMemberAddMethod(), MemberAddRequest.newBuilder().addPeerURLs(url).setIsLearner(true).build()).getMember().getID();
       } catch (StatusRuntimeException e) {
         if (System.nanoTime() > deadline) {
           throw e;
@@ -305,12 +300,10 @@ final class ClusterScenarios {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {
       try {
-        long leader = ClientCalls.blockingUnaryCall(c.side.channel(0), MaintenanceGrpc.getStatusMethod(),
-            CallOptions.DEFAULT.withDeadlineAfter(5, TimeUnit.SECONDS),
-            StatusRequest.getDefaultInstance()).getRaftIndex();
-        long applied = ClientCalls.blockingUnaryCall(c.side.channel(i),
-            MaintenanceGrpc.getStatusMethod(), CallOptions.DEFAULT.withDeadlineAfter(5,
-                TimeUnit.SECONDS), StatusRequest.getDefaultInstance()).getRaftAppliedIndex();
+        long leader = c.side.unrecorded(0, MaintenanceGrpc.getStatusMethod(), StatusRequest.getDefaultInstance())
+            .getRaftIndex();
+        long applied = c.side.unrecorded(i, MaintenanceGrpc.getStatusMethod(), StatusRequest.getDefaultInstance())
+            .getRaftAppliedIndex();
         if (applied >= leader) {
           return;
         }

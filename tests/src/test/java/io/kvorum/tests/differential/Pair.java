@@ -1,8 +1,6 @@
 package io.kvorum.tests.differential;
 
 import com.google.protobuf.ByteString;
-import io.grpc.CallOptions;
-import io.grpc.stub.ClientCalls;
 import io.kvorum.proto.etcdserverpb.ClusterGrpc;
 import io.kvorum.proto.etcdserverpb.HashKVRequest;
 import io.kvorum.proto.etcdserverpb.KVGrpc;
@@ -102,8 +100,7 @@ final class Pair implements AutoCloseable {
   private static void leadFromFirst(Side s) {
     int leader = s.leaderIndex();
     if (leader != 0) {
-      ClientCalls.blockingUnaryCall(s.channel(leader), MaintenanceGrpc.getMoveLeaderMethod(),
-          CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS),
+      s.unrecorded(leader, MaintenanceGrpc.getMoveLeaderMethod(),
           MoveLeaderRequest.newBuilder().setTargetID(s.memberId(0)).build());
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
       while (s.leaderIndex() != 0 && System.nanoTime() < deadline) {
@@ -119,13 +116,9 @@ final class Pair implements AutoCloseable {
       // A linearizable read first, so a follower has applied everything; then revision 0 hashes the
       // current revision, which a scenario may have just compacted (asking for that revision by
       // number is then refused as compacted).
-      ClientCalls.blockingUnaryCall(s.channel(i), KVGrpc.getRangeMethod(),
-          CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS),
-          RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("\0")).build());
-      var hash = ClientCalls.blockingUnaryCall(s.channel(i), MaintenanceGrpc.getHashKVMethod(),
-          CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), HashKVRequest.newBuilder().setRevision(0).build());
-      int members = ClientCalls.blockingUnaryCall(s.channel(i), ClusterGrpc.getMemberListMethod(),
-          CallOptions.DEFAULT.withDeadlineAfter(10, TimeUnit.SECONDS), MemberListRequest.getDefaultInstance())
+      s.unrecorded(i, KVGrpc.getRangeMethod(), RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("\0")).build());
+      var hash = s.unrecorded(i, MaintenanceGrpc.getHashKVMethod(), HashKVRequest.newBuilder().setRevision(0).build());
+      int members = s.unrecorded(i, ClusterGrpc.getMemberListMethod(), MemberListRequest.getDefaultInstance())
           .getMembersCount();
       parts.add(hash.getHeader().getRevision() + "/" + hash.getHash() + "/" + hash.getCompactRevision() + "/" + members
           + " members");

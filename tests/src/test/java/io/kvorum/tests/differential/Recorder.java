@@ -103,8 +103,7 @@ final class Recorder {
 
   /** The side's current revision, read without recording (for scenarios that work relative to it). */
   long revision() {
-    return ClientCalls.blockingUnaryCall(side.channel(0), KVGrpc.getRangeMethod(),
-        CallOptions.DEFAULT.withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS),
+    return side.unrecorded(0, KVGrpc.getRangeMethod(),
         RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("\0")).setSerializable(true).build())
         .getHeader().getRevision();
   }

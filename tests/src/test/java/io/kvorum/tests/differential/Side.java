@@ -1,7 +1,10 @@
 package io.kvorum.tests.differential;
 
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
 import io.kvorum.proto.etcdserverpb.ClusterGrpc;
 import io.kvorum.proto.etcdserverpb.MaintenanceGrpc;
 import io.kvorum.proto.etcdserverpb.Member;
@@ -184,15 +187,23 @@ final class Side implements AutoCloseable {
     m.close();
   }
 
+  /** How long a call that no transcript records may take (set-up, waits, alignment). */
+  static final long UNRECORDED_DEADLINE_MS = 30_000;
+
+  /** A call to member {@code member} that no transcript records. */
+  <Q, R> R unrecorded(int member, MethodDescriptor<Q, R> method, Q request) {
+    return ClientCalls.blockingUnaryCall(channel(member), method,
+        CallOptions.DEFAULT.withDeadlineAfter(UNRECORDED_DEADLINE_MS, TimeUnit.MILLISECONDS), request);
+  }
+
   ManagedChannel channel(int member) {
     return channels.get(member);
   }
 
   /** The index of the member that leads now (asked of every member until one knows). */
   int leaderIndex() {
-    for (ManagedChannel ch : channels) {
-      long leader = MaintenanceGrpc.newBlockingStub(ch).withDeadlineAfter(5, TimeUnit.SECONDS)
-          .status(StatusRequest.getDefaultInstance()).getLeader();
+    for (int i = 0; i < channels.size(); i++) {
+      long leader = unrecorded(i, MaintenanceGrpc.getStatusMethod(), StatusRequest.getDefaultInstance()).getLeader();
       String name = memberNames.get(leader);
       if (name != null) {
         return Integer.parseInt(name.substring(1));
