@@ -1,6 +1,7 @@
 package io.kvorum.bench.tools;
 
 import com.google.protobuf.ByteString;
+import io.kvorum.server.etcdserver.RequestContext;
 import io.kvorum.proto.etcdserverpb.PutRequest;
 import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.etcdserver.EtcdServer;
@@ -67,7 +68,7 @@ public final class LearnerCatchUp {
       long t0 = System.nanoTime();
       for (long i = 0; i < puts; i++) {
         window.acquire();
-        leader.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8(String.format(Locale.ROOT, "data/%010d", i)))
+        leader.kv().put(RequestContext.of("test"), PutRequest.newBuilder().setKey(ByteString.copyFromUtf8(String.format(Locale.ROOT, "data/%010d", i)))
             .setValue(v).build()).whenComplete((r, err) -> {
               if (err != null) {
                 failed.incrementAndGet();
@@ -88,7 +89,7 @@ public final class LearnerCatchUp {
         while (!stop.get()) {
           long start = System.nanoTime();
           try {
-            leader.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("probe/" + (n++ % 100)))
+            leader.kv().put(RequestContext.of("test"), PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("probe/" + (n++ % 100)))
                 .setValue(ByteString.copyFromUtf8("x")).build()).get(30, TimeUnit.SECONDS);
             samples.add(new long[] {start, System.nanoTime() - start});
           } catch (Exception e) {
@@ -101,10 +102,10 @@ public final class LearnerCatchUp {
       Thread.sleep(baselineSeconds * 1000L);
 
       long addStart = System.nanoTime();
-      EtcdServer.MemberAdded added = null;
+      io.kvorum.server.etcdserver.MemberAdded added = null;
       while (added == null) {
         try {
-          added = leader.memberAdd(List.of(urls.get("m4").toString()), true).get(30, TimeUnit.SECONDS);
+          added = leader.memberAdd(RequestContext.of("test"), List.of(urls.get("m4").toString()), true).get(30, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
           if (!String.valueOf(e.getCause().getMessage()).contains("unhealthy")) {
             throw e;

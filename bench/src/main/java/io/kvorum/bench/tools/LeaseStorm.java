@@ -1,6 +1,7 @@
 package io.kvorum.bench.tools;
 
 import com.google.protobuf.ByteString;
+import io.kvorum.server.etcdserver.RequestContext;
 import io.kvorum.proto.etcdserverpb.LeaseGrantRequest;
 import io.kvorum.proto.etcdserverpb.PutRequest;
 import io.kvorum.server.config.ServerConfig;
@@ -39,7 +40,16 @@ public final class LeaseStorm {
     int baselineSeconds = intArg(args, "--baseline-seconds", 10);
     int limitSeconds = intArg(args, "--limit-seconds", 600);
     Path dir = Files.createTempDirectory("kvorum-lease-storm");
-    AtomicLong clock = new AtomicLong(1_000_000_000_000L);
+    // The member's clock follows real time in heartbeat steps, and jumps when the test says.
+    io.kvorum.server.clock.FakeClock clock = new io.kvorum.server.clock.FakeClock();
+    Thread pump = new Thread(() -> {
+      while (!Thread.currentThread().isInterrupted()) {
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        clock.advance(java.time.Duration.ofMillis(100));
+      }
+    }, "clock-pump");
+    pump.setDaemon(true);
+    pump.start();
     int peerPort;
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       peerPort = s.getLocalPort();
@@ -50,7 +60,7 @@ public final class LeaseStorm {
     URI peer = URI.create("http://127.0.0.1:" + peerPort);
     b.listenPeerUrls = List.of(peer);
     b.initialAdvertisePeerUrls = List.of(peer);
-    b.nanoClock = clock::get;
+    b.clock = clock;
     try (EtcdServer server = EtcdServer.start(b.build())) {
       await(() -> server.raftStatus().isLeader() && server.lessor().isPrimary(), 30);
       long t0 = System.nanoTime();
@@ -59,8 +69,8 @@ public final class LeaseStorm {
       for (int i = 0; i < leases; i++) {
         window.acquire();
         String key = String.format(Locale.ROOT, "storm/%08d", i);
-        server.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(60).build())
-            .thenCompose(g -> server.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8(key))
+        server.leases().leaseGrant(RequestContext.of("test"), LeaseGrantRequest.newBuilder().setTTL(60).build())
+            .thenCompose(g -> server.kv().put(RequestContext.of("test"), PutRequest.newBuilder().setKey(ByteString.copyFromUtf8(key))
                 .setValue(ByteString.copyFromUtf8("v")).setLease(g.getID()).build()))
             .whenComplete((v, err) -> {
               if (err != null) {
@@ -84,7 +94,7 @@ public final class LeaseStorm {
           while (!stop.get()) {
             long start = System.nanoTime();
             try {
-              server.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("load/" + id + "/" + (n++ % 100)))
+              server.kv().put(RequestContext.of("test"), PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("load/" + id + "/" + (n++ % 100)))
                   .setValue(ByteString.copyFromUtf8("x")).build()).get(30, TimeUnit.SECONDS);
               samples.add(new long[] {start, System.nanoTime() - start});
             } catch (Exception e) {
@@ -99,7 +109,7 @@ public final class LeaseStorm {
       Thread.sleep(baselineSeconds * 1000L);
       long expiryStart = System.nanoTime();
       // Every lease's deadline passes at once.
-      clock.addAndGet(TimeUnit.SECONDS.toNanos(61));
+      clock.jump(java.time.Duration.ofSeconds(61));
       server.leaseDutiesNow().get();
       long deadline = expiryStart + TimeUnit.SECONDS.toNanos(limitSeconds);
       while (server.lessor().size() > 0 && System.nanoTime() < deadline) {

@@ -20,7 +20,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLException;
@@ -43,8 +42,7 @@ public final class ClientServer implements AutoCloseable {
   private final List<Server> servers = new ArrayList<>();
   /** Sends watch responses for every stream (they never block: gRPC flow control decides). */
   private final ExecutorService watchSenders = Executors.newFixedThreadPool(2, daemon("kvorum-watch-send"));
-  private final ScheduledExecutorService monitor = Executors.newSingleThreadScheduledExecutor(
-      daemon("kvorum-leader-monitor"));
+  private WatchService watch;
 
   private ClientServer() {}
 
@@ -63,7 +61,8 @@ public final class ClientServer implements AutoCloseable {
       tls = sslContext(TlsMaterial.load("client", cfg.clientTls, cfg.cipherSuites, cfg.dataDir, listenUrls));
     }
     ClientServer cs = new ClientServer();
-    WatchService watch = new WatchService(server, cs.watchSenders, cs.monitor);
+    WatchService watch = new WatchService(server, server.watchHub(), cs.watchSenders);
+    cs.watch = watch;
     try {
       for (URI u : listenUrls) {
         boolean secure = isSecure(u);
@@ -83,10 +82,10 @@ public final class ClientServer implements AutoCloseable {
             .directExecutor()
             .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, server.config().maxRequestBytes
                 + EtcdServer.GRPC_OVERHEAD_BYTES))
-            .addService(new KvService(server))
-            .addService(new MaintenanceService(server))
-            .addService(new ClusterService(server))
-            .addService(new LeaseService(server))
+            .addService(new KvService(server, server.kv()))
+            .addService(new MaintenanceService(server, server))
+            .addService(new ClusterService(server, server))
+            .addService(new LeaseService(server, server.leases()))
             .addService(watch)
             .intercept(new RequireLeader(server))
             .intercept(new LearnerGuard(server));
@@ -128,7 +127,9 @@ public final class ClientServer implements AutoCloseable {
 
   @Override
   public void close() {
-    monitor.shutdownNow();
+    if (watch != null) {
+      watch.close();
+    }
     for (Server s : servers) {
       s.shutdownNow();
     }

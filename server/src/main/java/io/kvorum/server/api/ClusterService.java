@@ -14,7 +14,9 @@ import io.kvorum.proto.etcdserverpb.MemberRemoveResponse;
 import io.kvorum.proto.etcdserverpb.MemberUpdateRequest;
 import io.kvorum.proto.etcdserverpb.MemberUpdateResponse;
 import io.kvorum.proto.etcdserverpb.ResponseHeader;
-import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.etcdserver.ClusterServer;
+import io.kvorum.server.etcdserver.MemberView;
+import io.kvorum.server.etcdserver.RequestContext;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -23,21 +25,31 @@ import java.util.concurrent.CompletableFuture;
  * through the log as raft membership changes and are answered once applied here.
  */
 final class ClusterService extends ClusterGrpc.ClusterImplBase {
-  private final EtcdServer server;
+  private static final RequestContext ADD = Requests.base(ClusterGrpc.getMemberAddMethod());
+  private static final RequestContext REMOVE = Requests.base(ClusterGrpc.getMemberRemoveMethod());
+  private static final RequestContext UPDATE = Requests.base(ClusterGrpc.getMemberUpdateMethod());
+  private static final RequestContext PROMOTE = Requests.base(ClusterGrpc.getMemberPromoteMethod());
+  private final MemberView member;
+  private final ClusterServer server;
 
-  ClusterService(EtcdServer server) {
+  ClusterService(MemberView member, ClusterServer server) {
+    this.member = member;
     this.server = server;
+  }
+
+  private RequestContext ctx(RequestContext base) {
+    return Requests.current(base, member.clock());
   }
 
   @Override
   public void memberList(MemberListRequest request, StreamObserver<MemberListResponse> out) {
     KvService.answer(out, () -> CompletableFuture.completedFuture(MemberListResponse.newBuilder()
-        .setHeader(header()).addAllMembers(toProto(server.membership().list())).build()));
+        .setHeader(header()).addAllMembers(toProto(server.members())).build()));
   }
 
   @Override
   public void memberAdd(MemberAddRequest request, StreamObserver<MemberAddResponse> out) {
-    KvService.answer(out, () -> server.memberAdd(request.getPeerURLsList(), request.getIsLearner())
+    KvService.answer(out, () -> server.memberAdd(ctx(ADD), request.getPeerURLsList(), request.getIsLearner())
         .thenApply(r -> MemberAddResponse.newBuilder().setHeader(header())
             // etcd answers the URLs as given, the member without name or client URLs yet.
             .setMember(Member.newBuilder().setID(r.member().id()).addAllPeerURLs(request.getPeerURLsList())
@@ -47,26 +59,26 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
   @Override
   public void memberRemove(MemberRemoveRequest request, StreamObserver<MemberRemoveResponse> out) {
-    KvService.answer(out, () -> server.memberRemove(request.getID())
+    KvService.answer(out, () -> server.memberRemove(ctx(REMOVE), request.getID())
         .thenApply(ms -> MemberRemoveResponse.newBuilder().setHeader(header()).addAllMembers(toProto(ms)).build()));
   }
 
   @Override
   public void memberUpdate(MemberUpdateRequest request, StreamObserver<MemberUpdateResponse> out) {
-    KvService.answer(out, () -> server.memberUpdate(request.getID(), request.getPeerURLsList())
+    KvService.answer(out, () -> server.memberUpdate(ctx(UPDATE), request.getID(), request.getPeerURLsList())
         .thenApply(ms -> MemberUpdateResponse.newBuilder().setHeader(header()).addAllMembers(toProto(ms)).build()));
   }
 
   @Override
   public void memberPromote(MemberPromoteRequest request, StreamObserver<MemberPromoteResponse> out) {
-    KvService.answer(out, () -> server.memberPromote(request.getID())
+    KvService.answer(out, () -> server.memberPromote(ctx(PROMOTE), request.getID())
         .thenApply(ms -> MemberPromoteResponse.newBuilder().setHeader(header()).addAllMembers(toProto(ms)).build()));
   }
 
   /** etcd's cluster responses carry no revision. */
   private ResponseHeader header() {
-    return ResponseHeader.newBuilder().setClusterId(server.clusterId()).setMemberId(server.memberId())
-        .setRaftTerm(server.term()).build();
+    return ResponseHeader.newBuilder().setClusterId(member.clusterId()).setMemberId(member.memberId())
+        .setRaftTerm(member.term()).build();
   }
 
   private static List<Member> toProto(List<io.kvorum.server.membership.Member> members) {

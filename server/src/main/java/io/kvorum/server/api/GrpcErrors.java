@@ -2,8 +2,8 @@ package io.kvorum.server.api;
 
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.kvorum.server.etcdserver.EtcdError;
-import io.kvorum.server.etcdserver.EtcdException;
+import io.kvorum.server.errors.EtcdError;
+import io.kvorum.server.errors.EtcdException;
 import io.kvorum.server.mvcc.CompactedException;
 import io.kvorum.server.mvcc.FutureRevisionException;
 import java.util.concurrent.CompletionException;

@@ -12,16 +12,29 @@ import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.proto.etcdserverpb.RangeResponse;
 import io.kvorum.proto.etcdserverpb.TxnRequest;
 import io.kvorum.proto.etcdserverpb.TxnResponse;
-import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.etcdserver.KvServer;
+import io.kvorum.server.etcdserver.MemberView;
+import io.kvorum.server.etcdserver.RequestContext;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /** etcd's KV service. */
 final class KvService extends KVGrpc.KVImplBase {
-  private final EtcdServer server;
+  private static final RequestContext RANGE = Requests.base(KVGrpc.getRangeMethod());
+  private static final RequestContext PUT = Requests.base(KVGrpc.getPutMethod());
+  private static final RequestContext DELETE_RANGE = Requests.base(KVGrpc.getDeleteRangeMethod());
+  private static final RequestContext TXN = Requests.base(KVGrpc.getTxnMethod());
+  private static final RequestContext COMPACT = Requests.base(KVGrpc.getCompactMethod());
+  private final MemberView member;
+  private final KvServer server;
 
-  KvService(EtcdServer server) {
+  KvService(MemberView member, KvServer server) {
+    this.member = member;
     this.server = server;
+  }
+
+  private RequestContext ctx(RequestContext base) {
+    return Requests.current(base, member.clock());
   }
 
   /** Completes {@code out} from {@code call}, mapping any failure (thrown or async) to etcd's error. */
@@ -45,26 +58,26 @@ final class KvService extends KVGrpc.KVImplBase {
 
   @Override
   public void range(RangeRequest request, StreamObserver<RangeResponse> out) {
-    answer(out, () -> server.range(request));
+    answer(out, () -> server.range(ctx(RANGE), request));
   }
 
   @Override
   public void put(PutRequest request, StreamObserver<PutResponse> out) {
-    answer(out, () -> server.put(request));
+    answer(out, () -> server.put(ctx(PUT), request));
   }
 
   @Override
   public void deleteRange(DeleteRangeRequest request, StreamObserver<DeleteRangeResponse> out) {
-    answer(out, () -> server.deleteRange(request));
+    answer(out, () -> server.deleteRange(ctx(DELETE_RANGE), request));
   }
 
   @Override
   public void txn(TxnRequest request, StreamObserver<TxnResponse> out) {
-    answer(out, () -> server.txn(request));
+    answer(out, () -> server.txn(ctx(TXN), request));
   }
 
   @Override
   public void compact(CompactionRequest request, StreamObserver<CompactionResponse> out) {
-    answer(out, () -> server.compact(request));
+    answer(out, () -> server.compact(ctx(COMPACT), request));
   }
 }

@@ -8,8 +8,8 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.proto.etcdserverpb.StatusRequest;
-import io.kvorum.server.etcdserver.EtcdError;
-import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.errors.EtcdError;
+import io.kvorum.server.etcdserver.MemberView;
 
 /**
  * etcd 3.4's rule for learners: a learner serves only Maintenance.Status and serializable ranges;
@@ -17,9 +17,9 @@ import io.kvorum.server.etcdserver.EtcdServer;
  * (clients then try another member).
  */
 final class LearnerGuard implements ServerInterceptor {
-  private final EtcdServer server;
+  private final MemberView server;
 
-  LearnerGuard(EtcdServer server) {
+  LearnerGuard(MemberView server) {
     this.server = server;
   }
 

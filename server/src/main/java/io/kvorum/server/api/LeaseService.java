@@ -13,7 +13,9 @@ import io.kvorum.proto.etcdserverpb.LeaseRevokeRequest;
 import io.kvorum.proto.etcdserverpb.LeaseRevokeResponse;
 import io.kvorum.proto.etcdserverpb.LeaseTimeToLiveRequest;
 import io.kvorum.proto.etcdserverpb.LeaseTimeToLiveResponse;
-import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.etcdserver.LeaseServer;
+import io.kvorum.server.etcdserver.MemberView;
+import io.kvorum.server.etcdserver.RequestContext;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -22,30 +24,41 @@ import java.util.concurrent.CompletableFuture;
  * most one renewal in flight however fast the client sends.
  */
 final class LeaseService extends LeaseGrpc.LeaseImplBase {
-  private final EtcdServer server;
+  private static final RequestContext GRANT = Requests.base(LeaseGrpc.getLeaseGrantMethod());
+  private static final RequestContext REVOKE = Requests.base(LeaseGrpc.getLeaseRevokeMethod());
+  private static final RequestContext TIME_TO_LIVE = Requests.base(LeaseGrpc.getLeaseTimeToLiveMethod());
+  private static final RequestContext LEASES = Requests.base(LeaseGrpc.getLeaseLeasesMethod());
+  private static final RequestContext KEEP_ALIVE = Requests.base(LeaseGrpc.getLeaseKeepAliveMethod());
+  private final MemberView member;
+  private final LeaseServer server;
 
-  LeaseService(EtcdServer server) {
+  LeaseService(MemberView member, LeaseServer server) {
+    this.member = member;
     this.server = server;
+  }
+
+  private RequestContext ctx(RequestContext base) {
+    return Requests.current(base, member.clock());
   }
 
   @Override
   public void leaseGrant(LeaseGrantRequest request, StreamObserver<LeaseGrantResponse> out) {
-    KvService.answer(out, () -> server.leaseGrant(request));
+    KvService.answer(out, () -> server.leaseGrant(ctx(GRANT), request));
   }
 
   @Override
   public void leaseRevoke(LeaseRevokeRequest request, StreamObserver<LeaseRevokeResponse> out) {
-    KvService.answer(out, () -> server.leaseRevoke(request));
+    KvService.answer(out, () -> server.leaseRevoke(ctx(REVOKE), request));
   }
 
   @Override
   public void leaseTimeToLive(LeaseTimeToLiveRequest request, StreamObserver<LeaseTimeToLiveResponse> out) {
-    KvService.answer(out, () -> server.leaseTimeToLive(request));
+    KvService.answer(out, () -> server.leaseTimeToLive(ctx(TIME_TO_LIVE), request));
   }
 
   @Override
   public void leaseLeases(LeaseLeasesRequest request, StreamObserver<LeaseLeasesResponse> out) {
-    KvService.answer(out, () -> CompletableFuture.completedFuture(server.leaseLeases()));
+    KvService.answer(out, () -> CompletableFuture.completedFuture(server.leaseLeases(ctx(LEASES))));
   }
 
   @Override
@@ -60,7 +73,7 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
       public void onNext(LeaseKeepAliveRequest req) {
         CompletableFuture<LeaseKeepAliveResponse> f;
         try {
-          f = server.leaseRenew(req.getID());
+          f = server.leaseRenew(KEEP_ALIVE, req.getID());
         } catch (RuntimeException e) {
           f = CompletableFuture.failedFuture(e);
         }

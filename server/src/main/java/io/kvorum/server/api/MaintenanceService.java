@@ -16,14 +16,26 @@ import io.kvorum.raft.Status;
 import io.kvorum.proto.etcdserverpb.MoveLeaderRequest;
 import io.kvorum.proto.etcdserverpb.MoveLeaderResponse;
 import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.etcdserver.MaintenanceServer;
+import io.kvorum.server.etcdserver.MemberView;
+import io.kvorum.server.etcdserver.RequestContext;
 import java.util.concurrent.CompletableFuture;
 
 /** etcd's Maintenance service (status, hashes, alarms, defragment). */
 final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
-  private final EtcdServer server;
+  private static final RequestContext HASH = Requests.base(MaintenanceGrpc.getHashMethod());
+  private static final RequestContext HASH_KV = Requests.base(MaintenanceGrpc.getHashKVMethod());
+  private static final RequestContext MOVE_LEADER = Requests.base(MaintenanceGrpc.getMoveLeaderMethod());
+  private final MemberView member;
+  private final MaintenanceServer server;
 
-  MaintenanceService(EtcdServer server) {
+  MaintenanceService(MemberView member, MaintenanceServer server) {
+    this.member = member;
     this.server = server;
+  }
+
+  private RequestContext ctx(RequestContext base) {
+    return Requests.current(base, member.clock());
   }
 
   @Override
@@ -32,27 +44,27 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
       Status st = server.raftStatus();
       long db = server.dbSizeBytes();
       return CompletableFuture.completedFuture(StatusResponse.newBuilder()
-          .setHeader(server.header())
+          .setHeader(member.header())
           .setVersion(EtcdServer.SERVER_VERSION)
           .setDbSize(db)
           .setDbSizeInUse(db)
-          .setLeader(server.leader())
+          .setLeader(member.leader())
           .setRaftIndex(st.hardState().commit())
           .setRaftTerm(st.hardState().term())
           .setRaftAppliedIndex(server.appliedIndex())
-          .setIsLearner(st.config().learners().contains(server.memberId()))
+          .setIsLearner(st.config().learners().contains(member.memberId()))
           .build());
     });
   }
 
   @Override
   public void hash(HashRequest request, StreamObserver<HashResponse> out) {
-    KvService.answer(out, server::hash);
+    KvService.answer(out, () -> server.hash(ctx(HASH)));
   }
 
   @Override
   public void hashKV(HashKVRequest request, StreamObserver<HashKVResponse> out) {
-    KvService.answer(out, () -> server.hashKv(request.getRevision()));
+    KvService.answer(out, () -> server.hashKv(ctx(HASH_KV), request.getRevision()));
   }
 
   @Override
@@ -65,7 +77,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   @Override
   public void moveLeader(MoveLeaderRequest request, StreamObserver<MoveLeaderResponse> out) {
     // etcd 3.4 answers an empty response, without a header.
-    KvService.answer(out, () -> server.moveLeader(request.getTargetID())
+    KvService.answer(out, () -> server.moveLeader(ctx(MOVE_LEADER), request.getTargetID())
         .thenApply(v -> MoveLeaderResponse.getDefaultInstance()));
   }
 

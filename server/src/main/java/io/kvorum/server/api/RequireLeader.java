@@ -6,8 +6,8 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
-import io.kvorum.server.etcdserver.EtcdError;
-import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.errors.EtcdError;
+import io.kvorum.server.etcdserver.MemberView;
 
 /**
  * etcd's {@code WithRequireLeader}: a call whose metadata has {@code hasleader: true} fails with
@@ -18,9 +18,9 @@ final class RequireLeader implements ServerInterceptor {
   static final Metadata.Key<String> HAS_LEADER = Metadata.Key.of("hasleader", Metadata.ASCII_STRING_MARSHALLER);
   static final Context.Key<Boolean> REQUIRED = Context.key("kvorum-require-leader");
 
-  private final EtcdServer server;
+  private final MemberView server;
 
-  RequireLeader(EtcdServer server) {
+  RequireLeader(MemberView server) {
     this.server = server;
   }
 

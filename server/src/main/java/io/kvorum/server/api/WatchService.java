@@ -5,15 +5,15 @@ import io.grpc.stub.StreamObserver;
 import io.kvorum.proto.etcdserverpb.WatchGrpc;
 import io.kvorum.proto.etcdserverpb.WatchRequest;
 import io.kvorum.proto.etcdserverpb.WatchResponse;
-import io.kvorum.server.etcdserver.EtcdError;
-import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.errors.EtcdError;
+import io.kvorum.server.clock.Clock;
+import io.kvorum.server.etcdserver.MemberView;
+import io.kvorum.server.watch.WatchHub;
 import io.kvorum.server.watch.WatchStream;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -30,20 +30,27 @@ final class WatchService extends WatchGrpc.WatchImplBase {
   /** Consecutive leader checks without a leader before require-leader streams are cut (etcd: 3). */
   private static final int NO_LEADER_CHECKS_MAX = 3;
 
-  private final EtcdServer server;
+  private final MemberView member;
+  private final WatchHub hub;
   private final Executor senders;
+  private final Clock.Timer monitor;
   private final Set<Sender> requireLeader = ConcurrentHashMap.newKeySet();
   private int noLeaderChecks;
 
-  WatchService(EtcdServer server, Executor senders, ScheduledExecutorService monitor) {
-    this.server = server;
+  WatchService(MemberView member, WatchHub hub, Executor senders) {
+    this.member = member;
+    this.hub = hub;
     this.senders = senders;
-    long every = server.config().electionTimeout.toMillis();
-    monitor.scheduleWithFixedDelay(this::checkLeader, every, every, TimeUnit.MILLISECONDS);
+    this.monitor = member.clock().scheduleEvery(member.config().electionTimeout, this::checkLeader);
+  }
+
+  /** Stops checking for a leader. */
+  void close() {
+    monitor.cancel();
   }
 
   private void checkLeader() {
-    if (server.leader() != 0) {
+    if (member.leader() != 0) {
       noLeaderChecks = 0;
       return;
     }
@@ -58,7 +65,7 @@ final class WatchService extends WatchGrpc.WatchImplBase {
   @Override
   public StreamObserver<WatchRequest> watch(StreamObserver<WatchResponse> responses) {
     ServerCallStreamObserver<WatchResponse> out = (ServerCallStreamObserver<WatchResponse>) responses;
-    WatchStream ws = server.watchHub().openStream();
+    WatchStream ws = hub.openStream();
     Sender sender = new Sender(out, ws);
     boolean leaderRequired = RequireLeader.required();
     if (leaderRequired) {

@@ -14,7 +14,7 @@ import io.kvorum.proto.etcdserverpb.ResponseOp;
 import io.kvorum.proto.etcdserverpb.TxnRequest;
 import io.kvorum.proto.etcdserverpb.TxnResponse;
 import io.kvorum.proto.mvccpb.KeyValue;
-import io.kvorum.server.etcdserver.EtcdError;
+import io.kvorum.server.errors.EtcdError;
 import io.kvorum.server.mvcc.DeleteResult;
 import io.kvorum.server.mvcc.KeyRange;
 import io.kvorum.server.mvcc.RangeOptions;
@@ -30,7 +30,7 @@ import java.util.function.LongPredicate;
  * etcd's KV semantics on one MVCC write transaction: Put, DeleteRange, Range and Txn as etcd's
  * {@code applierV3backend} executes them. Responses carry no header; the caller adds it. Errors
  * that depend on the state (a missing lease, a compacted revision) are thrown as
- * {@link io.kvorum.server.etcdserver.EtcdException}, identically on every member.
+ * {@link io.kvorum.server.errors.EtcdException}, identically on every member.
  */
 public final class KvApplier {
   /** Checks that a lease exists when a put attaches a key to it. */

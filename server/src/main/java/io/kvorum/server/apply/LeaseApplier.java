@@ -4,7 +4,7 @@ import com.google.protobuf.ByteString;
 import io.kvorum.proto.etcdserverpb.LeaseCheckpoint;
 import io.kvorum.proto.etcdserverpb.LeaseCheckpointRequest;
 import io.kvorum.proto.etcdserverpb.LeaseGrantRequest;
-import io.kvorum.server.etcdserver.EtcdError;
+import io.kvorum.server.errors.EtcdError;
 import io.kvorum.server.lease.Lessor;
 import io.kvorum.server.mvcc.KeyRange;
 import io.kvorum.server.mvcc.KvStore;

@@ -68,8 +68,11 @@ public final class ServerConfig {
   public final Duration watchProgressNotifyInterval;
   /** How often the leader checkpoints the remaining TTL of long leases (etcd's 5 minutes). */
   public final Duration leaseCheckpointInterval;
-  /** The monotonic clock (nanoseconds) lease deadlines and watch progress run on; tests inject one. */
-  public final java.util.function.LongSupplier nanoClock;
+  /**
+   * The member's clock, for every timer and time read; null for the system's (a timer thread the
+   * member owns). Tests inject a {@link io.kvorum.server.clock.FakeClock}.
+   */
+  public final io.kvorum.server.clock.Clock clock;
 
   private ServerConfig(Builder b, Map<String, List<URI>> cluster) {
     name = b.name;
@@ -108,7 +111,7 @@ public final class ServerConfig {
     compactionBatchLimit = b.compactionBatchLimit;
     watchProgressNotifyInterval = b.watchProgressNotifyInterval;
     leaseCheckpointInterval = b.leaseCheckpointInterval;
-    nanoClock = b.nanoClock;
+    clock = b.clock;
   }
 
   /** Election timeout in heartbeat ticks, as etcd computes it. */
@@ -171,7 +174,7 @@ public final class ServerConfig {
     public int compactionBatchLimit = 1000;
     public Duration watchProgressNotifyInterval = Duration.ofMinutes(10);
     public Duration leaseCheckpointInterval = Duration.ofMinutes(5);
-    public java.util.function.LongSupplier nanoClock = System::nanoTime;
+    public io.kvorum.server.clock.Clock clock;
 
     public ServerConfig build() {
       if (dataDir == null) {

@@ -89,11 +89,14 @@ final class BackendShipping {
     };
   }
 
+  /** Tells apart the files of snapshots received at the same index (a retried send). */
+  private static final java.util.concurrent.atomic.AtomicLong INCOMING = new java.util.concurrent.atomic.AtomicLong();
+
   /** Stores a backend arriving with a raft snapshot into SST files, durable before raft sees the message. */
   static SnapshotStreams.Sink receive(Path memberDir, Message m) throws IOException {
     long index = m.snapshot().index();
     Path incoming = memberDir.resolve("snap")
-        .resolve(String.format(java.util.Locale.ROOT, "incoming-%016x-%d.kvsst", index, System.nanoTime()));
+        .resolve(String.format(java.util.Locale.ROOT, "incoming-%016x-%d.kvsst", index, INCOMING.incrementAndGet()));
     SnapshotLoader loader = new SnapshotLoader(incoming);
     return new SnapshotStreams.Sink() {
       @Override

@@ -1,5 +1,6 @@
 package io.kvorum.server.etcdserver;
 
+import io.kvorum.server.errors.EtcdError;
 import com.google.protobuf.ByteString;
 import io.kvorum.proto.etcdserverpb.DeleteRangeRequest;
 import io.kvorum.proto.etcdserverpb.PutRequest;

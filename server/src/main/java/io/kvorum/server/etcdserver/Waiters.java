@@ -1,19 +1,34 @@
 package io.kvorum.server.etcdserver;
 
+import io.kvorum.server.apply.ApplierChain;
+import io.kvorum.server.errors.EtcdException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Clients waiting for their proposals to be applied, by request id. Only the member that proposed
- * registers; the apply thread completes the waiter with the request's result (or its error). A
- * waiter that times out is removed by its client so the map stays bounded by requests in flight.
+ * registers; the apply thread completes the waiter with the request's typed result (or its error).
+ * A waiter that times out is removed by its client so the map stays bounded by requests in flight.
  */
-final class Waiters {
-  private final ConcurrentHashMap<Long, CompletableFuture<Object>> waiting = new ConcurrentHashMap<>();
+final class Waiters implements ApplierChain.Results {
+  /** One waiting request: the type its result must have, and the client's future. */
+  private record Waiter<T>(Class<T> type, CompletableFuture<T> future) {
+    void complete(Object result) {
+      if (!type.isInstance(result)) {
+        // A request type answered with another's result: a defect, not the client's fault.
+        future.completeExceptionally(new IllegalStateException("applied result " + result.getClass().getName()
+            + " is not a " + type.getName()));
+        return;
+      }
+      future.complete(type.cast(result));
+    }
+  }
 
-  CompletableFuture<Object> register(long id) {
-    CompletableFuture<Object> f = new CompletableFuture<>();
-    waiting.put(id, f);
+  private final ConcurrentHashMap<Long, Waiter<?>> waiting = new ConcurrentHashMap<>();
+
+  <T> CompletableFuture<T> register(long id, Class<T> type) {
+    CompletableFuture<T> f = new CompletableFuture<>();
+    waiting.put(id, new Waiter<>(type, f));
     return f;
   }
 
@@ -21,27 +36,29 @@ final class Waiters {
     waiting.remove(id);
   }
 
-  boolean isWaiting(long id) {
-    return waiting.containsKey(id);
-  }
-
-  void complete(long id, Object result) {
-    CompletableFuture<Object> f = waiting.remove(id);
-    if (f != null) {
-      f.complete(result);
+  @Override
+  public void complete(long id, Object result) {
+    Waiter<?> w = waiting.remove(id);
+    if (w != null) {
+      w.complete(result);
     }
   }
 
-  void fail(long id, Throwable t) {
-    CompletableFuture<Object> f = waiting.remove(id);
-    if (f != null) {
-      f.completeExceptionally(t);
+  @Override
+  public void fail(long id, EtcdException error) {
+    failWith(id, error);
+  }
+
+  void failWith(long id, Throwable t) {
+    Waiter<?> w = waiting.remove(id);
+    if (w != null) {
+      w.future().completeExceptionally(t);
     }
   }
 
   void failAll(Throwable t) {
     for (Long id : waiting.keySet()) {
-      fail(id, t);
+      failWith(id, t);
     }
   }
 

@@ -112,6 +112,10 @@ public final class RaftLoop implements AutoCloseable {
   private final Object waitersLock = new Object();
   private final PriorityQueue<Waiter> waiters = new PriorityQueue<>();
 
+  private record LeaderWait(long id, CompletableFuture<Void> future) {}
+
+  private final List<LeaderWait> leaderWaits = new ArrayList<>();
+
   private record Waiter(long index, CompletableFuture<Void> future) implements Comparable<Waiter> {
     @Override
     public int compareTo(Waiter o) {
@@ -154,6 +158,39 @@ public final class RaftLoop implements AutoCloseable {
   public void tick() {
     pendingTicks.incrementAndGet();
     inbox.offer(new Wake());
+  }
+
+  /**
+   * Completes once member {@code id} is the leader this member knows (at once if it is); a caller
+   * that stops waiting should cancel the future. Fails when the loop stops.
+   */
+  public CompletableFuture<Void> whenLeader(long id) {
+    CompletableFuture<Void> f = new CompletableFuture<>();
+    synchronized (leaderWaits) {
+      leaderWaits.removeIf(w -> w.future().isDone());
+      if (softState.lead() == id) {
+        f.complete(null);
+      } else if (!running) {
+        f.completeExceptionally(new ReplicationException(ReplicationException.Kind.STOPPED, "etcdserver: server stopped"));
+      } else {
+        leaderWaits.add(new LeaderWait(id, f));
+      }
+    }
+    return f;
+  }
+
+  private void leaderIs(long lead) {
+    List<CompletableFuture<Void>> done = new ArrayList<>();
+    synchronized (leaderWaits) {
+      leaderWaits.removeIf(w -> {
+        if (w.id() == lead || w.future().isDone()) {
+          done.add(w.future());
+          return true;
+        }
+        return false;
+      });
+    }
+    done.forEach(f -> f.complete(null));
   }
 
   /** Proposes {@code data}; the future completes when raft accepted it (not when applied). */
@@ -328,6 +365,7 @@ public final class RaftLoop implements AutoCloseable {
       SoftState old = softState;
       softState = rd.softState();
       if (old.lead() != rd.softState().lead()) {
+        leaderIs(rd.softState().lead());
         // Read requests in flight were addressed to the old leader, which forgets them.
         failReads(new ReplicationException(ReplicationException.Kind.LEADER_CHANGED, "etcdserver: leader changed"));
       }
@@ -548,6 +586,10 @@ public final class RaftLoop implements AutoCloseable {
     synchronized (waitersLock) {
       waiters.forEach(w -> w.future().completeExceptionally(ex));
       waiters.clear();
+    }
+    synchronized (leaderWaits) {
+      leaderWaits.forEach(w -> w.future().completeExceptionally(ex));
+      leaderWaits.clear();
     }
     storage.close();
   }

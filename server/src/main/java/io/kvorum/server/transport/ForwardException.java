@@ -1,19 +1,14 @@
 package io.kvorum.server.transport;
 
 /**
- * A forwarded request failed. {@link #remote()} tells whether the peer's handler refused it (the
- * message is the handler's) or it did not get there (no connection, timeout, wrong cluster).
+ * A forwarded call did not get through: the peer is not connected, did not answer in time, is of
+ * another cluster, or failed to serve it. (A call the peer served and refused is answered with
+ * its error in the {@link io.kvorum.proto.raftpb.ForwardResponse}.) Callers may retry.
  */
 public final class ForwardException extends RuntimeException {
   private static final long serialVersionUID = 1L;
-  private final boolean remote;
 
-  public ForwardException(String message, boolean remote) {
+  public ForwardException(String message) {
     super(message, null, false, false);
-    this.remote = remote;
-  }
-
-  public boolean remote() {
-    return remote;
   }
 }

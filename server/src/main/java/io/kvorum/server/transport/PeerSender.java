@@ -95,18 +95,22 @@ final class PeerSender {
   private volatile ManagedChannel channel;
   private final SnapshotStreams.Source snapshots;
   private volatile boolean active;
-  /** System.nanoTime() when the stream last became active; meaningful while {@link #active}. */
+  /** The time (member clock) when the stream last became active; meaningful while {@link #active}. */
   private volatile long activeSinceNanos;
+  /** The member's clock (nanoseconds). */
+  private final java.util.function.LongSupplier nanos;
 
   PeerSender(long selfId, long clusterId, long peerId, List<Endpoint> endpoints, PeerSecurity security,
       TransportSettings settings, Supplier<EventLoopGroup> domainGroup, Reports reports) {
-    this(selfId, clusterId, peerId, endpoints, security, settings, domainGroup, reports, SnapshotStreams.NO_DATA);
+    this(selfId, clusterId, peerId, endpoints, security, settings, io.kvorum.server.clock.SystemClock::nanosNow,
+        domainGroup, reports, SnapshotStreams.NO_DATA);
   }
 
   PeerSender(long selfId, long clusterId, long peerId, List<Endpoint> endpoints, PeerSecurity security,
-      TransportSettings settings, Supplier<EventLoopGroup> domainGroup, Reports reports,
-      SnapshotStreams.Source snapshots) {
+      TransportSettings settings, java.util.function.LongSupplier nanos, Supplier<EventLoopGroup> domainGroup,
+      Reports reports, SnapshotStreams.Source snapshots) {
     this.snapshots = snapshots;
+    this.nanos = nanos;
     this.selfId = selfId;
     this.clusterId = clusterId;
     this.peerId = peerId;
@@ -251,7 +255,7 @@ final class PeerSender {
     return active;
   }
 
-  /** When the open stream became active (System.nanoTime()), or empty while none is open. */
+  /** When the open stream became active (member clock), or empty while none is open. */
   java.util.OptionalLong activeSince() {
     long since = activeSinceNanos;
     return active ? java.util.OptionalLong.of(since) : java.util.OptionalLong.empty();
@@ -307,7 +311,7 @@ final class PeerSender {
           }
           stream = openStream();
           if (!active) {
-            activeSinceNanos = System.nanoTime();
+            activeSinceNanos = nanos.getAsLong();
             active = true;
             lastFailure = null;
             LOG.log(System.Logger.Level.INFO, "peer {0} became active ({1})", hex(peerId), ep.url());
@@ -524,7 +528,7 @@ final class PeerSender {
   private void sendSnapshot(Message m) {
     ManagedChannel ch = channel;
     boolean failed = true;
-    long start = System.nanoTime();
+    long start = nanos.getAsLong();
     long bytes = 0;
     try (SnapshotStreams.Reader reader = snapshots.open(m.snapshot())) {
       if (ch == null) {
@@ -590,7 +594,7 @@ final class PeerSender {
       acked.get(SNAPSHOT_DEADLINE_MS, TimeUnit.MILLISECONDS);
       failed = false;
       LOG.log(System.Logger.Level.INFO, "peer {0}: sent snapshot at index {1} ({2} bytes in {3} ms)", hex(peerId),
-          m.snapshot().index(), bytes, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+          m.snapshot().index(), bytes, TimeUnit.NANOSECONDS.toMillis(nanos.getAsLong() - start));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (Exception e) {

@@ -211,19 +211,18 @@ public final class PeerServer implements AutoCloseable {
         responses.onError(Status.FAILED_PRECONDITION.withDescription("cluster ID mismatch").asRuntimeException());
         return;
       }
-      CompletableFuture<byte[]> f;
+      CompletableFuture<ForwardResponse> f;
       try {
-        f = forwards.handle(req.getMethod(), req.getPayload().toByteArray());
+        f = forwards.handle(req);
       } catch (RuntimeException e) {
         f = CompletableFuture.failedFuture(e);
       }
       f.whenComplete((v, err) -> {
         if (err != null) {
-          Throwable t = err instanceof java.util.concurrent.CompletionException && err.getCause() != null
-              ? err.getCause() : err;
-          responses.onError(Status.ABORTED.withDescription(String.valueOf(t.getMessage())).asRuntimeException());
+          LOG.log(System.Logger.Level.WARNING, "cannot serve a forwarded " + req.getCallCase() + ": " + err, err);
+          responses.onError(Status.UNAVAILABLE.withDescription("forwarded call failed").asRuntimeException());
         } else {
-          responses.onNext(ForwardResponse.newBuilder().setPayload(com.google.protobuf.ByteString.copyFrom(v)).build());
+          responses.onNext(v);
           responses.onCompleted();
         }
       });
@@ -232,24 +231,15 @@ public final class PeerServer implements AutoCloseable {
     @Override
     public void members(io.kvorum.proto.raftpb.MembersRequest req,
         StreamObserver<io.kvorum.proto.raftpb.MembersResponse> responses) {
-      CompletableFuture<byte[]> f;
+      io.kvorum.proto.raftpb.MembersResponse r;
       try {
-        f = forwards.handle(PeerTransport.MEMBERS_METHOD, new byte[0]);
+        r = forwards.members();
       } catch (RuntimeException e) {
-        f = CompletableFuture.failedFuture(e);
+        responses.onError(Status.UNAVAILABLE.withDescription("no cluster information here").asRuntimeException());
+        return;
       }
-      f.whenComplete((v, err) -> {
-        if (err != null) {
-          responses.onError(Status.UNAVAILABLE.withDescription(String.valueOf(err.getMessage())).asRuntimeException());
-          return;
-        }
-        try {
-          responses.onNext(io.kvorum.proto.raftpb.MembersResponse.parseFrom(v));
-          responses.onCompleted();
-        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-          responses.onError(Status.INTERNAL.withDescription(e.getMessage()).asRuntimeException());
-        }
-      });
+      responses.onNext(r);
+      responses.onCompleted();
     }
 
     @Override

@@ -67,6 +67,7 @@ public final class PeerTransport implements Outbox, AutoCloseable {
   private EventLoopGroup domainGroup;
   private boolean closed;
   private volatile ForwardHandler forwards = ForwardHandler.NONE;
+  private volatile java.util.function.LongSupplier nanos = io.kvorum.server.clock.SystemClock::nanosNow;
   private volatile java.util.function.LongPredicate removedMembers = id -> false;
   private volatile Runnable onRemoved = () -> { };
   private volatile SnapshotStreams.Source snapshotSource = SnapshotStreams.NO_DATA;
@@ -106,11 +107,8 @@ public final class PeerTransport implements Outbox, AutoCloseable {
     };
   }
 
-  /**
-   * The forwarded method a joining member's {@code Members} call is served by: the handler answers
-   * a serialized {@code MembersResponse}.
-   */
-  public static final String MEMBERS_METHOD = "members";
+  /** The wait before a joining member asks its peers for the cluster again. */
+  static final java.time.Duration JOIN_RETRY = java.time.Duration.ofMillis(200);
 
   /** The cluster a joining member learns from a peer. */
   public record RemoteCluster(long clusterId, List<io.kvorum.server.membership.Member> members) {}
@@ -121,9 +119,9 @@ public final class PeerTransport implements Outbox, AutoCloseable {
    *
    * @throws IOException when none answered
    */
-  public static RemoteCluster fetchCluster(List<URI> peerUrls, PeerSecurity security, java.time.Duration timeout)
-      throws IOException {
-    long deadline = System.nanoTime() + timeout.toNanos();
+  public static RemoteCluster fetchCluster(List<URI> peerUrls, PeerSecurity security, java.time.Duration timeout,
+      io.kvorum.server.clock.Clock clock) throws IOException {
+    long deadline = clock.nanos() + timeout.toNanos();
     String last = "no peer URLs to ask";
     EventLoopGroup group = null;
     try {
@@ -159,14 +157,18 @@ public final class PeerTransport implements Outbox, AutoCloseable {
             ch.shutdownNow();
           }
         }
-        if (System.nanoTime() - deadline > 0) {
+        if (clock.nanos() - deadline > 0) {
           throw new IOException("cannot fetch cluster info from peer urls: " + last);
         }
+        CompletableFuture<Void> retry = new CompletableFuture<>();
+        clock.schedule(JOIN_RETRY, () -> retry.complete(null));
         try {
-          Thread.sleep(200);
+          retry.get();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IOException("interrupted while fetching cluster info", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+          throw new IOException(e.getCause());
         }
       }
     } finally {
@@ -191,45 +193,50 @@ public final class PeerTransport implements Outbox, AutoCloseable {
     this.onRemoved = onRemoved;
   }
 
+  /**
+   * Where the transport reads the time (when each peer's stream became active); set it before
+   * {@link #addPeer}. The member's clock; the system's by default.
+   */
+  public void readTimeFrom(java.util.function.LongSupplier nanos) {
+    this.nanos = nanos;
+  }
+
   /** Serves requests peers forward here; set it before {@link #listen}. */
   public void serveForwards(ForwardHandler handler) {
     this.forwards = handler;
   }
 
   /**
-   * Sends a request to member {@code peerId}'s {@link ForwardHandler} over the connection raft
-   * messages use. Fails with a {@link ForwardException}: {@code remote} when the peer's handler
-   * refused it, otherwise when the peer is not connected or did not answer within {@code
-   * timeoutMillis} (callers retry those).
+   * Sends a call to member {@code peerId}'s {@link ForwardHandler} over the connection raft
+   * messages use, and completes with its answer (which may carry an etcd error). Fails with a
+   * {@link ForwardException} when the peer is not connected, did not answer within {@code
+   * timeoutMillis} or could not serve it (callers retry those).
    */
-  public CompletableFuture<byte[]> forward(long peerId, String method, byte[] payload, long timeoutMillis) {
+  public CompletableFuture<ForwardResponse> forward(long peerId, ForwardRequest call, long timeoutMillis) {
     PeerSender sender = peers.get(peerId);
     ManagedChannel ch = sender == null ? null : sender.connectedChannel();
     if (ch == null) {
       return CompletableFuture.failedFuture(new ForwardException("member " + Long.toHexString(peerId)
-          + " is not connected", false));
+          + " is not connected"));
     }
-    CompletableFuture<byte[]> out = new CompletableFuture<>();
-    ForwardRequest req = ForwardRequest.newBuilder().setClusterId(clusterId).setMethod(method)
-        .setPayload(ByteString.copyFrom(payload)).build();
+    CompletableFuture<ForwardResponse> out = new CompletableFuture<>();
+    ForwardRequest req = call.toBuilder().setClusterId(clusterId).build();
     RaftPeerGrpc.newStub(ch).withDeadlineAfter(timeoutMillis, TimeUnit.MILLISECONDS)
         .forward(req, new StreamObserver<ForwardResponse>() {
           @Override
           public void onNext(ForwardResponse r) {
-            out.complete(r.getPayload().toByteArray());
+            out.complete(r);
           }
 
           @Override
           public void onError(Throwable t) {
-            Status st = Status.fromThrowable(t);
-            boolean remote = st.getCode() == Status.Code.ABORTED;
-            out.completeExceptionally(new ForwardException(remote
-                ? st.getDescription() : "forward to " + Long.toHexString(peerId) + " failed: " + st, remote));
+            out.completeExceptionally(new ForwardException("forward to " + Long.toHexString(peerId) + " failed: "
+                + Status.fromThrowable(t)));
           }
 
           @Override
           public void onCompleted() {
-            out.complete(new byte[0]);
+            out.completeExceptionally(new ForwardException("member " + Long.toHexString(peerId) + " sent no answer"));
           }
         });
     return out;
@@ -267,7 +274,7 @@ public final class PeerTransport implements Outbox, AutoCloseable {
       return;
     }
     SnapshotStreams.Source source = snapshotSource;
-    PeerSender sender = new PeerSender(selfId, clusterId, id, endpoints, security, settings, this::domainGroup, reports,
+    PeerSender sender = new PeerSender(selfId, clusterId, id, endpoints, security, settings, nanos, this::domainGroup, reports,
         source);
     peers.put(id, sender);
     sender.start();
@@ -343,7 +350,7 @@ public final class PeerTransport implements Outbox, AutoCloseable {
   }
 
   /**
-   * Since when (System.nanoTime()) a stream to member {@code id} has been open; empty while none is
+   * Since when (the member clock) a stream to member {@code id} has been open; empty while none is
    * (etcd's {@code ActiveSince}, which the reconfiguration checks use).
    */
   public java.util.OptionalLong activeSince(long id) {

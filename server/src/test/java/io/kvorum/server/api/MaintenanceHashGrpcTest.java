@@ -1,6 +1,7 @@
 package io.kvorum.server.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import io.kvorum.server.etcdserver.RequestContext;
 
 import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
@@ -34,7 +35,7 @@ class MaintenanceHashGrpcTest {
       try {
         var maintenance = MaintenanceGrpc.newBlockingStub(ch).withDeadlineAfter(20, TimeUnit.SECONDS);
         HashResponse before = maintenance.hash(HashRequest.getDefaultInstance());
-        assertThat(before.getHash()).isEqualTo(server.hash().get(20, TimeUnit.SECONDS).getHash());
+        assertThat(before.getHash()).isEqualTo(server.hash(RequestContext.of("test")).get(20, TimeUnit.SECONDS).getHash());
         assertThat(before.getHeader().getRevision()).isEqualTo(1);
         assertThat(before.getHeader().getMemberId()).isEqualTo(server.memberId());
         assertThat(before.getHeader().getClusterId()).isEqualTo(server.clusterId());

@@ -1,5 +1,7 @@
 package io.kvorum.server.etcdserver;
 
+import io.kvorum.server.errors.EtcdError;
+import io.kvorum.server.errors.EtcdException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -71,7 +73,7 @@ class EtcdServerClusterTest {
       }
       for (EtcdServer s : members.values()) {
         try {
-          s.put(put(k, v)).get(10, TimeUnit.SECONDS);
+          s.kv().put(RequestContext.of("test"), put(k, v)).get(10, TimeUnit.SECONDS);
           return;
         } catch (Exception e) {
           last = e;
@@ -86,7 +88,7 @@ class EtcdServerClusterTest {
     Exception last = null;
     for (int attempt = 0; attempt < 100; attempt++) {
       try {
-        return s.range(r).get(20, TimeUnit.SECONDS);
+        return s.kv().range(RequestContext.of("test"), r).get(20, TimeUnit.SECONDS);
       } catch (java.util.concurrent.ExecutionException e) {
         last = e;
         java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
@@ -126,7 +128,7 @@ class EtcdServerClusterTest {
         members.remove(leader);
       }
       if (members.containsKey(leader)) {
-        CompletableFuture<?> f = target.put(put(k, "v")).thenRun(() -> acked.add(k));
+        CompletableFuture<?> f = target.kv().put(RequestContext.of("test"), put(k, "v")).thenRun(() -> acked.add(k));
         if (i < 100) {
           // The first 100 are acknowledged before the crash; the next 50 are in flight when it comes.
           f.get(20, TimeUnit.SECONDS);
@@ -172,7 +174,7 @@ class EtcdServerClusterTest {
   void put_emptyKey_failsWithEtcdError() throws Exception {
     startCluster();
     EtcdServer s = members.values().iterator().next();
-    assertThatThrownBy(() -> s.put(put("", "v")))
+    assertThatThrownBy(() -> s.kv().put(RequestContext.of("test"), put("", "v")))
         .isInstanceOf(EtcdException.class).hasMessage("etcdserver: key is not provided");
   }
 }

@@ -44,7 +44,6 @@ class HashClusterTest {
 
   private void startCluster(long snapshotCount) throws IOException {
     cluster = LocalCluster.start(dir, 3, b -> {
-      b.nanoClock = () -> 1_000_000_000_000L;
       b.snapshotCount = snapshotCount;
     });
   }
@@ -76,7 +75,7 @@ class HashClusterTest {
     for (EtcdServer s : cluster.members().values()) {
       LocalCluster.await("member " + Long.toHexString(s.memberId()) + " applies " + target,
           () -> s.appliedIndex() >= target);
-      HashResponse h = get(s.hash());
+      HashResponse h = get(s.hash(RequestContext.of("test")));
       assertThat(h.getHeader().getRevision()).as("header revision").isEqualTo(s.header().getRevision());
       assertThat(h.getHeader().getMemberId()).isEqualTo(s.memberId());
       assertThat(h.getHeader().getClusterId()).isEqualTo(s.clusterId()).isNotZero();
@@ -99,23 +98,23 @@ class HashClusterTest {
     EtcdServer follower = cluster.other(leader);
 
     HashResponse start = hashOnEveryMember();
-    assertThat(get(leader.hash()).getHash()).as("no write in between").isEqualTo(start.getHash());
-    assertThat(get(follower.hash()).getHash()).isEqualTo(start.getHash());
+    assertThat(get(leader.hash(RequestContext.of("test"))).getHash()).as("no write in between").isEqualTo(start.getHash());
+    assertThat(get(follower.hash(RequestContext.of("test"))).getHash()).isEqualTo(start.getHash());
 
-    long putRev = get(follower.put(put("a", "1"))).getHeader().getRevision();
+    long putRev = get(follower.kv().put(RequestContext.of("test"), put("a", "1"))).getHeader().getRevision();
     HashResponse afterPut = hashOnEveryMember();
     assertThat(afterPut.getHash()).isNotEqualTo(start.getHash());
     assertThat(afterPut.getHeader().getRevision()).isEqualTo(putRev);
-    assertThat(get(leader.hash()).getHash()).as("no write in between").isEqualTo(afterPut.getHash());
+    assertThat(get(leader.hash(RequestContext.of("test"))).getHash()).as("no write in between").isEqualTo(afterPut.getHash());
 
-    long deleteRev = get(leader.deleteRange(DeleteRangeRequest.newBuilder().setKey(b("a")).build()))
+    long deleteRev = get(leader.kv().deleteRange(RequestContext.of("test"), DeleteRangeRequest.newBuilder().setKey(b("a")).build()))
         .getHeader().getRevision();
     HashResponse afterDelete = hashOnEveryMember();
     assertThat(afterDelete.getHash()).isNotEqualTo(afterPut.getHash()).isNotEqualTo(start.getHash());
     assertThat(afterDelete.getHeader().getRevision()).isEqualTo(deleteRev).isEqualTo(putRev + 1);
 
     // A lease grant writes the lease bucket only: the hash moves, the revision does not.
-    get(follower.leaseGrant(LeaseGrantRequest.newBuilder().setID(7).setTTL(600).build()));
+    get(follower.leases().leaseGrant(RequestContext.of("test"), LeaseGrantRequest.newBuilder().setID(7).setTTL(600).build()));
     HashResponse afterGrant = hashOnEveryMember();
     assertThat(afterGrant.getHash()).isNotEqualTo(afterDelete.getHash());
     assertThat(afterGrant.getHeader().getRevision()).isEqualTo(deleteRev);
@@ -124,7 +123,7 @@ class HashClusterTest {
     String name = cluster.members().entrySet().stream().filter(e -> e.getValue() == follower)
         .findFirst().orElseThrow().getKey();
     cluster.stop(follower);
-    get(leader.put(put("b", "2")));
+    get(leader.kv().put(RequestContext.of("test"), put("b", "2")));
     cluster.restart(name);
     HashResponse afterRestart = hashOnEveryMember();
     assertThat(afterRestart.getHash()).isNotEqualTo(afterGrant.getHash());
@@ -137,18 +136,17 @@ class HashClusterTest {
     startCluster(50);
     EtcdServer leader = cluster.leader(s -> true);
     for (int i = 0; i < 300; i++) {
-      get(leader.put(put("k" + (i % 20), "v" + i)));
+      get(leader.kv().put(RequestContext.of("test"), put("k" + (i % 20), "v" + i)));
     }
     URI url = URI.create("http://127.0.0.1:" + LocalCluster.freePort());
-    whenHealthy(() -> leader.memberAdd(List.of(url.toString()), true));
+    whenHealthy(() -> leader.memberAdd(RequestContext.of("test"), List.of(url.toString()), true));
     EtcdServer learner = cluster.join("m4", url, b -> {
-      b.nanoClock = () -> 1_000_000_000_000L;
       b.snapshotCount = 50;
     });
     LocalCluster.await("the learner catches up", () -> learner.isLearner()
         && learner.appliedIndex() >= leader.appliedIndex());
     assertThat(learner.snapshotIndex()).as("caught up from a snapshot").isGreaterThanOrEqualTo(50);
-    get(leader.put(put("after", "join")));
+    get(leader.kv().put(RequestContext.of("test"), put("after", "join")));
     HashResponse h = hashOnEveryMember();
     assertThat(cluster.members()).hasSize(4);
     assertThat(h.getHeader().getRevision()).isEqualTo(302);

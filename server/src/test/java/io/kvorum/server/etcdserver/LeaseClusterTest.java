@@ -12,6 +12,8 @@ import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.proto.etcdserverpb.WatchCreateRequest;
 import io.kvorum.proto.etcdserverpb.WatchResponse;
 import io.kvorum.proto.mvccpb.Event;
+import io.kvorum.server.clock.FakeClock;
+import io.kvorum.server.testing.ClockPump;
 import io.kvorum.server.testing.LocalCluster;
 import io.kvorum.server.watch.WatchStream;
 import java.io.IOException;
@@ -20,28 +22,30 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Leases on three real members whose lease clock is a fake one the test moves: expiry, keep-alive
+ * Leases on three real members whose clock is a fake one the test moves: expiry, keep-alive
  * forwarded from a follower, revocation deleting keys in one revision that watchers see, and a
- * checkpointed TTL surviving a leader change. Raft ticks in real time; the lease duties are run
+ * checkpointed TTL surviving a leader change. The clock follows real time (a {@link ClockPump}) until
+ * a leader is elected and is held from then on; the lease duties are run
  * right after each clock step ({@link EtcdServer#leaseDutiesNow}), so nothing waits on timing.
  */
 class LeaseClusterTest {
   static final long S = 1_000_000_000L;
 
   @TempDir Path dir;
-  final AtomicLong clock = new AtomicLong(1_000 * S);
+  final FakeClock clock = new FakeClock();
+  ClockPump pump;
   LocalCluster cluster;
 
   private void startCluster() throws IOException {
+    pump = ClockPump.start(clock, Duration.ofMillis(50));
     cluster = LocalCluster.start(dir, 3, b -> {
-      b.nanoClock = clock::get;
+      b.clock = clock;
       b.leaseCheckpointInterval = Duration.ofSeconds(5);
     });
   }
@@ -51,6 +55,9 @@ class LeaseClusterTest {
     if (cluster != null) {
       cluster.close();
     }
+    if (pump != null) {
+      pump.close();
+    }
   }
 
   private static void await(String what, BooleanSupplier cond) {
@@ -58,8 +65,15 @@ class LeaseClusterTest {
   }
 
   /** The leader once its lessor has been promoted. */
+  /**
+   * The leader once its lessor has been promoted; the clock moves with real time until then and
+   * is held afterwards, so lease time moves only when the test moves it.
+   */
   private EtcdServer leader() {
-    return cluster.leader(s -> s.lessor().isPrimary());
+    pump.resume();
+    EtcdServer l = cluster.leader(s -> s.lessor().isPrimary());
+    pump.hold();
+    return l;
   }
 
   private EtcdServer follower(EtcdServer leader) {
@@ -89,30 +103,30 @@ class LeaseClusterTest {
     startCluster();
     EtcdServer leader = leader();
     EtcdServer follower = follower(leader);
-    long expiring = get(leader.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(5).build())).getID();
-    long revoked = get(follower.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(100).build())).getID();
+    long expiring = get(leader.leases().leaseGrant(RequestContext.of("test"), LeaseGrantRequest.newBuilder().setTTL(5).build())).getID();
+    long revoked = get(follower.leases().leaseGrant(RequestContext.of("test"), LeaseGrantRequest.newBuilder().setTTL(100).build())).getID();
     for (String k : List.of("e/1", "e/2")) {
-      get(leader.put(PutRequest.newBuilder().setKey(b(k)).setValue(b("v")).setLease(expiring).build()));
+      get(leader.kv().put(RequestContext.of("test"), PutRequest.newBuilder().setKey(b(k)).setValue(b("v")).setLease(expiring).build()));
     }
     for (String k : List.of("r/1", "r/2", "r/3")) {
-      get(follower.put(PutRequest.newBuilder().setKey(b(k)).setValue(b("v")).setLease(revoked).build()));
+      get(follower.kv().put(RequestContext.of("test"), PutRequest.newBuilder().setKey(b(k)).setValue(b("v")).setLease(revoked).build()));
     }
     WatchStream ws = follower.watchHub().openStream();
     ws.create(WatchCreateRequest.newBuilder().setKey(b("")).setRangeEnd(b("\0")).build());
     await("the follower applied every put", () -> follower.lessor().keys(revoked).size() == 3);
     assertThat(poll(ws, 1).get(0).getCreated()).isTrue();
 
-    long revokeRev = get(follower.leaseRevoke(LeaseRevokeRequest.newBuilder().setID(revoked).build()))
+    long revokeRev = get(follower.leases().leaseRevoke(RequestContext.of("test"), LeaseRevokeRequest.newBuilder().setID(revoked).build()))
         .getHeader().getRevision();
     WatchResponse r = poll(ws, 1).get(0);
     assertThat(r.getHeader().getRevision()).isEqualTo(revokeRev);
     assertThat(r.getEventsList()).extracting(e -> e.getType() + " " + e.getKv().getKey().toStringUtf8())
         .containsExactly("DELETE r/1", "DELETE r/2", "DELETE r/3");
 
-    clock.addAndGet(4 * S);
+    clock.jump(Duration.ofNanos(4 * S));
     get(leader.leaseDutiesNow());
     assertThat(leader.lessor().exists(expiring)).as("4 s into a 5 s lease").isTrue();
-    clock.addAndGet(S + S / 2);
+    clock.jump(Duration.ofNanos(S + S / 2));
     get(leader.leaseDutiesNow());
     await("the expired lease is revoked everywhere", () ->
         cluster.members().values().stream().noneMatch(s -> s.lessor().exists(expiring)));
@@ -121,7 +135,7 @@ class LeaseClusterTest {
         .containsExactly("DELETE e/1", "DELETE e/2");
     assertThat(r.getEventsList()).extracting(e -> e.getKv().getModRevision())
         .containsOnly(r.getHeader().getRevision());
-    assertThat(get(follower.range(RangeRequest.newBuilder().setKey(b("\0")).setRangeEnd(b("\0")).build())).getCount())
+    assertThat(get(follower.kv().range(RequestContext.of("test"), RangeRequest.newBuilder().setKey(b("\0")).setRangeEnd(b("\0")).build())).getCount())
         .isZero();
     ws.close();
   }
@@ -131,39 +145,39 @@ class LeaseClusterTest {
     startCluster();
     EtcdServer leader = leader();
     EtcdServer follower = follower(leader);
-    long id = get(follower.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(5).build())).getID();
+    long id = get(follower.leases().leaseGrant(RequestContext.of("test"), LeaseGrantRequest.newBuilder().setTTL(5).build())).getID();
     for (int i = 0; i < 5; i++) {
-      clock.addAndGet(3 * S);
-      assertThat(get(follower.leaseRenew(id)).getTTL()).isEqualTo(5);
+      clock.jump(Duration.ofNanos(3 * S));
+      assertThat(get(follower.leases().leaseRenew(RequestContext.of("test"), id)).getTTL()).isEqualTo(5);
       get(leader.leaseDutiesNow());
     }
     assertThat(leader.lessor().exists(id)).as("renewed every 3 s for 15 s").isTrue();
-    LeaseTimeToLiveResponse ttl = get(follower.leaseTimeToLive(LeaseTimeToLiveRequest.newBuilder().setID(id).build()));
+    LeaseTimeToLiveResponse ttl = get(follower.leases().leaseTimeToLive(RequestContext.of("test"), LeaseTimeToLiveRequest.newBuilder().setID(id).build()));
     assertThat(ttl.getGrantedTTL()).isEqualTo(5);
     assertThat(ttl.getTTL()).isBetween(4L, 5L);
-    assertThat(get(follower.leaseRenew(12345)).getTTL()).as("unknown lease").isZero();
-    assertThat(get(follower.leaseTimeToLive(LeaseTimeToLiveRequest.newBuilder().setID(12345).build())).getTTL())
+    assertThat(get(follower.leases().leaseRenew(RequestContext.of("test"), 12345)).getTTL()).as("unknown lease").isZero();
+    assertThat(get(follower.leases().leaseTimeToLive(RequestContext.of("test"), LeaseTimeToLiveRequest.newBuilder().setID(12345).build())).getTTL())
         .isEqualTo(-1);
-    clock.addAndGet(6 * S);
+    clock.jump(Duration.ofNanos(6 * S));
     get(leader.leaseDutiesNow());
     await("the lease expires once renewals stop", () -> !follower.lessor().exists(id));
-    assertThat(get(follower.leaseRenew(id)).getTTL()).isZero();
+    assertThat(get(follower.leases().leaseRenew(RequestContext.of("test"), id)).getTTL()).isZero();
   }
 
   @Test
   void checkpointedTtl_survivesALeaderChange_insteadOfResetting() throws Exception {
     startCluster();
     EtcdServer leader = leader();
-    long id = get(leader.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(60).build())).getID();
+    long id = get(leader.leases().leaseGrant(RequestContext.of("test"), LeaseGrantRequest.newBuilder().setTTL(60).build())).getID();
     for (int i = 0; i < 4; i++) {
-      clock.addAndGet(5 * S);
+      clock.jump(Duration.ofNanos(5 * S));
       get(leader.leaseDutiesNow());
     }
     await("every member recorded the checkpoint at 40 s left", () ->
         cluster.members().values().stream().allMatch(s -> s.lessor().record(id) != null && s.lessor().record(id)[1] == 40));
     cluster.stop(leader);
     EtcdServer next = leader();
-    long ttl = get(next.leaseTimeToLive(LeaseTimeToLiveRequest.newBuilder().setID(id).build())).getTTL();
+    long ttl = get(next.leases().leaseTimeToLive(RequestContext.of("test"), LeaseTimeToLiveRequest.newBuilder().setID(id).build())).getTTL();
     // 40 s checkpointed + one election timeout (0.5 s) of extension; without checkpoints 60 s.
     assertThat(ttl).isBetween(39L, 41L);
   }
@@ -172,9 +186,9 @@ class LeaseClusterTest {
   void leasesTheirKeysAndCheckpoints_surviveARestartOfEveryMember() throws Exception {
     startCluster();
     EtcdServer leader = leader();
-    long id = get(leader.leaseGrant(LeaseGrantRequest.newBuilder().setTTL(60).build())).getID();
-    get(leader.put(PutRequest.newBuilder().setKey(b("kept")).setValue(b("v")).setLease(id).build()));
-    clock.addAndGet(5 * S);
+    long id = get(leader.leases().leaseGrant(RequestContext.of("test"), LeaseGrantRequest.newBuilder().setTTL(60).build())).getID();
+    get(leader.kv().put(RequestContext.of("test"), PutRequest.newBuilder().setKey(b("kept")).setValue(b("v")).setLease(id).build()));
+    clock.jump(Duration.ofNanos(5 * S));
     get(leader.leaseDutiesNow());
     await("the checkpoint is applied everywhere", () ->
         cluster.members().values().stream().allMatch(s -> s.lessor().record(id) != null && s.lessor().record(id)[1] == 55));
@@ -190,7 +204,7 @@ class LeaseClusterTest {
       assertThat(s.lessor().keys(id)).containsExactly(b("kept"));
     }
     EtcdServer next = leader();
-    long ttl = get(next.leaseTimeToLive(LeaseTimeToLiveRequest.newBuilder().setID(id).setKeys(true).build()))
+    long ttl = get(next.leases().leaseTimeToLive(RequestContext.of("test"), LeaseTimeToLiveRequest.newBuilder().setID(id).setKeys(true).build()))
         .getTTL();
     assertThat(ttl).as("counted from the checkpoint, not the full TTL").isBetween(54L, 56L);
   }

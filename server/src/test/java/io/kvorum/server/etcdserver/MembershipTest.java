@@ -71,7 +71,7 @@ class MembershipTest {
     cluster = LocalCluster.start(dir, 3, b -> b.snapshotCount = 50);
     EtcdServer leader = cluster.leader(s -> true);
     for (int i = 0; i < 300; i++) {
-      leader.put(put("pre" + i, "v" + i)).get(20, TimeUnit.SECONDS);
+      leader.kv().put(RequestContext.of("test"), put("pre" + i, "v" + i)).get(20, TimeUnit.SECONDS);
     }
 
     // Writes keep going through a follower for the whole reconfiguration.
@@ -82,7 +82,7 @@ class MembershipTest {
       for (int i = 0; writing.get() && i < 100_000; i++) {
         String k = "load" + i;
         try {
-          writer.put(put(k, "v" + i)).get(20, TimeUnit.SECONDS);
+          writer.kv().put(RequestContext.of("test"), put(k, "v" + i)).get(20, TimeUnit.SECONDS);
           acked.put(k, "v" + i);
         } catch (Exception e) {
           // Failures are allowed (etcd errors); only acknowledged writes must survive.
@@ -92,14 +92,14 @@ class MembershipTest {
     load.start();
 
     URI url = URI.create("http://127.0.0.1:" + LocalCluster.freePort());
-    EtcdServer.MemberAdded added = whenHealthy(() -> leader.memberAdd(List.of(url.toString()), true));
+    MemberAdded added = whenHealthy(() -> leader.memberAdd(RequestContext.of("test"), List.of(url.toString()), true));
     assertThat(added.member().isLearner()).isTrue();
     assertThat(added.members()).extracting(Member::id).contains(added.member().id());
     // At most one learner (etcd 3.4).
-    assertThat(cause(leader.memberAdd(List.of("http://127.0.0.1:1"), true)))
+    assertThat(cause(leader.memberAdd(RequestContext.of("test"), List.of("http://127.0.0.1:1"), true)))
         .hasMessage("etcdserver: too many learner members in cluster");
     // A peer URL another member has (the same URLs in the same second would be the same id).
-    assertThat(cause(leader.memberAdd(List.of(url.toString(), "http://127.0.0.1:2"), false)))
+    assertThat(cause(leader.memberAdd(RequestContext.of("test"), List.of(url.toString(), "http://127.0.0.1:2"), false)))
         .hasMessage("etcdserver: Peer URLs already exists");
 
     EtcdServer learner = cluster.join("m4", url, b -> b.snapshotCount = 50);
@@ -109,7 +109,7 @@ class MembershipTest {
             && learner.appliedIndex() >= leader.appliedIndex() - 20);
     // It caught up from a snapshot of the leader's (the log before it is gone), then from the log.
     assertThat(learner.snapshotIndex()).isGreaterThanOrEqualTo(50);
-    RangeResponse pre = learner.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("pre299"))
+    RangeResponse pre = learner.kv().range(RequestContext.of("test"), RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("pre299"))
         .setSerializable(true).build()).get(20, TimeUnit.SECONDS);
     assertThat(pre.getKvs(0).getValue().toStringUtf8()).isEqualTo("v299");
 
@@ -143,7 +143,7 @@ class MembershipTest {
     List<Member> promoted = null;
     for (int i = 0; i < 100 && promoted == null; i++) {
       try {
-        promoted = writer.memberPromote(learner.memberId()).get(20, TimeUnit.SECONDS);
+        promoted = writer.memberPromote(RequestContext.of("test"), learner.memberId()).get(20, TimeUnit.SECONDS);
       } catch (ExecutionException e) {
         assertThat(e.getCause()).hasMessage("etcdserver: can only promote a learner member which is in sync with leader");
         Thread.sleep(100);
@@ -152,7 +152,7 @@ class MembershipTest {
     assertThat(promoted).isNotNull();
     assertThat(promoted.stream().filter(m -> m.id() == learner.memberId()).findFirst().orElseThrow().isLearner())
         .isFalse();
-    assertThat(cause(current.memberPromote(learner.memberId())))
+    assertThat(cause(current.memberPromote(RequestContext.of("test"), learner.memberId())))
         .hasMessage("etcdserver: can only promote a learner member");
     LocalCluster.await("the new voter is a voter in raft", () ->
         cluster.leader(s -> true).raftStatus().config().voters().contains(learner.memberId()));
@@ -160,14 +160,14 @@ class MembershipTest {
     // Remove the member that is not the writer: it stops itself once it applied its removal.
     EtcdServer victim = cluster.members().values().stream()
         .filter(s -> s != writer && s != learner).findFirst().orElseThrow();
-    List<Member> after = whenHealthy(() -> writer.memberRemove(victim.memberId()));
+    List<Member> after = whenHealthy(() -> writer.memberRemove(RequestContext.of("test"), victim.memberId()));
     assertThat(after).extracting(Member::id).doesNotContain(victim.memberId());
     assertThat(victim.terminated().get(20, TimeUnit.SECONDS)).contains("removed");
     cluster.members().values().remove(victim);
     // The victim may have been the leader: a new one is elected, proposals meanwhile fail as etcd's do.
     Throwable again = null;
     for (int i = 0; i < 100; i++) {
-      again = cause(writer.memberRemove(victim.memberId()));
+      again = cause(writer.memberRemove(RequestContext.of("test"), victim.memberId()));
       if (!java.util.Set.of("etcdserver: request timed out", "etcdserver: leader changed", "etcdserver: no leader")
           .contains(again.getMessage())) {
         break;
@@ -182,14 +182,14 @@ class MembershipTest {
     assertThat(acked).isNotEmpty();
 
     // Every member agrees: same revision, same hash, every acknowledged write present.
-    long rev = writer.put(put("last", "x")).get(20, TimeUnit.SECONDS).getHeader().getRevision();
+    long rev = writer.kv().put(RequestContext.of("test"), put("last", "x")).get(20, TimeUnit.SECONDS).getHeader().getRevision();
     for (EtcdServer s : cluster.members().values()) {
       LocalCluster.await("member " + s.memberId() + " applies revision " + rev, () -> s.header().getRevision() >= rev);
     }
     List<Integer> hashes = new ArrayList<>();
     for (EtcdServer s : cluster.members().values()) {
-      hashes.add(s.hashKv(rev).get(20, TimeUnit.SECONDS).getHash());
-      RangeResponse all = s.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("load"))
+      hashes.add(s.hashKv(RequestContext.of("test"), rev).get(20, TimeUnit.SECONDS).getHash());
+      RangeResponse all = s.kv().range(RequestContext.of("test"), RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("load"))
           .setRangeEnd(ByteString.copyFromUtf8("loae")).setSerializable(true).build()).get(20, TimeUnit.SECONDS);
       Map<String, String> seen = new java.util.HashMap<>();
       all.getKvsList().forEach(kv -> seen.put(kv.getKey().toStringUtf8(), kv.getValue().toStringUtf8()));
@@ -211,14 +211,14 @@ class MembershipTest {
     String downName = nameOf(down);
     cluster.stop(down);
     URI url2 = URI.create("http://127.0.0.1:" + LocalCluster.freePort());
-    leader.memberUpdate(down.memberId(), List.of(url2.toString())).get(20, TimeUnit.SECONDS);
+    leader.memberUpdate(RequestContext.of("test"), down.memberId(), List.of(url2.toString())).get(20, TimeUnit.SECONDS);
     EtcdServer back2 = cluster.restartAt(downName, url2);
     // A member that is up moves: the others follow its new URL, then it restarts there.
     URI url1 = URI.create("http://127.0.0.1:" + LocalCluster.freePort());
-    leader.memberUpdate(members[0].memberId(), List.of(url1.toString())).get(20, TimeUnit.SECONDS);
+    leader.memberUpdate(RequestContext.of("test"), members[0].memberId(), List.of(url1.toString())).get(20, TimeUnit.SECONDS);
     assertThat(leader.membership().get(members[0].memberId()).peerUrls()).containsExactly(url1.toString());
     EtcdServer back1 = moveTo(members[0], url1);
-    long rev = leader.put(put("after-move", "v")).get(20, TimeUnit.SECONDS).getHeader().getRevision();
+    long rev = leader.kv().put(RequestContext.of("test"), put("after-move", "v")).get(20, TimeUnit.SECONDS).getHeader().getRevision();
     for (EtcdServer s : List.of(back1, back2)) {
       LocalCluster.await("the moved member replicates", () -> s.header().getRevision() >= rev);
       assertThat(s.membership().list()).hasSize(3);
@@ -226,9 +226,9 @@ class MembershipTest {
     // Both moved members talk to each other too: with the leader gone, they elect one of them.
     cluster.stop(leader);
     EtcdServer next = cluster.leader(s -> true);
-    assertThat(next.put(put("after-leader", "v")).get(20, TimeUnit.SECONDS).getHeader().getRevision()).isEqualTo(rev + 1);
-    assertThat(cause(next.memberUpdate(12345, List.of("http://127.0.0.1:9")))).hasMessage("etcdserver: member not found");
-    assertThat(cause(next.memberUpdate(down.memberId(), List.of("ftp://x"))))
+    assertThat(next.kv().put(RequestContext.of("test"), put("after-leader", "v")).get(20, TimeUnit.SECONDS).getHeader().getRevision()).isEqualTo(rev + 1);
+    assertThat(cause(next.memberUpdate(RequestContext.of("test"), 12345, List.of("http://127.0.0.1:9")))).hasMessage("etcdserver: member not found");
+    assertThat(cause(next.memberUpdate(RequestContext.of("test"), down.memberId(), List.of("ftp://x"))))
         .hasMessage("etcdserver: given member URLs are invalid");
   }
 
@@ -251,7 +251,7 @@ class MembershipTest {
         .orElseThrow().getKey();
     cluster.stop(down);
     // A member that is down is not part of the active quorum: removing it passes the strict check.
-    whenHealthy(() -> leader.memberRemove(down.memberId()));
+    whenHealthy(() -> leader.memberRemove(RequestContext.of("test"), down.memberId()));
     EtcdServer back = cluster.restart(name);
     // Its peers refuse it as removed; it stops itself (it never applied its own removal).
     assertThat(back.terminated().get(20, TimeUnit.SECONDS)).contains("removed");
@@ -272,14 +272,14 @@ class MembershipTest {
     // Up to just after a snapshot: the changes below are in the log after it, so every member
     // replays them on restart and must decide them as before.
     for (int i = 0; leader.appliedIndex() - leader.snapshotIndex() != 1 || i < 30; i++) {
-      leader.put(put("k" + i, "v")).get(20, TimeUnit.SECONDS);
+      leader.kv().put(RequestContext.of("test"), put("k" + i, "v")).get(20, TimeUnit.SECONDS);
     }
     // Refused at apply time, so a no-op for raft: a voter whose URL another member has.
-    assertThat(cause(leader.memberAdd(List.of(taken, "http://127.0.0.1:3"), false)))
+    assertThat(cause(leader.memberAdd(RequestContext.of("test"), List.of(taken, "http://127.0.0.1:3"), false)))
         .hasMessage("etcdserver: Peer URLs already exists");
-    EtcdServer.MemberAdded learner = leader.memberAdd(List.of("http://127.0.0.1:4"), true).get(20, TimeUnit.SECONDS);
+    MemberAdded learner = leader.memberAdd(RequestContext.of("test"), List.of("http://127.0.0.1:4"), true).get(20, TimeUnit.SECONDS);
     for (int i = 0; i < 3; i++) {
-      leader.put(put("k" + i, "w")).get(20, TimeUnit.SECONDS);
+      leader.kv().put(RequestContext.of("test"), put("k" + i, "w")).get(20, TimeUnit.SECONDS);
     }
     long rev = leader.header().getRevision();
     List<String> names = new ArrayList<>(cluster.members().keySet());
@@ -303,7 +303,7 @@ class MembershipTest {
       return cs.voters().size() == 3 && cs.learners().size() == 1 && cs.learners().contains(learner.member().id());
     });
     // Writes still commit with the three voters (a refused voter in raft would make it four).
-    assertThat(again.put(put("after", "v")).get(20, TimeUnit.SECONDS).getHeader().getRevision()).isEqualTo(rev + 1);
+    assertThat(again.kv().put(RequestContext.of("test"), put("after", "v")).get(20, TimeUnit.SECONDS).getHeader().getRevision()).isEqualTo(rev + 1);
   }
 
   @Test
@@ -311,13 +311,13 @@ class MembershipTest {
     cluster = LocalCluster.start(dir, 3, b -> { });
     EtcdServer leader = cluster.leader(s -> true);
     EtcdServer follower = cluster.other(leader);
-    List<Member> left = whenHealthy(() -> follower.memberRemove(leader.memberId()));
+    List<Member> left = whenHealthy(() -> follower.memberRemove(RequestContext.of("test"), leader.memberId()));
     assertThat(left).hasSize(2).extracting(Member::id).doesNotContain(leader.memberId());
     assertThat(leader.terminated().get(20, TimeUnit.SECONDS)).contains("removed");
     cluster.members().values().remove(leader);
     EtcdServer next = cluster.leader(s -> true);
     assertThat(next.memberId()).isNotEqualTo(leader.memberId());
-    long rev = follower.put(put("after", "v")).get(20, TimeUnit.SECONDS).getHeader().getRevision();
+    long rev = follower.kv().put(RequestContext.of("test"), put("after", "v")).get(20, TimeUnit.SECONDS).getHeader().getRevision();
     for (EtcdServer s : cluster.members().values()) {
       LocalCluster.await("the write reaches " + s.memberId(), () -> s.header().getRevision() >= rev);
       assertThat(s.membership().list()).hasSize(2);
@@ -333,13 +333,13 @@ class MembershipTest {
     EtcdServer lagging = cluster.other(leader);
     String name = cluster.members().entrySet().stream().filter(e -> e.getValue() == lagging).findFirst()
         .orElseThrow().getKey();
-    leader.put(put("w", "0")).get(20, TimeUnit.SECONDS);
+    leader.kv().put(RequestContext.of("test"), put("w", "0")).get(20, TimeUnit.SECONDS);
     LocalCluster.await("the follower has the first write", () -> lagging.header().getRevision() >= 2);
     cluster.stop(lagging);
     int n = 6_000;
     List<CompletableFuture<?>> writes = new ArrayList<>();
     for (int i = 1; i <= n; i++) {
-      writes.add(leader.put(put("w", Integer.toString(i))));
+      writes.add(leader.kv().put(RequestContext.of("test"), put("w", Integer.toString(i))));
       if (writes.size() == 256) {
         for (CompletableFuture<?> w : writes) {
           w.get(20, TimeUnit.SECONDS);
@@ -371,8 +371,8 @@ class MembershipTest {
     });
     List<Long> expected = java.util.stream.LongStream.rangeClosed(from, last).boxed().toList();
     assertThat(revs).isEqualTo(expected);
-    assertThat(back.hashKv(last).get(20, TimeUnit.SECONDS).getHash())
-        .isEqualTo(leader.hashKv(last).get(20, TimeUnit.SECONDS).getHash());
+    assertThat(back.hashKv(RequestContext.of("test"), last).get(20, TimeUnit.SECONDS).getHash())
+        .isEqualTo(leader.hashKv(RequestContext.of("test"), last).get(20, TimeUnit.SECONDS).getHash());
     ws.close();
   }
 
@@ -381,8 +381,8 @@ class MembershipTest {
     cluster = LocalCluster.start(dir, 3, b -> { });
     EtcdServer leader = cluster.leader(s -> true);
     cluster.stop(cluster.other(leader));
-    assertThat(cause(leader.memberAdd(List.of("http://127.0.0.1:1"), false))).hasMessage("etcdserver: unhealthy cluster");
-    assertThatThrownBy(() -> leader.memberRemove(leader.memberId()).get(20, TimeUnit.SECONDS))
+    assertThat(cause(leader.memberAdd(RequestContext.of("test"), List.of("http://127.0.0.1:1"), false))).hasMessage("etcdserver: unhealthy cluster");
+    assertThatThrownBy(() -> leader.memberRemove(RequestContext.of("test"), leader.memberId()).get(20, TimeUnit.SECONDS))
         .hasMessageContaining("etcdserver: unhealthy cluster");
   }
 }

@@ -1,5 +1,7 @@
 package io.kvorum.server.etcdserver;
 
+
+import io.kvorum.server.errors.EtcdException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -33,18 +35,18 @@ class MoveLeaderTest {
     cluster = LocalCluster.start(dir, 3, b -> { });
     EtcdServer leader = cluster.leader(s -> true);
     EtcdServer target = cluster.other(leader);
-    assertThatThrownBy(() -> target.moveLeader(leader.memberId()).get(20, TimeUnit.SECONDS))
+    assertThatThrownBy(() -> target.moveLeader(RequestContext.of("test"), leader.memberId()).get(20, TimeUnit.SECONDS))
         .hasCauseInstanceOf(EtcdException.class).hasMessageContaining("etcdserver: not leader");
-    assertThatThrownBy(() -> leader.moveLeader(12345).get(20, TimeUnit.SECONDS))
+    assertThatThrownBy(() -> leader.moveLeader(RequestContext.of("test"), 12345).get(20, TimeUnit.SECONDS))
         .hasMessageContaining("etcdserver: bad leader transferee");
-    leader.moveLeader(leader.memberId()).get(20, TimeUnit.SECONDS); // to itself: done at once
+    leader.moveLeader(RequestContext.of("test"), leader.memberId()).get(20, TimeUnit.SECONDS); // to itself: done at once
 
     List<CompletableFuture<?>> writes = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
-      writes.add(leader.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("k" + i))
+      writes.add(leader.kv().put(RequestContext.of("test"), PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("k" + i))
           .setValue(ByteString.copyFromUtf8("v")).build()));
       if (i == 50) {
-        leader.moveLeader(target.memberId()).get(20, TimeUnit.SECONDS);
+        leader.moveLeader(RequestContext.of("test"), target.memberId()).get(20, TimeUnit.SECONDS);
       }
     }
     assertThat(target.leader()).isEqualTo(target.memberId());
@@ -59,7 +61,7 @@ class MoveLeaderTest {
       }
     }
     assertThat(acked).isGreaterThanOrEqualTo(51);
-    long rev = target.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("last"))
+    long rev = target.kv().put(RequestContext.of("test"), PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("last"))
         .setValue(ByteString.copyFromUtf8("v")).build()).get(20, TimeUnit.SECONDS).getHeader().getRevision();
     // Every acknowledged put is one revision: the store holds exactly those plus the last one.
     assertThat(rev).isEqualTo(1 + acked + 1);

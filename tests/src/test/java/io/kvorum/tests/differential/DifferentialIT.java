@@ -12,7 +12,7 @@ import io.kvorum.proto.etcdserverpb.MaintenanceGrpc;
 import io.kvorum.proto.etcdserverpb.WatchGrpc;
 import io.kvorum.proto.v3electionpb.ElectionGrpc;
 import io.kvorum.proto.v3lockpb.LockGrpc;
-import io.kvorum.server.etcdserver.EtcdError;
+import io.kvorum.server.errors.EtcdError;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;

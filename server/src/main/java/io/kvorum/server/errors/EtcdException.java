@@ -1,4 +1,4 @@
-package io.kvorum.server.etcdserver;
+package io.kvorum.server.errors;
 
 /** A request failed with one of etcd's client-visible errors. */
 public final class EtcdException extends RuntimeException {

@@ -1,4 +1,4 @@
-package io.kvorum.server.etcdserver;
+package io.kvorum.server.errors;
 
 /**
  * etcd's client-visible errors: the gRPC code and the exact message, which clients match on (see

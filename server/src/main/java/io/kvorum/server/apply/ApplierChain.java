@@ -1,0 +1,106 @@
+package io.kvorum.server.apply;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.kvorum.proto.etcdserverpb.ResponseHeader;
+import io.kvorum.proto.serverpb.InternalRaftRequest;
+import io.kvorum.proto.serverpb.MemberAttributes;
+import io.kvorum.proto.serverpb.RequestHeader;
+import io.kvorum.server.errors.EtcdError;
+import io.kvorum.server.errors.EtcdException;
+import io.kvorum.server.lease.Lessor;
+import io.kvorum.server.mvcc.CompactedException;
+import io.kvorum.server.mvcc.FutureRevisionException;
+import io.kvorum.server.mvcc.KvStore;
+import io.kvorum.server.storage.ConsistentIndex;
+
+/**
+ * The applier chain, in etcd's order — alarm ({@code corrupt} or {@code capped}, only while an
+ * alarm is active) → auth → quota → backend — and the dispatch of one committed entry through it.
+ *
+ * <p>Each entry is decoded, routed by its request type to the chain's typed method, and its
+ * typed result (or etcd error) handed to {@link Results} under the proposer's request id. An entry
+ * this member cannot decode, or whose request type it does not know, stops the member: applying
+ * it as a no-op could let members diverge (a newer member might apply it), and acknowledging it
+ * would tell a client that a request took effect when it did not.
+ */
+public final class ApplierChain {
+  /** Response headers as this member writes them (its ids and raft term, the given revision). */
+  public interface Headers {
+    ResponseHeader header(long revision);
+  }
+
+  /** Applies a member's published attributes to the membership, persisted with the entry's index. */
+  public interface Publisher {
+    void publish(ApplyContext ctx, MemberAttributes attributes);
+  }
+
+  /** Where results go: the proposing member's waiter for the request id, if it still waits. */
+  public interface Results {
+    /** The request applied with {@code result} (of the type its request's method returns). */
+    void complete(long requestId, Object result);
+
+    /** The request was refused; nothing changed. */
+    void fail(long requestId, EtcdException error);
+  }
+
+  /** An entry that cannot be applied; the member stops. */
+  public static final class UnappliableEntryException extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    UnappliableEntryException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  private final RequestApplier first;
+  private final Results results;
+
+  public ApplierChain(KvStore kv, Lessor lessor, Alarms alarms, Headers headers, Publisher publisher,
+      Results results) {
+    this.first = build(alarms, new BackendApplier(kv, lessor, headers, publisher));
+    this.results = results;
+  }
+
+  /** The links in front of {@code backend}, in etcd's order. */
+  static RequestApplier build(Alarms alarms, RequestApplier backend) {
+    return new AlarmLink(alarms, new AuthLink(new QuotaLink(backend)));
+  }
+
+  /** Applies the request in entry {@code at} and reports its outcome. */
+  public void apply(ConsistentIndex at, byte[] data) {
+    InternalRaftRequest req;
+    try {
+      req = InternalRaftRequest.parseFrom(data);
+    } catch (InvalidProtocolBufferException e) {
+      throw new UnappliableEntryException("cannot decode the request in entry " + at.index(), e);
+    }
+    RequestHeader h = req.getHeader();
+    ApplyContext ctx = new ApplyContext(at, h.getId(), h.getUsername(), h.getAuthRevision());
+    Object result;
+    try {
+      result = switch (req.getRequestCase()) {
+        case PUT -> first.put(ctx, req.getPut());
+        case DELETE_RANGE -> first.deleteRange(ctx, req.getDeleteRange());
+        case TXN -> first.txn(ctx, req.getTxn());
+        case COMPACTION -> first.compaction(ctx, req.getCompaction());
+        case LEASE_GRANT -> first.leaseGrant(ctx, req.getLeaseGrant());
+        case LEASE_REVOKE -> first.leaseRevoke(ctx, req.getLeaseRevoke());
+        case LEASE_EXPIRE -> first.leaseExpire(ctx, req.getLeaseExpire());
+        case LEASE_CHECKPOINT -> first.leaseCheckpoint(ctx, req.getLeaseCheckpoint());
+        case PUBLISH -> first.publish(ctx, req.getPublish());
+        default -> throw new UnappliableEntryException("entry " + at.index() + " holds a request this member "
+            + "cannot apply: " + req.getRequestCase(), null);
+      };
+    } catch (CompactedException e) {
+      results.fail(h.getId(), EtcdError.COMPACTED.exception());
+      return;
+    } catch (FutureRevisionException e) {
+      results.fail(h.getId(), EtcdError.FUTURE_REV.exception());
+      return;
+    } catch (EtcdException e) {
+      results.fail(h.getId(), e);
+      return;
+    }
+    results.complete(h.getId(), result);
+  }
+}

@@ -1,0 +1,22 @@
+package io.kvorum.server.etcdserver;
+
+import io.kvorum.proto.etcdserverpb.HashKVResponse;
+import io.kvorum.proto.etcdserverpb.HashResponse;
+import io.kvorum.raft.Status;
+import java.util.concurrent.CompletableFuture;
+
+/** etcd's Maintenance service as the member serves it. */
+public interface MaintenanceServer {
+  Status raftStatus();
+
+  long dbSizeBytes();
+
+  long appliedIndex();
+
+  CompletableFuture<HashResponse> hash(RequestContext ctx);
+
+  CompletableFuture<HashKVResponse> hashKv(RequestContext ctx, long revision);
+
+  /** Hands leadership from this member, which must lead, to voter {@code transferee}. */
+  CompletableFuture<Void> moveLeader(RequestContext ctx, long transferee);
+}

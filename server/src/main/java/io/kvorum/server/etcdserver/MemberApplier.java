@@ -1,0 +1,251 @@
+package io.kvorum.server.etcdserver;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.kvorum.proto.serverpb.MemberAttributes;
+import io.kvorum.proto.serverpb.MemberChange;
+import io.kvorum.proto.serverpb.MembershipRecord;
+import io.kvorum.raft.ConfChange;
+import io.kvorum.raft.ConfChangeSingle;
+import io.kvorum.raft.ConfChangeType;
+import io.kvorum.raft.Entry;
+import io.kvorum.raft.EntryType;
+import io.kvorum.raft.Snapshot;
+import io.kvorum.server.apply.Alarms;
+import io.kvorum.server.apply.ApplierChain;
+import io.kvorum.server.apply.ApplyContext;
+import io.kvorum.server.clock.Clock;
+import io.kvorum.server.errors.EtcdError;
+import io.kvorum.server.lease.Lessor;
+import io.kvorum.server.membership.Membership;
+import io.kvorum.server.mvcc.KvStore;
+import io.kvorum.server.replication.Applier;
+import io.kvorum.server.storage.Backend;
+import io.kvorum.server.storage.Batch;
+import io.kvorum.server.storage.ConsistentIndex;
+import io.kvorum.server.storage.ReadView;
+import io.kvorum.server.storage.Schema;
+import io.kvorum.server.storage.SnapshotLoader;
+import io.kvorum.server.watch.WatchHub;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The member's state machine as the raft loop sees it (apply thread only): requests go through
+ * the {@link ApplierChain}; membership changes are decided against the applied membership (a
+ * refused one is applied to raft as a no-op, and refused again when replayed after a restart);
+ * a snapshot from the leader replaces the backend and everything kept in memory is rebuilt.
+ */
+final class MemberApplier implements Applier {
+  private static final Logger LOG = LoggerFactory.getLogger(MemberApplier.class);
+
+  private final long memberId;
+  private final Path memberDir;
+  private final Backend backend;
+  private final KvStore kv;
+  private final Lessor lessor;
+  private final Membership membership;
+  private final Peers peers;
+  private final Waiters waiters;
+  private final Clock clock;
+  private final ApplierChain chain;
+  private WatchHub watchHub;
+  private volatile long applied;
+
+  /** The member's peers as the transport knows them; follows the applied membership. */
+  interface Peers {
+    /** Connects to every member of {@code membership} but this one, at its current peer URLs. */
+    void connect(Membership membership);
+
+    /** Follows one applied membership change of member {@code id} (never this member). */
+    void changed(Membership.Kind kind, long id, List<String> peerUrls);
+
+    /** Ids of the peers the transport sends to. */
+    Set<Long> ids();
+
+    /** This member was removed from the cluster: it stops. */
+    void removed();
+  }
+
+  MemberApplier(long memberId, Path memberDir, Backend backend, KvStore kv, Lessor lessor, Membership membership,
+      Peers peers, Waiters waiters, Clock clock, ApplierChain.Headers headers, long appliedIndex) {
+    this.memberId = memberId;
+    this.memberDir = memberDir;
+    this.backend = backend;
+    this.kv = kv;
+    this.lessor = lessor;
+    this.membership = membership;
+    this.peers = peers;
+    this.waiters = waiters;
+    this.clock = clock;
+    this.applied = appliedIndex;
+    this.chain = new ApplierChain(kv, lessor, Alarms.NONE, headers, this::publish, waiters);
+  }
+
+  Peers peers() {
+    return peers;
+  }
+
+  /** The watchers to tell when the store is replaced by a snapshot (set once, before raft starts). */
+  void notify(WatchHub hub) {
+    this.watchHub = hub;
+  }
+
+  @Override
+  public void apply(List<Entry> entries) {
+    for (Entry e : entries) {
+      if (e.type() == EntryType.NORMAL && e.data().length > 0) {
+        chain.apply(new ConsistentIndex(e.index(), e.term()), e.data());
+      }
+      applied = e.index();
+    }
+  }
+
+  private void publish(ApplyContext ctx, MemberAttributes a) {
+    membership.publish(a.getMemberId(), a.getName(), a.getClientUrlsList());
+    // Persisted with the consistent index: a restarted member does not re-apply it.
+    saveMembership(ctx.index());
+  }
+
+  /** Stores the whole membership in the batch of entry {@code ci}. */
+  private void saveMembership(ConsistentIndex ci) {
+    try (Batch b = backend.newBatch()) {
+      b.put(Schema.Bucket.META, Schema.membershipKey(), membership.record().toByteArray());
+      b.setConsistentIndex(ci);
+      backend.commit(b);
+    }
+  }
+
+  @Override
+  public ConfChange applyConfChange(Entry e, ConfChange cc) {
+    ConfChangeSingle single = cc.changes().size() == 1 ? cc.changes().get(0) : null;
+    if (single == null) {
+      // Kvorum proposes single changes only; anything else is applied as raft decides.
+      applied = Math.max(applied, e.index());
+      return cc;
+    }
+    ConfChange noop = ConfChange.of(single.type(), 0);
+    if (e.index() <= applied) {
+      // Replayed after a restart: the state machine holds it; raft needs the same decision again.
+      return membership.wasRefused(e.index()) ? noop : cc;
+    }
+    MemberChange ch;
+    try {
+      ch = MemberChange.parseFrom(cc.context());
+    } catch (InvalidProtocolBufferException ex) {
+      ch = null;
+    }
+    long id = single.nodeId();
+    Membership.Kind kind = switch (single.type()) {
+      case ADD_NODE -> ch != null && ch.getIsPromote() ? Membership.Kind.PROMOTE : Membership.Kind.ADD;
+      case ADD_LEARNER_NODE -> Membership.Kind.ADD;
+      case REMOVE_NODE -> Membership.Kind.REMOVE;
+      case UPDATE_NODE -> Membership.Kind.UPDATE;
+    };
+    boolean learner = single.type() == ConfChangeType.ADD_LEARNER_NODE;
+    List<String> urls = ch == null ? List.of() : ch.getPeerUrlsList();
+    Membership.Refusal refusal;
+    if (ch == null || ch.getMemberId() != id || id == 0) {
+      refusal = Membership.Refusal.NOT_FOUND;
+    } else {
+      refusal = membership.check(kind, id, urls, learner);
+    }
+    ConsistentIndex ci = new ConsistentIndex(e.index(), e.term());
+    if (refusal != null) {
+      membership.refused(e.index());
+      saveMembership(ci);
+      applied = e.index();
+      if (ch != null) {
+        waiters.fail(ch.getRequestId(), refusalError(refusal).exception());
+      }
+      return noop;
+    }
+    membership.apply(kind, id, urls, learner);
+    saveMembership(ci);
+    applied = e.index();
+    LOG.info("applied a configuration change through raft: {} {} (index {})", single.type(),
+        Long.toHexString(id), e.index());
+    if (id == memberId) {
+      if (kind == Membership.Kind.REMOVE) {
+        peers.removed();
+      }
+    } else {
+      peers.changed(kind, id, urls);
+    }
+    waiters.complete(ch.getRequestId(), new Reconfigured(membership.list()));
+    return cc;
+  }
+
+  private static EtcdError refusalError(Membership.Refusal r) {
+    return switch (r) {
+      case NOT_FOUND -> EtcdError.MEMBER_NOT_FOUND;
+      case EXISTS -> EtcdError.MEMBER_EXIST;
+      case PEER_URL_EXISTS -> EtcdError.PEER_U_R_L_EXIST;
+      case NOT_LEARNER -> EtcdError.MEMBER_NOT_LEARNER;
+      case TOO_MANY_LEARNERS -> EtcdError.TOO_MANY_LEARNERS;
+    };
+  }
+
+  @Override
+  public void restore(Snapshot snapshot) {
+    Path dir = BackendShipping.dataDir(memberDir, snapshot.index());
+    if (!Files.isDirectory(dir)) {
+      throw new IllegalStateException("no backend received with the raft snapshot at index " + snapshot.index());
+    }
+    long start = clock.nanos();
+    backend.replaceWith(dir);
+    long ingested = clock.nanos();
+    reloadState();
+    applied = backend.consistentIndex().index();
+    try {
+      SnapshotLoader.deleteTree(dir);
+    } catch (IOException e) {
+      LOG.warn("cannot remove {}: {}", dir, e.toString());
+    }
+    LOG.info("installed the snapshot at index {} (backend applied index {}, revision {}) in {} ms ({} ms to ingest, "
+        + "then the index and leases rebuilt)", snapshot.index(), applied, kv.currentRevision(),
+        TimeUnit.NANOSECONDS.toMillis(clock.nanos() - start), TimeUnit.NANOSECONDS.toMillis(ingested - start));
+  }
+
+  /** Reloads everything kept in memory from the backend after its content was replaced. */
+  private void reloadState() {
+    Map<com.google.protobuf.ByteString, Long> attached = kv.reload();
+    lessor.clear();
+    Bootstrap.loadLeases(backend, lessor, attached);
+    try (ReadView v = backend.snapshotView()) {
+      byte[] record = v.get(Schema.Bucket.META, Schema.membershipKey());
+      if (record != null) {
+        membership.load(MembershipRecord.parseFrom(record));
+      }
+    } catch (InvalidProtocolBufferException e) {
+      throw new IllegalStateException("corrupt membership record in the snapshot", e);
+    }
+    peers.connect(membership);
+    Set<Long> ids = new HashSet<>();
+    membership.list().forEach(m -> ids.add(m.id()));
+    for (long id : peers.ids()) {
+      if (!ids.contains(id)) {
+        peers.changed(Membership.Kind.REMOVE, id, List.of());
+      }
+    }
+    watchHub.storeReplaced();
+  }
+
+  @Override
+  public long appliedIndex() {
+    return applied;
+  }
+
+  @Override
+  public byte[] prepareSnapshot() {
+    backend.sync();
+    return new byte[0];
+  }
+}

@@ -1,0 +1,161 @@
+package io.kvorum.server.etcdserver;
+
+import io.kvorum.proto.serverpb.InternalRaftRequest;
+import io.kvorum.proto.serverpb.MemberChange;
+import io.kvorum.proto.serverpb.RequestHeader;
+import io.kvorum.raft.ConfChange;
+import io.kvorum.raft.ConfChangeSingle;
+import io.kvorum.raft.ConfChangeTransition;
+import io.kvorum.raft.ConfChangeType;
+import io.kvorum.server.clock.Clock;
+import io.kvorum.server.errors.EtcdError;
+import io.kvorum.server.errors.EtcdException;
+import io.kvorum.server.membership.Member;
+import io.kvorum.server.replication.RaftLoop;
+import io.kvorum.server.replication.ReplicationException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Puts requests through the log and waits for their outcome: gives each a unique id, registers
+ * the client's waiter under it, proposes, and completes the waiter with the typed result the apply
+ * thread reports — or with etcd's error when the request is refused, too large, or not applied
+ * within the request timeout (or the client's deadline, when that comes first).
+ */
+final class Proposer {
+  private final RaftLoop loop;
+  private final Clock clock;
+  private final RequestIds ids;
+  private final Waiters waiters;
+  private final long maxRequestBytes;
+  private final Duration requestTimeout;
+  private volatile boolean stopped;
+
+  Proposer(RaftLoop loop, Clock clock, RequestIds ids, Waiters waiters, long maxRequestBytes,
+      Duration requestTimeout) {
+    this.loop = loop;
+    this.waiters = waiters;
+    this.clock = clock;
+    this.ids = ids;
+    this.maxRequestBytes = maxRequestBytes;
+    this.requestTimeout = requestTimeout;
+  }
+
+  Duration requestTimeout() {
+    return requestTimeout;
+  }
+
+  /** A fresh request id (also what lease ids are made from). */
+  long nextId() {
+    return ids.next();
+  }
+
+  /** Proposes {@code req} and completes with its applied result of type {@code type}. */
+  <T> CompletableFuture<T> propose(RequestContext ctx, InternalRaftRequest.Builder req, Class<T> type) {
+    if (stopped) {
+      return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+    }
+    long id = ids.next();
+    byte[] data = req.setHeader(RequestHeader.newBuilder().setId(id).setUsername(ctx.user())
+        .setAuthRevision(ctx.authRevision())).build().toByteArray();
+    if (data.length > maxRequestBytes) {
+      return CompletableFuture.failedFuture(EtcdError.REQUEST_TOO_LARGE.exception());
+    }
+    CompletableFuture<T> f = waiters.register(id, type);
+    loop.propose(data).whenComplete((v, err) -> {
+      if (err != null) {
+        waiters.failWith(id, err);
+      }
+    });
+    return withTimeout(ctx, f).whenComplete((v, err) -> waiters.cancel(id));
+  }
+
+  /** Proposes a membership change and completes with the membership once it is applied here. */
+  CompletableFuture<List<Member>> configure(RequestContext ctx, ConfChangeType type, long id,
+      MemberChange.Builder ch) {
+    if (stopped) {
+      return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
+    }
+    long rid = ids.next();
+    ConfChange cc = new ConfChange(ConfChangeTransition.AUTO, List.of(new ConfChangeSingle(type, id)),
+        ch.setRequestId(rid).build().toByteArray());
+    CompletableFuture<Reconfigured> f = waiters.register(rid, Reconfigured.class);
+    loop.proposeConfChange(cc).whenComplete((v, err) -> {
+      if (err != null) {
+        waiters.failWith(rid, err);
+      }
+    });
+    return withTimeout(ctx, f).whenComplete((v, err) -> waiters.cancel(rid)).thenApply(Reconfigured::members);
+  }
+
+  /** Completes when this member has applied everything committed before the call (etcd's linearizable read). */
+  CompletableFuture<Void> readIndex(RequestContext ctx) {
+    return withTimeout(ctx, loop.readIndex().thenCompose(loop::waitApplied));
+  }
+
+  /**
+   * {@code f}, failed with etcd's request timeout if it is not done within the request timeout or
+   * by the client's deadline, and with its failure translated to etcd's error.
+   */
+  <T> CompletableFuture<T> withTimeout(RequestContext ctx, CompletableFuture<T> f) {
+    long wait = requestTimeout.toNanos();
+    if (ctx.deadlineNanos() != RequestContext.NO_DEADLINE) {
+      wait = Math.max(0, Math.min(wait, ctx.deadlineNanos() - clock.nanos()));
+    }
+    CompletableFuture<T> out = new CompletableFuture<>();
+    Clock.Timer timer = clock.schedule(Duration.ofNanos(wait), () -> out.completeExceptionally(
+        EtcdError.TIMEOUT.exception()));
+    f.whenComplete((v, err) -> {
+      timer.cancel();
+      if (err == null) {
+        out.complete(v);
+      } else {
+        out.completeExceptionally(toEtcd(err));
+      }
+    });
+    return out;
+  }
+
+  /** Fails every waiting request: the member stops. */
+  void stop() {
+    stopped = true;
+    waiters.failAll(EtcdError.STOPPED.exception());
+  }
+
+  boolean isStopped() {
+    return stopped;
+  }
+
+  /** The cause inside completion wrappers. */
+  static Throwable cause(Throwable err) {
+    Throwable t = err;
+    while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+
+  /** Maps internal failures to etcd's client errors; an unexpected one stays as it is (the edge logs it). */
+  static RuntimeException toEtcd(Throwable err) {
+    Throwable t = cause(err);
+    if (t instanceof EtcdException e) {
+      return e;
+    }
+    if (t instanceof ReplicationException r) {
+      return switch (r.kind()) {
+        case NO_LEADER -> EtcdError.NO_LEADER.exception();
+        case TOO_MANY_REQUESTS -> EtcdError.REQUEST_TOO_MANY_REQUESTS.exception();
+        case DROPPED -> EtcdError.TIMEOUT.exception();
+        case LEADER_CHANGED -> EtcdError.LEADER_CHANGED.exception();
+        case STOPPED -> EtcdError.STOPPED.exception();
+      };
+    }
+    if (t instanceof RuntimeException re) {
+      return re;
+    }
+    return new IllegalStateException(t);
+  }
+}

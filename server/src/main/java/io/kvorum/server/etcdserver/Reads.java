@@ -1,0 +1,93 @@
+package io.kvorum.server.etcdserver;
+
+import io.kvorum.proto.etcdserverpb.HashKVResponse;
+import io.kvorum.proto.etcdserverpb.HashResponse;
+import io.kvorum.proto.etcdserverpb.RangeRequest;
+import io.kvorum.proto.etcdserverpb.RangeResponse;
+import io.kvorum.server.apply.ApplierChain;
+import io.kvorum.server.apply.KvApplier;
+import io.kvorum.server.errors.EtcdError;
+import io.kvorum.server.mvcc.BackendHash;
+import io.kvorum.server.mvcc.CompactedException;
+import io.kvorum.server.mvcc.FutureRevisionException;
+import io.kvorum.server.mvcc.HashKv;
+import io.kvorum.server.mvcc.KvStore;
+import io.kvorum.server.mvcc.ReadTxn;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.Supplier;
+
+/**
+ * Reads, served off the write path: each on a reader thread from one consistent MVCC snapshot, so
+ * a long range never delays the apply thread. A linearizable read first waits until this member
+ * applied everything committed when it asked (a ReadIndex, batched by the raft loop); a
+ * serializable one reads what is applied.
+ */
+final class Reads implements AutoCloseable {
+  /** Reader threads serving ranges and hashes. */
+  static final int READ_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
+
+  private final KvStore kv;
+  private final Proposer proposer;
+  private final ApplierChain.Headers headers;
+  private final ExecutorService readers = Executors.newFixedThreadPool(READ_THREADS, r -> {
+    Thread t = new Thread(r, "kvorum-read");
+    t.setDaemon(true);
+    return t;
+  });
+
+  Reads(KvStore kv, Proposer proposer, ApplierChain.Headers headers) {
+    this.kv = kv;
+    this.proposer = proposer;
+    this.headers = headers;
+  }
+
+  CompletableFuture<RangeResponse> range(RequestContext ctx, RangeRequest r) {
+    RequestChecks.range(r);
+    Supplier<RangeResponse> read = () -> {
+      try (ReadTxn t = kv.read()) {
+        RangeResponse resp = KvApplier.range(r, t::range);
+        return resp.toBuilder().setHeader(headers.header(t.revision())).build();
+      } catch (CompactedException e) {
+        throw EtcdError.COMPACTED.exception();
+      } catch (FutureRevisionException e) {
+        throw EtcdError.FUTURE_REV.exception();
+      }
+    };
+    if (r.getSerializable()) {
+      return CompletableFuture.supplyAsync(read, readers);
+    }
+    return proposer.readIndex(ctx).thenApplyAsync(v -> read.get(), readers);
+  }
+
+  CompletableFuture<HashKVResponse> hashKv(long revision) {
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        HashKv h = kv.hashKv(revision);
+        return HashKVResponse.newBuilder().setHeader(headers.header(h.revision())).setHash((int) h.hash())
+            .setCompactRevision(h.compactRevision()).build();
+      } catch (CompactedException e) {
+        throw EtcdError.COMPACTED.exception();
+      } catch (FutureRevisionException e) {
+        throw EtcdError.FUTURE_REV.exception();
+      }
+    }, readers);
+  }
+
+  /**
+   * etcd's {@code Hash}: a checksum of the whole backend with the revision of the same snapshot in
+   * the header. A full scan, on a reader thread; writes go on meanwhile.
+   */
+  CompletableFuture<HashResponse> hash() {
+    return CompletableFuture.supplyAsync(() -> {
+      BackendHash h = kv.hash();
+      return HashResponse.newBuilder().setHeader(headers.header(h.revision())).setHash((int) h.hash()).build();
+    }, readers);
+  }
+
+  @Override
+  public void close() {
+    readers.shutdownNow();
+  }
+}
