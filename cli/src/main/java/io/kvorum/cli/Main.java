@@ -49,6 +49,7 @@ public final class Main {
     Logger log = LoggerFactory.getLogger("etcdmain");
     parsed.warnings().forEach(w -> log.warn(w));
     log.info("etcd Version: {} (Kvorum)", EtcdServer.SERVER_VERSION);
+    CompilerPriority.apply(log);
     AtomicReference<String> signal = new AtomicReference<>();
     CountDownLatch stop = new CountDownLatch(1);
     installSignalHandler("INT", signal, stop);

@@ -53,7 +53,11 @@ final class Proposer {
     return ids.next();
   }
 
-  /** Proposes {@code req} and completes with its applied result of type {@code type}. */
+  /**
+   * Proposes {@code req} and completes with its applied result of type {@code type}. The client's
+   * future is the waiter itself: the apply thread completes it, and a timer on the member's clock
+   * fails it with etcd's timeout (and forgets it) if it is not applied in time — no extra stages.
+   */
   <T> CompletableFuture<T> propose(RequestContext ctx, InternalRaftRequest.Builder req, Class<T> type) {
     if (stopped) {
       return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
@@ -65,12 +69,28 @@ final class Proposer {
       return CompletableFuture.failedFuture(EtcdError.REQUEST_TOO_LARGE.exception());
     }
     CompletableFuture<T> f = waiters.register(id, type);
+    expireAt(ctx, id, f);
     loop.propose(data).whenComplete((v, err) -> {
       if (err != null) {
-        waiters.failWith(id, err);
+        waiters.failWith(id, toEtcd(err));
       }
     });
-    return withTimeout(ctx, f).whenComplete((v, err) -> waiters.cancel(id));
+    return f;
+  }
+
+  /** Fails waiter {@code id} with etcd's timeout unless {@code f} completes first. */
+  private void expireAt(RequestContext ctx, long id, CompletableFuture<?> f) {
+    Clock.Timer timer = clock.schedule(Duration.ofNanos(waitNanos(ctx)),
+        () -> waiters.failWith(id, EtcdError.TIMEOUT.exception()));
+    f.whenComplete((v, err) -> timer.cancel());
+  }
+
+  private long waitNanos(RequestContext ctx) {
+    long wait = requestTimeout.toNanos();
+    if (ctx.deadlineNanos() != RequestContext.NO_DEADLINE) {
+      wait = Math.max(0, Math.min(wait, ctx.deadlineNanos() - clock.nanos()));
+    }
+    return wait;
   }
 
   /** Proposes a membership change and completes with the membership once it is applied here. */
@@ -83,12 +103,13 @@ final class Proposer {
     ConfChange cc = new ConfChange(ConfChangeTransition.AUTO, List.of(new ConfChangeSingle(type, id)),
         ch.setRequestId(rid).build().toByteArray());
     CompletableFuture<Reconfigured> f = waiters.register(rid, Reconfigured.class);
+    expireAt(ctx, rid, f);
     loop.proposeConfChange(cc).whenComplete((v, err) -> {
       if (err != null) {
-        waiters.failWith(rid, err);
+        waiters.failWith(rid, toEtcd(err));
       }
     });
-    return withTimeout(ctx, f).whenComplete((v, err) -> waiters.cancel(rid)).thenApply(Reconfigured::members);
+    return f.thenApply(Reconfigured::members);
   }
 
   /** Completes when this member has applied everything committed before the call (etcd's linearizable read). */
@@ -101,12 +122,8 @@ final class Proposer {
    * by the client's deadline, and with its failure translated to etcd's error.
    */
   <T> CompletableFuture<T> withTimeout(RequestContext ctx, CompletableFuture<T> f) {
-    long wait = requestTimeout.toNanos();
-    if (ctx.deadlineNanos() != RequestContext.NO_DEADLINE) {
-      wait = Math.max(0, Math.min(wait, ctx.deadlineNanos() - clock.nanos()));
-    }
     CompletableFuture<T> out = new CompletableFuture<>();
-    Clock.Timer timer = clock.schedule(Duration.ofNanos(wait), () -> out.completeExceptionally(
+    Clock.Timer timer = clock.schedule(Duration.ofNanos(waitNanos(ctx)), () -> out.completeExceptionally(
         EtcdError.TIMEOUT.exception()));
     f.whenComplete((v, err) -> {
       timer.cancel();

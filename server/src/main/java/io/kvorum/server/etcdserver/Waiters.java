@@ -8,7 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Clients waiting for their proposals to be applied, by request id. Only the member that proposed
  * registers; the apply thread completes the waiter with the request's typed result (or its error).
- * A waiter that times out is removed by its client so the map stays bounded by requests in flight.
+ * A waiter that times out is failed and removed by the proposer's timer, so the map stays bounded
+ * by requests in flight.
  */
 final class Waiters implements ApplierChain.Results {
   /** One waiting request: the type its result must have, and the client's future. */
@@ -30,10 +31,6 @@ final class Waiters implements ApplierChain.Results {
     CompletableFuture<T> f = new CompletableFuture<>();
     waiting.put(id, new Waiter<>(type, f));
     return f;
-  }
-
-  void cancel(long id) {
-    waiting.remove(id);
   }
 
   @Override

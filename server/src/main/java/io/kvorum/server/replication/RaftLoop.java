@@ -55,8 +55,14 @@ public final class RaftLoop implements AutoCloseable {
   public static final int INBOX_MAX = 16_384;
   public static final int INPUTS_PER_ROUND_MAX = 4_096;
   public static final int APPLY_QUEUE_MAX = 64;
-  /** How long the raft thread sleeps when idle; ticks and inputs wake it earlier. */
-  private static final long IDLE_WAIT_MS = 50;
+  /**
+   * How long the raft and apply threads wait for work before looking again. Every input, tick,
+   * task and {@link #close()} wakes them, so this only bounds a missed wake-up; it is long so an
+   * idle member does not wake for nothing (20 times a second per thread at 50 ms).
+   */
+  private static final long IDLE_WAIT_MS = 1000;
+  /** How often the apply thread, waiting for the raft thread to apply a membership change, checks for a stop. */
+  private static final long CONF_WAIT_MS = 50;
 
   private sealed interface Input permits Propose, ProposeConf, Receive, Read, Call, Wake {}
 
@@ -73,6 +79,9 @@ public final class RaftLoop implements AutoCloseable {
   private record Wake() implements Input {}
 
   private record ApplyTask(io.kvorum.raft.Snapshot snapshot, List<Entry> entries) {}
+
+  /** Wakes the apply thread to see that the loop stops. */
+  private static final ApplyTask STOP = new ApplyTask(null, List.of());
 
   /** A membership change the apply thread decided, for the raft thread to apply. */
   private record ConfApply(ConfChange cc, CompletableFuture<ConfState> result) {}
@@ -454,7 +463,7 @@ public final class RaftLoop implements AutoCloseable {
     inbox.offer(new Wake());
     while (true) {
       try {
-        return f.get(IDLE_WAIT_MS, TimeUnit.MILLISECONDS);
+        return f.get(CONF_WAIT_MS, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
         if (!running) {
           throw new InterruptedException("stopping");
@@ -495,7 +504,7 @@ public final class RaftLoop implements AutoCloseable {
     try {
       while (running) {
         ApplyTask t = applyQueue.poll(IDLE_WAIT_MS, TimeUnit.MILLISECONDS);
-        if (t == null) {
+        if (t == null || t == STOP) {
           continue;
         }
         if (t.snapshot() != null && t.snapshot().index() > applier.appliedIndex()) {
@@ -576,6 +585,7 @@ public final class RaftLoop implements AutoCloseable {
     // timeout and see the flag; the raft thread finishes the round (and its fsync) it is in.
     running = false;
     inbox.offer(new Wake());
+    applyQueue.offer(STOP);
     try {
       raftThread.join(10_000);
       applyThread.join(10_000);

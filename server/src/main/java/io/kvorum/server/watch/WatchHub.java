@@ -63,7 +63,12 @@ public final class WatchHub implements AutoCloseable {
   static final int SYNC_EVENTS_MAX = 4096;
   /** Distinct revisions sent to an unsynced watcher in one response (etcd's watchBatchMaxRevs). */
   static final int SYNC_REVISIONS_MAX = 1000;
-  private static final long IDLE_PARK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  /**
+   * The longest the hub thread sleeps when idle: commands, commits and closing wake it, and it
+   * wakes for the next progress notification; this only bounds a missed wake-up.
+   */
+  private static final long IDLE_PARK_NANOS = TimeUnit.SECONDS.toNanos(1);
+  private static final long IDLE_PARK_MIN_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
   /** etcd's watch id for responses that belong to no watcher. */
   public static final long NO_WATCH_ID = -1;
 
@@ -220,7 +225,8 @@ public final class WatchHub implements AutoCloseable {
         LOG.log(System.Logger.Level.ERROR, "watch hub step failed", e);
       }
       if (!busy) {
-        LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+        long untilProgress = nextProgressNanos - clock.getAsLong();
+        LockSupport.parkNanos(this, Math.max(IDLE_PARK_MIN_NANOS, Math.min(IDLE_PARK_NANOS, untilProgress)));
       }
     }
   }
