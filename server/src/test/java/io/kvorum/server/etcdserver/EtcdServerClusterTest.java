@@ -63,38 +63,25 @@ class EtcdServerClusterTest {
     return PutRequest.newBuilder().setKey(ByteString.copyFromUtf8(k)).setValue(ByteString.copyFromUtf8(v)).build();
   }
 
-  /** Retries a put on any live member until it succeeds (the client's failover), bounded. */
-  private void putWithFailover(String k, String v) throws Exception {
-    Exception last = null;
-    for (int attempt = 0; attempt < 100; attempt++) {
-      if (attempt > 0) {
-        // A client backs off between rounds (clientv3 does too); members elect in ~10 ticks of 20 ms.
-        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-      }
+  /** Retries a put on every live member until one takes it (the client's failover), bounded. */
+  private void putWithFailover(String k, String v) {
+    LocalCluster.await("a member takes put " + k, () -> {
       for (EtcdServer s : members.values()) {
         try {
           s.kv().put(RequestContext.of("test"), put(k, v)).get(10, TimeUnit.SECONDS);
-          return;
+          return true;
         } catch (Exception e) {
-          last = e;
+          // No leader yet, or this member was stopped: the next one, then again.
         }
       }
-    }
-    throw last;
+      return false;
+    });
   }
 
   /** A linearizable read retried while the member has no leader (what clients do), bounded. */
-  private static RangeResponse rangeWithRetry(EtcdServer s, RangeRequest r) throws Exception {
-    Exception last = null;
-    for (int attempt = 0; attempt < 100; attempt++) {
-      try {
-        return s.kv().range(RequestContext.of("test"), r).get(20, TimeUnit.SECONDS);
-      } catch (java.util.concurrent.ExecutionException e) {
-        last = e;
-        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-      }
-    }
-    throw last;
+  private static RangeResponse rangeWithRetry(EtcdServer s, RangeRequest r) {
+    return LocalCluster.until("a linearizable read on " + Long.toHexString(s.memberId()),
+        () -> s.kv().range(RequestContext.of("test"), r).get(20, TimeUnit.SECONDS), t -> true);
   }
 
   @Test

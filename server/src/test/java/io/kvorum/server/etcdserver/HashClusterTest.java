@@ -152,17 +152,8 @@ class HashClusterTest {
     assertThat(h.getHeader().getRevision()).isEqualTo(302);
   }
 
-  /** Retries a membership change refused while the cluster is not yet healthy (bounded). */
-  private static <T> T whenHealthy(Supplier<CompletableFuture<T>> call) throws Exception {
-    for (int i = 0; ; i++) {
-      try {
-        return get(call.get());
-      } catch (ExecutionException e) {
-        if (i >= 200 || !"etcdserver: unhealthy cluster".equals(e.getCause().getMessage())) {
-          throw e;
-        }
-        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
-      }
-    }
+  /** A membership change, once the strict reconfiguration check sees every peer healthy. */
+  private <T> T whenHealthy(LocalCluster.Attempt<CompletableFuture<T>> call) {
+    return cluster.reconfigure(Reconfiguration.HEALTH_INTERVAL, call);
   }
 }

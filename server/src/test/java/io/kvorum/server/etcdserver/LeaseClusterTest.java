@@ -38,16 +38,16 @@ class LeaseClusterTest {
   static final long S = 1_000_000_000L;
 
   @TempDir Path dir;
-  final FakeClock clock = new FakeClock();
+  FakeClock clock;
   ClockPump pump;
   LocalCluster cluster;
 
   private void startCluster() throws IOException {
-    pump = ClockPump.start(clock, Duration.ofMillis(50));
     cluster = LocalCluster.start(dir, 3, b -> {
-      b.clock = clock;
       b.leaseCheckpointInterval = Duration.ofSeconds(5);
     });
+    clock = cluster.clock();
+    pump = cluster.pump();
   }
 
   @AfterEach
@@ -55,9 +55,7 @@ class LeaseClusterTest {
     if (cluster != null) {
       cluster.close();
     }
-    if (pump != null) {
-      pump.close();
-    }
+
   }
 
   private static void await(String what, BooleanSupplier cond) {

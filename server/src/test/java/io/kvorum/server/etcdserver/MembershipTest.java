@@ -43,17 +43,9 @@ class MembershipTest {
    * Runs a reconfiguration, again while the strict check says the cluster is unhealthy (this
    * member has not been connected to every voter for 5 s yet), as an operator would.
    */
-  private static <T> T whenHealthy(java.util.function.Supplier<CompletableFuture<T>> call) throws Exception {
-    for (int i = 0; ; i++) {
-      try {
-        return call.get().get(20, TimeUnit.SECONDS);
-      } catch (ExecutionException e) {
-        if (i >= 200 || !"etcdserver: unhealthy cluster".equals(e.getCause().getMessage())) {
-          throw e;
-        }
-        Thread.sleep(50);
-      }
-    }
+  /** A membership change, once the strict reconfiguration check sees every peer healthy. */
+  private <T> T whenHealthy(LocalCluster.Attempt<CompletableFuture<T>> call) {
+    return cluster.reconfigure(Reconfiguration.HEALTH_INTERVAL, call);
   }
 
   private static Throwable cause(CompletableFuture<?> f) throws Exception {
@@ -140,15 +132,9 @@ class MembershipTest {
 
     // Promotion is decided by the leader; a follower forwards it there. Retry while not in sync.
     EtcdServer current = cluster.leader(s -> true);
-    List<Member> promoted = null;
-    for (int i = 0; i < 100 && promoted == null; i++) {
-      try {
-        promoted = writer.memberPromote(RequestContext.of("test"), learner.memberId()).get(20, TimeUnit.SECONDS);
-      } catch (ExecutionException e) {
-        assertThat(e.getCause()).hasMessage("etcdserver: can only promote a learner member which is in sync with leader");
-        Thread.sleep(100);
-      }
-    }
+    List<Member> promoted = LocalCluster.until("the learner is promoted",
+        () -> writer.memberPromote(RequestContext.of("test"), learner.memberId()).get(20, TimeUnit.SECONDS),
+        t -> "etcdserver: can only promote a learner member which is in sync with leader".equals(t.getMessage()));
     assertThat(promoted).isNotNull();
     assertThat(promoted.stream().filter(m -> m.id() == learner.memberId()).findFirst().orElseThrow().isLearner())
         .isFalse();
@@ -165,18 +151,20 @@ class MembershipTest {
     assertThat(victim.terminated().get(20, TimeUnit.SECONDS)).contains("removed");
     cluster.members().values().remove(victim);
     // The victim may have been the leader: a new one is elected, proposals meanwhile fail as etcd's do.
-    Throwable again = null;
-    for (int i = 0; i < 100; i++) {
-      again = cause(writer.memberRemove(RequestContext.of("test"), victim.memberId()));
-      if (!java.util.Set.of("etcdserver: request timed out", "etcdserver: leader changed", "etcdserver: no leader")
-          .contains(again.getMessage())) {
-        break;
+    java.util.Set<String> transientErrors = java.util.Set.of("etcdserver: request timed out",
+        "etcdserver: leader changed", "etcdserver: no leader");
+    Throwable again = LocalCluster.until("a leader answers the second removal", () -> {
+      Throwable t = cause(writer.memberRemove(RequestContext.of("test"), victim.memberId()));
+      if (transientErrors.contains(t.getMessage())) {
+        throw new ExecutionException(t);
       }
-      Thread.sleep(50);
-    }
+      return t;
+    }, t -> transientErrors.contains(t.getMessage()));
     assertThat(again).hasMessage("etcdserver: member not found");
 
-    Thread.sleep(500);
+    // Writes go on after the reconfiguration before the load stops.
+    int before = acked.size();
+    LocalCluster.await("writes acknowledged after the reconfiguration", () -> acked.size() >= before + 20);
     writing.set(false);
     load.join(60_000);
     assertThat(acked).isNotEmpty();

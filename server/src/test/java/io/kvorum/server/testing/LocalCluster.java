@@ -2,12 +2,14 @@ package io.kvorum.server.testing;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.kvorum.server.clock.FakeClock;
 import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.etcdserver.EtcdServer;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,15 +19,30 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 
 /**
- * Real members in one JVM on loopback for tests (50 ms heartbeat, 500 ms election timeout), and
- * a bounded wait for conditions that become true asynchronously.
+ * Real members in one JVM on loopback for tests (50 ms heartbeat, 500 ms election timeout) on one
+ * {@link FakeClock} that a {@link ClockPump} moves with real time in 10 ms steps until a test holds
+ * it or jumps it, and a bounded wait for conditions that become true asynchronously.
  */
 public final class LocalCluster implements AutoCloseable {
   private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
   private final Map<String, EtcdServer> members = new LinkedHashMap<>();
   private final Map<String, ServerConfig> configs = new LinkedHashMap<>();
+  /** Every member's clock: it follows real time in small steps until a test holds or moves it. */
+  private final FakeClock clock = new FakeClock();
+  private final ClockPump pump = ClockPump.start(clock, PUMP_STEP);
+  static final Duration PUMP_STEP = Duration.ofMillis(10);
 
   private LocalCluster() {}
+
+  /** The members' clock; a test jumps it to move time at once (a reconfiguration check, a lease). */
+  public FakeClock clock() {
+    return clock;
+  }
+
+  /** What moves {@link #clock()} with real time; a test holds it to have time move only when it says. */
+  public ClockPump pump() {
+    return pump;
+  }
 
   /** Starts members named m1..m{@code size} under {@code dir}; {@code tune} adjusts each config. */
   public static LocalCluster start(Path dir, int size, Consumer<ServerConfig.Builder> tune) throws IOException {
@@ -48,6 +65,7 @@ public final class LocalCluster implements AutoCloseable {
         b.initialCluster = cluster.toString();
         b.heartbeatIntervalMs = 50;
         b.electionTimeoutMs = 500;
+        b.clock = c.clock;
         tune.accept(b);
         c.configs.put(n, b.build());
         c.restart(n);
@@ -81,6 +99,7 @@ public final class LocalCluster implements AutoCloseable {
     b.initialClusterState = ServerConfig.ClusterState.EXISTING;
     b.heartbeatIntervalMs = 50;
     b.electionTimeoutMs = 500;
+    b.clock = clock;
     tune.accept(b);
     configs.put(name, b.build());
     return restart(name);
@@ -99,6 +118,45 @@ public final class LocalCluster implements AutoCloseable {
       assertThat(System.nanoTime()).as("waiting for: " + what).isLessThan(deadline);
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
     }
+  }
+
+  /** A call a test retries; it may throw anything. */
+  @FunctionalInterface
+  public interface Attempt<T> {
+    T call() throws Exception;
+  }
+
+  /**
+   * Calls {@code attempt} until it returns, as {@link #await} waits (bounded); a failure {@code
+   * retry} does not accept (the cause inside an ExecutionException) ends the wait with that failure.
+   */
+  public static <T> T until(String what, Attempt<T> attempt, java.util.function.Predicate<Throwable> retry) {
+    java.util.concurrent.atomic.AtomicReference<T> result = new java.util.concurrent.atomic.AtomicReference<>();
+    await(what, () -> {
+      try {
+        result.set(attempt.call());
+        return true;
+      } catch (Exception e) {
+        Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+        if (retry.test(cause)) {
+          return false;
+        }
+        throw new AssertionError("while waiting for: " + what, cause);
+      }
+    });
+    return result.get();
+  }
+
+  /**
+   * Runs a membership change that a strict reconfiguration check refuses until peers have been
+   * connected for {@code healthInterval}: the clock jumps past the interval instead of the test
+   * waiting it out, again while a peer is still connecting.
+   */
+  public <T> T reconfigure(Duration healthInterval, Attempt<java.util.concurrent.CompletableFuture<T>> change) {
+    return until("the cluster accepts the change", () -> {
+      clock.jump(healthInterval);
+      return change.call().get(20, TimeUnit.SECONDS);
+    }, t -> "etcdserver: unhealthy cluster".equals(t.getMessage()));
   }
 
   /** Starts member {@code name} again on its data (after {@link #stop} or a removal from {@link #members}). */
@@ -120,6 +178,7 @@ public final class LocalCluster implements AutoCloseable {
     b.heartbeatIntervalMs = old.heartbeatInterval.toMillis();
     b.electionTimeoutMs = old.electionTimeout.toMillis();
     b.snapshotCount = old.snapshotCount;
+    b.clock = clock;
     configs.put(name, b.build());
     return restart(name);
   }
@@ -157,9 +216,13 @@ public final class LocalCluster implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    for (EtcdServer s : members.values()) {
-      s.hardStop();
+    try {
+      for (EtcdServer s : members.values()) {
+        s.hardStop();
+      }
+      members.clear();
+    } finally {
+      pump.close();
     }
-    members.clear();
   }
 }
