@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import io.kvorum.server.sched.Niceness;
 import org.slf4j.Logger;
 
 /**
@@ -18,7 +18,6 @@ import org.slf4j.Logger;
  */
 final class CompilerPriority {
   static final String PROPERTY = "kvorum.compilerNice";
-  private static final long RENICE_WAIT_MS = 2000;
 
   private CompilerPriority() {}
 
@@ -41,9 +40,10 @@ final class CompilerPriority {
           continue;
         }
         found++;
-        int nice = niceOf(read(t.resolve("stat")));
+        String stat = read(t.resolve("stat"));
+        int nice = stat == null ? 0 : Niceness.niceOf(stat);
         int target = Math.min(19, nice + steps);
-        if (renice(t.getFileName().toString(), target)) {
+        if (Niceness.renice(t.getFileName().toString(), target)) {
           lowered++;
         }
       }
@@ -64,29 +64,6 @@ final class CompilerPriority {
       return Files.readString(p, StandardCharsets.US_ASCII).trim();
     } catch (IOException e) {
       return null;
-    }
-  }
-
-  /** The nice value in a /proc task stat line (field 19, counted after the command in parentheses). */
-  static int niceOf(String stat) {
-    if (stat == null) {
-      return 0;
-    }
-    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-    // f[0] is field 3 (state); nice is field 19.
-    return Integer.parseInt(f[16]);
-  }
-
-  private static boolean renice(String tid, int nice) {
-    try {
-      Process p = new ProcessBuilder("renice", "-n", Integer.toString(nice), "-p", tid)
-          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-      return p.waitFor(RENICE_WAIT_MS, TimeUnit.MILLISECONDS) && p.exitValue() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
     }
   }
 }

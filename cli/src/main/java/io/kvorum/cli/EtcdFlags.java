@@ -197,6 +197,8 @@ public final class EtcdFlags {
     b.quotaBackendBytes = longFlag(p, "quota-backend-bytes", b.quotaBackendBytes);
     b.maxRequestBytes = longFlag(p, "max-request-bytes", b.maxRequestBytes);
     b.maxTxnOps = (int) longFlag(p, "max-txn-ops", b.maxTxnOps);
+    // Not an etcd flag: the launcher's JVM property (docs/performance.md).
+    b.readerNice = Integer.getInteger("kvorum.readerNice", 0);
     b.maxConcurrentStreams = longFlag(p, "max-concurrent-streams", b.maxConcurrentStreams);
     b.clientTls = new TlsConfig(path(p, "cert-file"), path(p, "key-file"), path(p, "trusted-ca-file"),
         boolFlag(p, "client-cert-auth", false), boolFlag(p, "auto-tls", false), path(p, "client-crl-file"),

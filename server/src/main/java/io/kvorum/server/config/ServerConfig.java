@@ -49,6 +49,8 @@ public final class ServerConfig {
   public final long quotaBackendBytes;
   public final long maxRequestBytes;
   public final int maxTxnOps;
+  /** Nice steps the reader threads run below the write path (Linux); 0 keeps their priority. */
+  public final int readerNice;
   public final long maxConcurrentStreams;
   public final TlsConfig clientTls;
   public final TlsConfig peerTls;
@@ -93,6 +95,7 @@ public final class ServerConfig {
     quotaBackendBytes = b.quotaBackendBytes <= 0 ? QUOTA_BACKEND_BYTES_DEFAULT : b.quotaBackendBytes;
     maxRequestBytes = b.maxRequestBytes;
     maxTxnOps = b.maxTxnOps;
+    readerNice = b.readerNice;
     maxConcurrentStreams = b.maxConcurrentStreams;
     clientTls = b.clientTls;
     peerTls = b.peerTls;
@@ -155,6 +158,7 @@ public final class ServerConfig {
     public long quotaBackendBytes;
     public long maxRequestBytes = MAX_REQUEST_BYTES_DEFAULT;
     public int maxTxnOps = MAX_TXN_OPS_DEFAULT;
+    public int readerNice;
     public long maxConcurrentStreams = 0xFFFF_FFFFL;
     public TlsConfig clientTls = TlsConfig.NONE;
     public TlsConfig peerTls = TlsConfig.NONE;

@@ -110,7 +110,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
         cfg.snapshotCount, this::fatal);
     this.proposer = new Proposer(loop, clock, new RequestIds(memberId, clock.wallMillis()), waiters,
         cfg.maxRequestBytes, requestTimeout);
-    this.reads = new Reads(kv, proposer, this::header);
+    this.reads = new Reads(kv, proposer, this::header, cfg.readerNice);
     this.watchHub = new WatchHub(kv, this::header, cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES, clock::nanos,
         cfg.watchProgressNotifyInterval.toNanos());
     applier.notify(watchHub);

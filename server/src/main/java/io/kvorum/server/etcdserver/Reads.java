@@ -13,6 +13,7 @@ import io.kvorum.server.mvcc.FutureRevisionException;
 import io.kvorum.server.mvcc.HashKv;
 import io.kvorum.server.mvcc.KvStore;
 import io.kvorum.server.mvcc.ReadTxn;
+import io.kvorum.server.sched.Niceness;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -31,13 +32,18 @@ final class Reads implements AutoCloseable {
   private final KvStore kv;
   private final Proposer proposer;
   private final ApplierChain.Headers headers;
-  private final ExecutorService readers = Executors.newFixedThreadPool(READ_THREADS, r -> {
-    Thread t = new Thread(r, "kvorum-read");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ExecutorService readers;
 
-  Reads(KvStore kv, Proposer proposer, ApplierChain.Headers headers) {
+  /** @param readerNice nice steps the reader threads run below the write path (0: as the rest) */
+  Reads(KvStore kv, Proposer proposer, ApplierChain.Headers headers, int readerNice) {
+    this.readers = Executors.newFixedThreadPool(READ_THREADS, r -> {
+      Thread t = new Thread(() -> {
+        Niceness.lowerCurrentThread(readerNice);
+        r.run();
+      }, "kvorum-read");
+      t.setDaemon(true);
+      return t;
+    });
     this.kv = kv;
     this.proposer = proposer;
     this.headers = headers;
