@@ -36,7 +36,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * through the whole applier chain — decode, alarm/auth/quota links, the MVCC write and the typed
  * result — as the apply thread runs it. The score is entries per second.
  *
- * <p>Run: {@code java -jar bench/target/benchmarks.jar ApplyBenchmark}
+ * <p>Run (the server benchmarks need the cli's classpath): {@code java -cp "bench/target/benchmarks.jar:cli/target/kvorum-cli.jar:cli/target/lib/*" org.openjdk.jmh.Main ApplyBenchmark}
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

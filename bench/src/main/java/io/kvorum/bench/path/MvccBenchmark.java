@@ -29,10 +29,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The MVCC store on RocksDB (a temp dir), without raft: one put per write transaction (what one
- * applied entry costs the store), a point read, and a 100-key range from a read snapshot, over
- * {@code keys} keys of 256-byte values.
+ * applied entry costs the store), a point read, and the range of one namespace's keys from a read
+ * snapshot, over {@code keys} keys of 256-byte values in 1,000 namespaces.
  *
- * <p>Run: {@code java -jar bench/target/benchmarks.jar MvccBenchmark}
+ * <p>Run (the server benchmarks need the cli's classpath): {@code java -cp "bench/target/benchmarks.jar:cli/target/kvorum-cli.jar:cli/target/lib/*" org.openjdk.jmh.Main MvccBenchmark}
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -98,11 +98,15 @@ public class MvccBenchmark {
     }
   }
 
+  /** One namespace's keys (keys / 1000 of them: 100 by default), as a list of a Kubernetes namespace reads them. */
   @Benchmark
-  public int range100() {
+  public int rangeNamespace() {
+    next = (next + 7919) % keys;
+    ByteString prefix = ByteString.copyFromUtf8(String.format("/registry/pods/ns-%04d/", next % 1000));
+    byte[] end = prefix.toByteArray();
+    end[end.length - 1]++;
     try (ReadTxn r = store.read()) {
-      return r.range(KeyRange.fromRequest(nextKey(), ByteString.copyFrom(new byte[] {0})),
-          RangeOptions.DEFAULT.withLimit(100)).kvs().size();
+      return r.range(KeyRange.fromRequest(prefix, ByteString.copyFrom(end)), RangeOptions.DEFAULT).kvs().size();
     }
   }
 }

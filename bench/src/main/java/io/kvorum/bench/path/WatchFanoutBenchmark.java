@@ -38,7 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * and hand-off to the streams, without gRPC. The score is puts delivered per second (multiply by
  * {@code watchers} for events per second).
  *
- * <p>Run: {@code java -jar bench/target/benchmarks.jar WatchFanoutBenchmark}
+ * <p>Run (the server benchmarks need the cli's classpath): {@code java -cp "bench/target/benchmarks.jar:cli/target/kvorum-cli.jar:cli/target/lib/*" org.openjdk.jmh.Main WatchFanoutBenchmark}
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * times {@code batch}, which shows what batching buys over one fsync per entry. Compare batch 1
  * with {@code FsyncFloor} (this disk's bare append + fdatasync) for the WAL's own overhead.
  *
- * <p>Run: {@code java -jar bench/target/benchmarks.jar WalBenchmark} (writes under java.io.tmpdir;
+ * <p>Run (the server benchmarks need the cli's classpath): {@code java -cp "bench/target/benchmarks.jar:cli/target/kvorum-cli.jar:cli/target/lib/*" org.openjdk.jmh.Main WalBenchmark} (writes under java.io.tmpdir;
  * {@code -jvmArgs -Djava.io.tmpdir=DIR} puts it on another disk)
  */
 @State(Scope.Thread)

@@ -18,7 +18,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * The in-memory key index alone (in the mvcc package, as the index is package-private): a point
  * lookup, a put of a new revision of an existing key, and a 100-key range, over {@code keys} keys.
  *
- * <p>Run: {@code mvn -q -DskipTests package && java -jar bench/target/benchmarks.jar KeyIndexBenchmark}
+ * <p>Run: see {@code docs/performance.md} (the server benchmarks need the cli's classpath)
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

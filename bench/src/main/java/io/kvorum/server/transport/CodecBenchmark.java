@@ -28,7 +28,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * to its wire message, serializes, parses and decodes it (in the transport package, as the codec
  * is package-private).
  *
- * <p>Run: {@code java -jar bench/target/benchmarks.jar CodecBenchmark}
+ * <p>Run (the server benchmarks need the cli's classpath): {@code java -cp "bench/target/benchmarks.jar:cli/target/kvorum-cli.jar:cli/target/lib/*" org.openjdk.jmh.Main CodecBenchmark}
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
