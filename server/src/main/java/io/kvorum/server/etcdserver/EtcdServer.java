@@ -3,13 +3,10 @@ package io.kvorum.server.etcdserver;
 import io.kvorum.proto.etcdserverpb.HashKVResponse;
 import io.kvorum.proto.etcdserverpb.HashResponse;
 import io.kvorum.proto.etcdserverpb.ResponseHeader;
-import io.kvorum.proto.serverpb.InternalRaftRequest;
-import io.kvorum.proto.serverpb.MemberAttributes;
 import io.kvorum.raft.Config;
 import io.kvorum.raft.Message;
 import io.kvorum.raft.RawNode;
 import io.kvorum.raft.Status;
-import io.kvorum.server.apply.Published;
 import io.kvorum.server.clock.Clock;
 import io.kvorum.server.clock.SystemClock;
 import io.kvorum.server.config.ServerConfig;
@@ -49,8 +46,6 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   public static final String CLUSTER_VERSION = "3.4.0";
   /** etcd adds this to --max-request-bytes for gRPC messages (and watch fragments). */
   public static final long GRPC_OVERHEAD_BYTES = 512 * 1024;
-  /** How soon a member tries again to publish its attributes. */
-  static final Duration PUBLISH_RETRY = Duration.ofMillis(50);
 
   private final ServerConfig cfg;
   private final Clock clock;
@@ -72,7 +67,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   private final LeaseDuties leaseDuties;
   private final Reconfiguration reconfiguration;
   private final LeadershipTransfer transfer;
-  private final CompletableFuture<Void> published = new CompletableFuture<>();
+  private final Publication publication;
   /** Completes with the reason when the member stops on its own (removed from the cluster, fatal error). */
   private final CompletableFuture<String> terminated = new CompletableFuture<>();
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -110,6 +105,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
         cfg.snapshotCount, this::fatal);
     this.proposer = new Proposer(loop, clock, new RequestIds(memberId, clock.wallMillis()), waiters,
         cfg.maxRequestBytes, requestTimeout);
+    this.publication = new Publication(proposer, clock);
     this.reads = new Reads(kv, proposer, this::header, cfg.readerNice);
     this.watchHub = new WatchHub(kv, this::header, cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES, clock::nanos,
         cfg.watchProgressNotifyInterval.toNanos());
@@ -192,24 +188,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
    * applied; the future completes once this member applied it.
    */
   public CompletableFuture<Void> publish(List<URI> clientUrls) {
-    InternalRaftRequest.Builder req = InternalRaftRequest.newBuilder().setPublish(MemberAttributes.newBuilder()
-        .setMemberId(memberId).setName(cfg.name).addAllClientUrls(clientUrls.stream().map(URI::toString).toList()));
-    publishAttempt(req);
-    return published;
-  }
-
-  private void publishAttempt(InternalRaftRequest.Builder req) {
-    if (proposer.isStopped() || published.isDone()) {
-      return;
-    }
-    proposer.propose(RequestContext.MEMBER, req.clone(), Published.class).whenComplete((v, err) -> {
-      if (err == null) {
-        published.complete(null);
-      } else {
-        LOG.debug("publish not applied yet: {}", err.toString());
-        clock.schedule(PUBLISH_RETRY, () -> publishAttempt(req));
-      }
-    });
+    return publication.publish(memberId, cfg.name, clientUrls);
   }
 
   // ---------------------------------------------------------------- identity and status
