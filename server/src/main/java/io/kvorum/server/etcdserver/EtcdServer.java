@@ -402,6 +402,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     loop.close();
     watchHub.close();
     reads.close();
+    // Again: a proposal that passed the stopped check while the member was stopping.
     proposer.stop();
     kv.close();
     backend.close();

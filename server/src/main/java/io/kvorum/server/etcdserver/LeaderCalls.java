@@ -40,26 +40,20 @@ final class LeaderCalls implements ForwardHandler {
   private static final Logger LOG = LoggerFactory.getLogger(LeaderCalls.class);
   static final Duration RETRY = Duration.ofMillis(100);
 
-  /** The calls as this member serves them when it leads; they fail with NOT_LEADER otherwise. */
-  interface Local {
-    CompletableFuture<LeaseKeepAliveResponse> renew(long leaseId);
-
-    CompletableFuture<LeaseTimeToLiveResponse> timeToLive(LeaseTimeToLiveRequest r);
-
-    CompletableFuture<MemberPromoteResponse> promote(long memberId);
-  }
-
   private final long memberId;
   private final LongSupplier leader;
   private final PeerTransport transport;
   private final Clock clock;
   private final Membership membership;
   private final Duration timeout;
-  private final Supplier<Boolean> stopped;
-  private Local local;
+  private final java.util.function.BooleanSupplier stopped;
+  // The calls as this member serves them when it leads (they fail with NOT_LEADER otherwise).
+  private Function<Long, CompletableFuture<LeaseKeepAliveResponse>> renewHere;
+  private Function<LeaseTimeToLiveRequest, CompletableFuture<LeaseTimeToLiveResponse>> timeToLiveHere;
+  private Function<Long, CompletableFuture<MemberPromoteResponse>> promoteHere;
 
   LeaderCalls(long memberId, LongSupplier leader, PeerTransport transport, Clock clock, Membership membership,
-      Duration timeout, Supplier<Boolean> stopped) {
+      Duration timeout, java.util.function.BooleanSupplier stopped) {
     this.memberId = memberId;
     this.leader = leader;
     this.transport = transport;
@@ -73,38 +67,25 @@ final class LeaderCalls implements ForwardHandler {
   void serveWith(Function<Long, CompletableFuture<LeaseKeepAliveResponse>> renew,
       Function<LeaseTimeToLiveRequest, CompletableFuture<LeaseTimeToLiveResponse>> timeToLive,
       Function<Long, CompletableFuture<MemberPromoteResponse>> promote) {
-    this.local = new Local() {
-      @Override
-      public CompletableFuture<LeaseKeepAliveResponse> renew(long leaseId) {
-        return renew.apply(leaseId);
-      }
-
-      @Override
-      public CompletableFuture<LeaseTimeToLiveResponse> timeToLive(LeaseTimeToLiveRequest r) {
-        return timeToLive.apply(r);
-      }
-
-      @Override
-      public CompletableFuture<MemberPromoteResponse> promote(long memberId) {
-        return promote.apply(memberId);
-      }
-    };
+    this.renewHere = renew;
+    this.timeToLiveHere = timeToLive;
+    this.promoteHere = promote;
   }
 
   CompletableFuture<LeaseKeepAliveResponse> renew(long leaseId) {
     LeaseKeepAliveRequest req = LeaseKeepAliveRequest.newBuilder().setID(leaseId).build();
-    return atLeader(ForwardRequest.newBuilder().setLeaseRenew(req).build(), () -> local.renew(leaseId),
+    return atLeader(ForwardRequest.newBuilder().setLeaseRenew(req).build(), () -> renewHere.apply(leaseId),
         ForwardResponse::getLeaseRenew);
   }
 
   CompletableFuture<LeaseTimeToLiveResponse> timeToLive(LeaseTimeToLiveRequest r) {
-    return atLeader(ForwardRequest.newBuilder().setLeaseTimeToLive(r).build(), () -> local.timeToLive(r),
+    return atLeader(ForwardRequest.newBuilder().setLeaseTimeToLive(r).build(), () -> timeToLiveHere.apply(r),
         ForwardResponse::getLeaseTimeToLive);
   }
 
   CompletableFuture<MemberPromoteResponse> promote(long id) {
     MemberPromoteRequest req = MemberPromoteRequest.newBuilder().setID(id).build();
-    return atLeader(ForwardRequest.newBuilder().setMemberPromote(req).build(), () -> local.promote(id),
+    return atLeader(ForwardRequest.newBuilder().setMemberPromote(req).build(), () -> promoteHere.apply(id),
         ForwardResponse::getMemberPromote);
   }
 
@@ -117,7 +98,7 @@ final class LeaderCalls implements ForwardHandler {
 
   private <T> void attempt(ForwardRequest call, Supplier<CompletableFuture<T>> here,
       Function<ForwardResponse, T> answer, CompletableFuture<T> out, long deadline) {
-    if (stopped.get()) {
+    if (stopped.getAsBoolean()) {
       out.completeExceptionally(EtcdError.STOPPED.exception());
       return;
     }
@@ -179,11 +160,11 @@ final class LeaderCalls implements ForwardHandler {
   @Override
   public CompletableFuture<ForwardResponse> handle(ForwardRequest r) {
     CompletableFuture<ForwardResponse> f = switch (r.getCallCase()) {
-      case LEASE_RENEW -> local.renew(r.getLeaseRenew().getID())
+      case LEASE_RENEW -> renewHere.apply(r.getLeaseRenew().getID())
           .thenApply(v -> ForwardResponse.newBuilder().setLeaseRenew(v).build());
-      case LEASE_TIME_TO_LIVE -> local.timeToLive(r.getLeaseTimeToLive())
+      case LEASE_TIME_TO_LIVE -> timeToLiveHere.apply(r.getLeaseTimeToLive())
           .thenApply(v -> ForwardResponse.newBuilder().setLeaseTimeToLive(v).build());
-      case MEMBER_PROMOTE -> local.promote(r.getMemberPromote().getID())
+      case MEMBER_PROMOTE -> promoteHere.apply(r.getMemberPromote().getID())
           .thenApply(v -> ForwardResponse.newBuilder().setMemberPromote(v).build());
       case CALL_NOT_SET -> CompletableFuture.failedFuture(new IllegalArgumentException("a forwarded call without a call"));
     };

@@ -44,10 +44,6 @@ final class Proposer {
     this.requestTimeout = requestTimeout;
   }
 
-  Duration requestTimeout() {
-    return requestTimeout;
-  }
-
   /** A fresh request id (also what lease ids are made from). */
   long nextId() {
     return ids.next();
@@ -121,7 +117,7 @@ final class Proposer {
    * {@code f}, failed with etcd's request timeout if it is not done within the request timeout or
    * by the client's deadline, and with its failure translated to etcd's error.
    */
-  <T> CompletableFuture<T> withTimeout(RequestContext ctx, CompletableFuture<T> f) {
+  private <T> CompletableFuture<T> withTimeout(RequestContext ctx, CompletableFuture<T> f) {
     CompletableFuture<T> out = new CompletableFuture<>();
     Clock.Timer timer = clock.schedule(Duration.ofNanos(waitNanos(ctx)), () -> out.completeExceptionally(
         EtcdError.TIMEOUT.exception()));
