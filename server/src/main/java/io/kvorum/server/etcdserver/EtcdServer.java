@@ -111,6 +111,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
         cfg.watchProgressNotifyInterval.toNanos());
     applier.notify(watchHub);
     this.leaseDuties = new LeaseDuties(lessor, loop, proposer, cfg.electionTimeout, clock);
+    applier.onTermStart(leaseDuties::termStarted);
     this.reconfiguration = new Reconfiguration(memberId, cfg.strictReconfigCheck, membership, transport, loop,
         proposer, clock);
     this.transfer = new LeadershipTransfer(memberId, loop, clock, requestTimeout);

@@ -22,11 +22,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What only the leader does for leases: it alone tracks deadlines, so it serves renewals and
- * time-to-live queries, and every tick it promotes or demotes the lessor as leadership changes
- * (extending every lease by an election timeout on promotion, as etcd does), proposes the revoke
- * of expired leases — one batch in the log at a time, so expiry never floods it — and proposes
- * checkpoints of remaining TTLs. Ticks may come from the clock's timer thread or a test; the
- * duties run one at a time.
+ * time-to-live queries. A new leader promotes the lessor when it applies the empty first entry of
+ * its term, before any request of that term, as etcd does (every lease then held is extended by an
+ * election timeout; a lease granted in the term is not); a tick that finds the member no longer
+ * leading demotes it. Every tick the leader proposes the revoke of expired leases — one batch in
+ * the log at a time, so expiry never floods it — and checkpoints of remaining TTLs. Ticks may
+ * come from the clock's timer thread or a test; the duties run one at a time.
  */
 final class LeaseDuties {
   private static final Logger LOG = LoggerFactory.getLogger(LeaseDuties.class);
@@ -40,8 +41,9 @@ final class LeaseDuties {
   private final Proposer proposer;
   private final Duration electionTimeout;
   private final Clock clock;
-  /** Whether the lessor was last promoted. */
+  /** Whether the lessor was last promoted, and in which term. */
   private boolean leading;
+  private long leadingTerm;
   /** Whether a batch of expired leases is on its way through the log. */
   private boolean expiryInFlight;
 
@@ -53,18 +55,30 @@ final class LeaseDuties {
     this.electionTimeout = electionTimeout;
   }
 
-  /** One heartbeat tick of the leader's lease duties. */
-  synchronized void tick() {
-    boolean lead = loop.softState().raftState() == StateType.LEADER;
-    if (lead != leading) {
-      leading = lead;
-      if (lead) {
-        lessor.promote(electionTimeout.toNanos());
-      } else {
+  /**
+   * The apply thread applied an empty entry of {@code term}: if this member leads in that term,
+   * everything of the terms before is applied, and the lessor is promoted.
+   */
+  synchronized void termStarted(long term) {
+    if (term != leadingTerm && loop.term() == term && loop.softState().raftState() == StateType.LEADER) {
+      if (leading) {
+        // Led an earlier term too, and lost it between two ticks: its deadlines are stale.
         lessor.demote();
       }
+      leading = true;
+      leadingTerm = term;
+      lessor.promote(electionTimeout.toNanos());
     }
-    if (!lead) {
+  }
+
+  /** One heartbeat tick of the leader's lease duties. */
+  synchronized void tick() {
+    if (leading && (loop.softState().raftState() != StateType.LEADER || loop.term() != leadingTerm)) {
+      leading = false;
+      leadingTerm = 0;
+      lessor.demote();
+    }
+    if (!leading) {
       return;
     }
     expire();

@@ -57,6 +57,7 @@ final class MemberApplier implements Applier {
   private final Clock clock;
   private final ApplierChain chain;
   private WatchHub watchHub;
+  private java.util.function.LongConsumer termStarted = term -> {};
   private volatile long applied;
 
   /** The member's peers as the transport knows them; follows the applied membership. */
@@ -98,11 +99,23 @@ final class MemberApplier implements Applier {
     this.watchHub = hub;
   }
 
+  /**
+   * Whom to tell, with its term, of each empty entry applied: a new leader's first entry of its
+   * term (set once, before raft starts).
+   */
+  void onTermStart(java.util.function.LongConsumer termStarted) {
+    this.termStarted = termStarted;
+  }
+
   @Override
   public void apply(List<Entry> entries) {
     for (Entry e : entries) {
-      if (e.type() == EntryType.NORMAL && e.data().length > 0) {
-        chain.apply(new ConsistentIndex(e.index(), e.term()), e.data());
+      if (e.type() == EntryType.NORMAL) {
+        if (e.data().length > 0) {
+          chain.apply(new ConsistentIndex(e.index(), e.term()), e.data());
+        } else {
+          termStarted.accept(e.term());
+        }
       }
       applied = e.index();
     }
