@@ -68,8 +68,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   private final Reconfiguration reconfiguration;
   private final LeadershipTransfer transfer;
   private final Publication publication;
-  /** Completes with the reason when the member stops on its own (removed from the cluster, fatal error). */
-  private final CompletableFuture<String> terminated = new CompletableFuture<>();
+  private final Termination termination;
   private final AtomicBoolean closed = new AtomicBoolean();
   private Clock.Timer ticks;
 
@@ -82,6 +81,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.backend = o.backend();
     this.kv = o.kv();
     this.lessor = o.lessor();
+    this.termination = new Termination(hex(memberId), this::stopProposals, this::close);
     Duration requestTimeout = Duration.ofSeconds(5).plus(cfg.electionTimeout.multipliedBy(2));
     // Raft starts from its snapshot (applied = the snapshot index) and hands out every committed
     // entry after it again: the apply loop skips what the backend already holds, but membership
@@ -99,10 +99,10 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     transport.readTimeFrom(clock::nanos);
     Waiters waiters = new Waiters();
     this.applier = new MemberApplier(memberId, cfg.memberDir(), backend, kv, lessor, membership,
-        new TransportPeers(memberId, transport, this::removedFromCluster), waiters, clock, this::header,
+        new TransportPeers(memberId, transport, termination::removedFromCluster), waiters, clock, this::header,
         o.appliedIndex());
     this.loop = new RaftLoop(hex(memberId), node, o.storage(), transport, applier, node.status().config(),
-        cfg.snapshotCount, this::fatal);
+        cfg.snapshotCount, termination::fatal);
     this.proposer = new Proposer(loop, clock, new RequestIds(memberId, clock.wallMillis()), waiters,
         cfg.maxRequestBytes, requestTimeout);
     this.publication = new Publication(proposer, clock);
@@ -122,7 +122,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.leaseRequests = new LeaseRequests(proposer, lessor, leaderCalls, this::header);
     transport.serveForwards(leaderCalls);
     transport.serveSnapshots(s -> BackendShipping.read(backend), m -> BackendShipping.receive(cfg.memberDir(), m));
-    transport.handleRemoved(membership::isRemoved, this::removedFromCluster);
+    transport.handleRemoved(membership::isRemoved, termination::removedFromCluster);
   }
 
   /** Opens or creates the member's data and starts serving peers; clients are served by the API edge. */
@@ -335,37 +335,13 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
 
   // ---------------------------------------------------------------- lifecycle
 
-  private void removedFromCluster() {
-    LOG.warn(Bootstrap.REMOVED);
-    terminate(Bootstrap.REMOVED);
-  }
-
-  private void fatal(Throwable t) {
-    LOG.error("member {} stops: {}", hex(memberId), t.toString(), t);
-    proposer.stop();
-    terminate("fatal error: " + t);
-  }
-
-  /** Stops this member from inside (removal, fatal error); {@link #terminated()} tells the embedder. */
-  private void terminate(String reason) {
-    if (terminated.isDone()) {
-      return;
-    }
-    Thread t = new Thread(() -> {
-      try {
-        close();
-      } catch (IOException | RuntimeException ex) {
-        LOG.warn("error while stopping: {}", ex.toString());
-      }
-      terminated.complete(reason);
-    }, "kvorum-terminate");
-    t.setDaemon(true);
-    t.start();
-  }
-
   /** Completes with the reason when the member stopped on its own: removed from the cluster, or a fatal error. */
   public CompletableFuture<String> terminated() {
-    return terminated;
+    return termination.terminated();
+  }
+
+  private void stopProposals() {
+    proposer.stop();
   }
 
   public boolean isStopped() {

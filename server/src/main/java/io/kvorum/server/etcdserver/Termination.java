@@ -1,0 +1,64 @@
+package io.kvorum.server.etcdserver;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A member stopping on its own — removed from the cluster, or a fatal error — and telling its
+ * embedder why: the close runs on its own thread, since the cause is often a thread the close
+ * joins.
+ */
+final class Termination {
+  private static final Logger LOG = LoggerFactory.getLogger(Termination.class);
+
+  /** Closes the member; errors are logged. */
+  interface Close {
+    void close() throws Exception;
+  }
+
+  private final String memberHex;
+  private final Runnable stopProposals;
+  private final Close close;
+  private final CompletableFuture<String> terminated = new CompletableFuture<>();
+  private final AtomicBoolean started = new AtomicBoolean();
+
+  Termination(String memberHex, Runnable stopProposals, Close close) {
+    this.memberHex = memberHex;
+    this.stopProposals = stopProposals;
+    this.close = close;
+  }
+
+  void removedFromCluster() {
+    LOG.warn(Bootstrap.REMOVED);
+    terminate(Bootstrap.REMOVED);
+  }
+
+  void fatal(Throwable t) {
+    LOG.error("member {} stops: {}", memberHex, t.toString(), t);
+    stopProposals.run();
+    terminate("fatal error: " + t);
+  }
+
+  private void terminate(String reason) {
+    if (!started.compareAndSet(false, true)) {
+      return;
+    }
+    Thread t = new Thread(() -> {
+      try {
+        close.close();
+      } catch (Exception ex) {
+        LOG.warn("error while stopping: {}", ex.toString());
+      }
+      terminated.complete(reason);
+    }, "kvorum-terminate");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** Completes with the reason when the member stopped on its own. */
+  CompletableFuture<String> terminated() {
+    return terminated;
+  }
+}
