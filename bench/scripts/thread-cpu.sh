@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Per-thread server CPU of a fresh Kvorum member (or three) during one kvbench run, read from
-# /proc (user and system seconds, threads grouped by name with digits folded), after a warm-up.
+# /proc (user and system seconds, threads grouped by name with digits folded), after a warm-up
+# (WARMUP, default 5s).
 #
 #   bench/scripts/thread-cpu.sh single  "put --clients 64 --conns 8 --total 20000 --key-size 8 --val-size 256"
 #   bench/scripts/thread-cpu.sh cluster "put --clients 1 --conns 1 --total 1000 --seq --target leader"
@@ -36,13 +37,14 @@ for i in $(seq 1 $n); do eps="$eps${eps:+,}127.0.0.1:2410$i"; done
 snap() {
   for p in "${pids[@]}"; do
     for t in /proc/$p/task/*; do
-      echo "$(cat "$t/comm") $(cut -d' ' -f14,15 "$t/stat")"
+      # Thread names may hold spaces ("C2 CompilerThread0", "VM Thread"): one field each.
+      echo "$(tr ' ' '_' < "$t/comm") $(sed -E 's/^.*\) //' "$t/stat" | cut -d' ' -f12,13)"
     done
   done | awk '{gsub(/[0-9]+/,"N",$1); gsub(/-[0-9a-f]+$/,"",$1); u[$1]+=$2; s[$1]+=$3}
               END {for (k in u) print k, u[k], s[k]}' | sort
 }
 # shellcheck disable=SC2086
-"$kvbench" $args --endpoints "$eps" --warmup 5s --total 1 > /dev/null 2>&1 || true
+"$kvbench" $args --endpoints "$eps" --warmup "${WARMUP:-5s}" --total 1 > /dev/null 2>&1 || true
 snap > "$dir/before"
 # shellcheck disable=SC2086
 "$kvbench" $args --endpoints "$eps" --warmup 0s 2>&1 | grep -E '^ *metrics' | tr ' ' '\n' \
