@@ -64,7 +64,13 @@ public final class Training {
   private Training() {}
 
   public static void main(String[] args) throws Exception {
-    long seconds = args.length > 0 ? Long.parseLong(args[0]) : 12;
+    train(args.length > 0 ? Long.parseLong(args[0]) : 12);
+    // Normal exit: the JVM writes its AOT cache only when it exits this way.
+    System.exit(0);
+  }
+
+  /** Three members for {@code seconds} of load, then one for half as long; throws on any failed request. */
+  public static void train(long seconds) throws Exception {
     Path dir = Files.createTempDirectory("kvorum-training");
     try {
       run(dir.resolve("three"), 3, seconds);
@@ -74,8 +80,6 @@ public final class Training {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
-    // Normal exit: the JVM writes its AOT cache only when it exits this way.
-    System.exit(0);
   }
 
   private static void run(Path dir, int size, long seconds) throws Exception {
@@ -196,6 +200,9 @@ public final class Training {
       i++;
     }
     inFlight.acquire(48);
+    if (failures.get() > 0) {
+      throw new IllegalStateException(failures.get() + " concurrent puts failed");
+    }
     return null;
   }
 
@@ -286,6 +293,9 @@ public final class Training {
       requests.onCompleted();
     }
     closed.await(5, TimeUnit.SECONDS);
+    if (i > 0 && events.get() == 0) {
+      throw new IllegalStateException("no watch event for " + i + " puts under the watched prefix");
+    }
     return null;
   }
 
