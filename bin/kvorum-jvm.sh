@@ -1,9 +1,10 @@
 # Sourced by bin/kvorum and bin/kvorum-aot: which JVM runs a member, with which options.
 # shellcheck shell=bash
 
-# Default JVM options (docs/performance.md, finding 1): G1, a 256 MB initial heap, and the JIT
-# compiler threads 10 nice steps below the server's. KVORUM_JAVA_OPTS replaces them.
-kvorum_default_opts="-XX:+UseG1GC -Xms256m -XX:-UseDynamicNumberOfCompilerThreads -Dkvorum.compilerNice=10"
+# Default JVM options (docs/performance.md, findings 1 and 5): G1, a 256 MB initial heap that
+# gives memory back once at most 20 % of it is free after a collection, and the JIT compiler
+# threads 10 nice steps below the server's. KVORUM_JAVA_OPTS replaces them.
+kvorum_default_opts="-XX:+UseG1GC -Xms256m -XX:MaxHeapFreeRatio=20 -XX:MinHeapFreeRatio=5 -XX:-UseDynamicNumberOfCompilerThreads -Dkvorum.compilerNice=10"
 
 # The ahead-of-time cache (finding 3) and the JDK that built it; bin/kvorum-aot writes both.
 kvorum_aot_dir="$here/cli/target/aot"

@@ -3,7 +3,8 @@
 # by side: each server is loaded with kvbench put (64 clients), then Kvorum gets a full GC (jcmd
 # GC.run) and both are left to settle for 5 s; prints RssAnon (anonymous resident memory: heap,
 # native allocations, RocksDB's caches and memtables; not the page cache of data files), VmRSS and,
-# for Kvorum, the Java heap in use. Both get --quota-backend-bytes 8 GiB.
+# for Kvorum, the Java heap in use; then the time a clean restart takes until the member answers
+# (kvbench wait). Both get --quota-backend-bytes 8 GiB.
 #
 #   bench/scripts/memory.sh [--keys 1000000] [--val-kb 1] [--only etcd|kvorum]
 #
@@ -32,11 +33,14 @@ run() {
   local name=$1 bin=$2
   local dir pid
   dir=$(mktemp -d /tmp/kvorum-memory.XXXXXX)
-  setsid "$bin" --name m1 --data-dir "$dir/m1" --quota-backend-bytes 8589934592 \
-    --listen-client-urls http://127.0.0.1:24301 --advertise-client-urls http://127.0.0.1:24301 \
-    --listen-peer-urls http://127.0.0.1:24381 --initial-advertise-peer-urls http://127.0.0.1:24381 \
-    --initial-cluster m1=http://127.0.0.1:24381 --initial-cluster-state new > "$dir/log" 2>&1 &
-  pid=$!
+  start() {
+    setsid "$bin" --name m1 --data-dir "$dir/m1" --quota-backend-bytes 8589934592 \
+      --listen-client-urls http://127.0.0.1:24301 --advertise-client-urls http://127.0.0.1:24301 \
+      --listen-peer-urls http://127.0.0.1:24381 --initial-advertise-peer-urls http://127.0.0.1:24381 \
+      --initial-cluster m1=http://127.0.0.1:24381 --initial-cluster-state new >> "$dir/log" 2>&1 &
+    pid=$!
+  }
+  start
   trap 'kill -TERM "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' RETURN
   "$kvbench" wait --endpoints 127.0.0.1:24301 --timeout 60s > /dev/null
   local idle_anon t0
@@ -50,11 +54,19 @@ run() {
     local jcmd
     jcmd="$(dirname "$(readlink -f "/proc/$pid/exe")")/jcmd"
     "$jcmd" "$pid" GC.run > /dev/null
-    heap=$("$jcmd" "$pid" GC.heap_info | sed -nE 's/.*total ([0-9]+)K, used ([0-9]+)K.*/heap committed \1 KiB, used \2 KiB/p' | head -n 1)
+    heap=$("$jcmd" "$pid" GC.heap_info | sed -nE 's/.*(total|committed) ([0-9]+)K, used ([0-9]+)K.*/heap committed \2 KiB, used \3 KiB/p' | head -n 1)
   fi
   sleep 5
   echo "$name: $keys keys of $valkb KiB loaded in ${load_s} s; RssAnon $(status_kb "$pid" RssAnon) KiB" \
     "(idle before load $idle_anon KiB), VmRSS $(status_kb "$pid" VmRSS) KiB${heap:+; $heap}; data dir $(du -sm "$dir/m1" | cut -f1) MB"
+  # Restart to ready: a clean stop, then the time from starting the process again until it answers.
+  kill -TERM "$pid"
+  wait "$pid" 2>/dev/null || true
+  local t1
+  t1=$(date +%s.%N)
+  start
+  "$kvbench" wait --endpoints 127.0.0.1:24301 --timeout 300s > /dev/null
+  echo "$name: restart to ready $(echo "$(date +%s.%N) - $t1" | bc | cut -c1-5) s"
 }
 
 [ "$only" = kvorum ] || run etcd "$(command -v etcd)"
