@@ -40,10 +40,7 @@ final class CompilerPriority {
           continue;
         }
         found++;
-        String stat = read(t.resolve("stat"));
-        int nice = stat == null ? 0 : Niceness.niceOf(stat);
-        int target = Math.min(19, nice + steps);
-        if (Niceness.renice(t.getFileName().toString(), target)) {
+        if (Niceness.lower(t, steps)) {
           lowered++;
         }
       }

@@ -22,6 +22,7 @@ import io.kvorum.server.transport.PeerTransport;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -46,14 +47,14 @@ final class LeaderCalls implements ForwardHandler {
   private final Clock clock;
   private final Membership membership;
   private final Duration timeout;
-  private final java.util.function.BooleanSupplier stopped;
+  private final BooleanSupplier stopped;
   // The calls as this member serves them when it leads (they fail with NOT_LEADER otherwise).
   private Function<Long, CompletableFuture<LeaseKeepAliveResponse>> renewHere;
   private Function<LeaseTimeToLiveRequest, CompletableFuture<LeaseTimeToLiveResponse>> timeToLiveHere;
   private Function<Long, CompletableFuture<MemberPromoteResponse>> promoteHere;
 
   LeaderCalls(long memberId, LongSupplier leader, PeerTransport transport, Clock clock, Membership membership,
-      Duration timeout, java.util.function.BooleanSupplier stopped) {
+      Duration timeout, BooleanSupplier stopped) {
     this.memberId = memberId;
     this.leader = leader;
     this.transport = transport;

@@ -41,8 +41,7 @@ final class LeaseDuties {
   private final Proposer proposer;
   private final Duration electionTimeout;
   private final Clock clock;
-  /** Whether the lessor was last promoted, and in which term. */
-  private boolean leading;
+  /** The term in which the lessor was last promoted; 0 while it is not. */
   private long leadingTerm;
   /** Whether a batch of expired leases is on its way through the log. */
   private boolean expiryInFlight;
@@ -61,11 +60,10 @@ final class LeaseDuties {
    */
   synchronized void termStarted(long term) {
     if (term != leadingTerm && loop.term() == term && loop.softState().raftState() == StateType.LEADER) {
-      if (leading) {
+      if (leadingTerm != 0) {
         // Led an earlier term too, and lost it between two ticks: its deadlines are stale.
         lessor.demote();
       }
-      leading = true;
       leadingTerm = term;
       lessor.promote(electionTimeout.toNanos());
     }
@@ -73,12 +71,11 @@ final class LeaseDuties {
 
   /** One heartbeat tick of the leader's lease duties. */
   synchronized void tick() {
-    if (leading && (loop.softState().raftState() != StateType.LEADER || loop.term() != leadingTerm)) {
-      leading = false;
+    if (leadingTerm != 0 && (loop.softState().raftState() != StateType.LEADER || loop.term() != leadingTerm)) {
       leadingTerm = 0;
       lessor.demote();
     }
-    if (!leading) {
+    if (leadingTerm == 0) {
       return;
     }
     expire();
@@ -113,7 +110,7 @@ final class LeaseDuties {
   }
 
   private synchronized void expireMore() {
-    if (leading) {
+    if (leadingTerm != 0) {
       expire();
     }
   }

@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +58,7 @@ final class MemberApplier implements Applier {
   private final Clock clock;
   private final ApplierChain chain;
   private WatchHub watchHub;
-  private java.util.function.LongConsumer termStarted = term -> {};
+  private LongConsumer termStarted = term -> {};
   private volatile long applied;
 
   /** The member's peers as the transport knows them; follows the applied membership. */
@@ -103,7 +104,7 @@ final class MemberApplier implements Applier {
    * Whom to tell, with its term, of each empty entry applied: a new leader's first entry of its
    * term (set once, before raft starts).
    */
-  void onTermStart(java.util.function.LongConsumer termStarted) {
+  void onTermStart(LongConsumer termStarted) {
     this.termStarted = termStarted;
   }
 

@@ -13,18 +13,13 @@ import org.slf4j.LoggerFactory;
 final class Termination {
   private static final Logger LOG = LoggerFactory.getLogger(Termination.class);
 
-  /** Closes the member; errors are logged. */
-  interface Close {
-    void close() throws Exception;
-  }
-
   private final String memberHex;
   private final Runnable stopProposals;
-  private final Close close;
+  private final AutoCloseable close;
   private final CompletableFuture<String> terminated = new CompletableFuture<>();
   private final AtomicBoolean started = new AtomicBoolean();
 
-  Termination(String memberHex, Runnable stopProposals, Close close) {
+  Termination(String memberHex, Runnable stopProposals, AutoCloseable close) {
     this.memberHex = memberHex;
     this.stopProposals = stopProposals;
     this.close = close;

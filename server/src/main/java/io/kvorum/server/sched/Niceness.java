@@ -18,12 +18,20 @@ public final class Niceness {
 
   /** Lowers the calling thread by {@code steps} nice steps (at most to 19); whether it was lowered. */
   public static boolean lowerCurrentThread(int steps) {
+    return lower(Path.of("/proc/thread-self"), steps);
+  }
+
+  /**
+   * Lowers the thread whose /proc task directory is {@code task} ({@code /proc/self/task/<tid>})
+   * by {@code steps} nice steps (at most to 19); whether it was lowered.
+   */
+  public static boolean lower(Path task, int steps) {
     if (steps <= 0) {
       return false;
     }
     String stat;
     try {
-      stat = Files.readString(Path.of("/proc/thread-self/stat"), StandardCharsets.US_ASCII).trim();
+      stat = Files.readString(task.resolve("stat"), StandardCharsets.US_ASCII).trim();
     } catch (IOException | UnsupportedOperationException e) {
       return false;
     }
@@ -32,13 +40,13 @@ public final class Niceness {
   }
 
   /** The nice value in a /proc task stat line (field 19, counted after the command in parentheses). */
-  public static int niceOf(String stat) {
+  static int niceOf(String stat) {
     String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
     return Integer.parseInt(f[16]);
   }
 
   /** Sets thread {@code tid}'s nice value with {@code renice}; whether it succeeded. */
-  public static boolean renice(String tid, int nice) {
+  private static boolean renice(String tid, int nice) {
     try {
       Process p = new ProcessBuilder("renice", "-n", Integer.toString(nice), "-p", tid)
           .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
