@@ -138,16 +138,20 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
       }
       throw e;
     }
-    s.applier.peers().connect(s.membership);
-    s.transport.listen(cfg.listenPeerUrls);
-    s.watchHub.start();
-    s.loop.start();
-    // etcd's initial election tick advance: skip most of the first election timeout so a fresh
-    // cluster (or a restarted member) elects a leader within a few ticks of starting.
-    for (int i = 0; i < cfg.electionTicks() - 1; i++) {
-      s.loop.tick();
+    try {
+      s.applier.peers().connect(s.membership);
+      s.transport.listen(cfg.listenPeerUrls);
+      s.watchHub.start();
+      s.loop.start();
+      // etcd's initial election tick advance: skip most of the first election timeout so a fresh
+      // cluster (or a restarted member) elects a leader within a few ticks of starting.
+      for (int i = 0; i < cfg.electionTicks() - 1; i++) {
+        s.loop.tick();
+      }
+      s.ticks = clock.scheduleEvery(cfg.heartbeatInterval, s::onTick);
+    } finally {
+      s.termination.startOver();
     }
-    s.ticks = clock.scheduleEvery(cfg.heartbeatInterval, s::onTick);
     return s;
   }
 
