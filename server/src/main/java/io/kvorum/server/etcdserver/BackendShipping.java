@@ -5,6 +5,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.kvorum.proto.serverpb.SnapshotRecord;
 import io.kvorum.proto.serverpb.SnapshotRecords;
 import io.kvorum.raft.Message;
+import io.kvorum.server.mvcc.IndexRebuild;
 import io.kvorum.server.storage.Backend;
 import io.kvorum.server.storage.ReadView;
 import io.kvorum.server.storage.Schema;
@@ -13,6 +14,7 @@ import io.kvorum.server.transport.SnapshotStreams;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,11 +29,27 @@ import org.slf4j.LoggerFactory;
  * records into SST files under {@code member/snap/<index>.kvsst} and makes them durable before raft
  * sees the snapshot message; the apply thread then swaps them into the backend. A member stopped
  * midway installs the directory again on restart (it is removed only once installed).
+ *
+ * <p>The receiver also rebuilds the key index from the key bucket's records as they arrive
+ * ({@link IndexRebuild}), so installing the backend does not read the whole bucket back out of
+ * RocksDB: on a backend of large values that read took longer than the transfer.
  */
 final class BackendShipping {
   private static final Logger LOG = LoggerFactory.getLogger(BackendShipping.class);
 
-  private BackendShipping() {}
+  private final Path memberDir;
+  private final Backend backend;
+  /** The index rebuilt with the last backend received, until it is installed or superseded. */
+  private final AtomicReference<Rebuilt> rebuilt = new AtomicReference<>();
+
+  private record Rebuilt(long index, IndexRebuild keys) {}
+
+  private static final String KEY_BUCKET = Schema.Bucket.KEY.diskName();
+
+  BackendShipping(Path memberDir, Backend backend) {
+    this.memberDir = memberDir;
+    this.backend = backend;
+  }
 
   /** Records per snapshot chunk are added until a chunk holds this many bytes. */
   static final int CHUNK_BYTES = 1 << 20;
@@ -48,7 +66,7 @@ final class BackendShipping {
    * backend is at or after the raft snapshot's index; the follower skips the entries it already
    * holds by the consistent index in it, as etcd's do.
    */
-  static SnapshotStreams.Reader read(Backend backend) {
+  SnapshotStreams.Reader read() {
     ReadView view = backend.snapshotView();
     Schema.Bucket[] buckets = Schema.Bucket.values();
     return new SnapshotStreams.Reader() {
@@ -93,8 +111,9 @@ final class BackendShipping {
   private static final java.util.concurrent.atomic.AtomicLong INCOMING = new java.util.concurrent.atomic.AtomicLong();
 
   /** Stores a backend arriving with a raft snapshot into SST files, durable before raft sees the message. */
-  static SnapshotStreams.Sink receive(Path memberDir, Message m) throws IOException {
+  SnapshotStreams.Sink receive(Message m) throws IOException {
     long index = m.snapshot().index();
+    IndexRebuild keys = new IndexRebuild();
     Path incoming = memberDir.resolve("snap")
         .resolve(String.format(java.util.Locale.ROOT, "incoming-%016x-%d.kvsst", index, INCOMING.incrementAndGet()));
     SnapshotLoader loader = new SnapshotLoader(incoming);
@@ -107,6 +126,9 @@ final class BackendShipping {
         SnapshotRecords rs = SnapshotRecords.parseFrom(in);
         for (SnapshotRecord r : rs.getRecordsList()) {
           loader.add(r.getBucket(), r.getKey().asReadOnlyByteBuffer(), r.getValue().asReadOnlyByteBuffer());
+          if (r.getBucket().equals(KEY_BUCKET)) {
+            keys.add(r.getKey().toByteArray(), r.getValue());
+          }
         }
       }
 
@@ -121,6 +143,7 @@ final class BackendShipping {
             java.nio.file.StandardOpenOption.READ)) {
           ch.force(true);
         }
+        rebuilt.set(new Rebuilt(index, keys));
         LOG.info("received the backend for the snapshot at index {}: {} records", index, records);
       }
 
@@ -136,6 +159,15 @@ final class BackendShipping {
     };
   }
 
+
+  /**
+   * The key index rebuilt while receiving the backend of the snapshot at {@code index}, or null
+   * (none received by this process, or a newer one since): the caller then reads the bucket.
+   */
+  IndexRebuild takeIndex(long index) {
+    Rebuilt r = rebuilt.get();
+    return r != null && r.index() == index && rebuilt.compareAndSet(r, null) ? r.keys() : null;
+  }
 
   /** Removes received snapshot data that is installed or superseded, and unfinished transfers. */
   static void removeStale(Path memberDir, long appliedIndex) {

@@ -98,7 +98,8 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
         TransportSettings.defaults());
     transport.readTimeFrom(clock::nanos);
     Waiters waiters = new Waiters();
-    this.applier = new MemberApplier(memberId, cfg.memberDir(), backend, kv, lessor, membership,
+    BackendShipping shipping = new BackendShipping(cfg.memberDir(), backend);
+    this.applier = new MemberApplier(memberId, cfg.memberDir(), shipping, backend, kv, lessor, membership,
         new TransportPeers(memberId, transport, termination::removedFromCluster), waiters, clock, this::header,
         o.appliedIndex());
     this.loop = new RaftLoop(hex(memberId), node, o.storage(), transport, applier, node.status().config(),
@@ -121,7 +122,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.kvRequests = new KvRequests(reads, proposer, cfg.maxTxnOps);
     this.leaseRequests = new LeaseRequests(proposer, lessor, leaderCalls, this::header);
     transport.serveForwards(leaderCalls);
-    transport.serveSnapshots(s -> BackendShipping.read(backend), m -> BackendShipping.receive(cfg.memberDir(), m));
+    transport.serveSnapshots(s -> shipping.read(), shipping::receive);
     transport.handleRemoved(membership::isRemoved, termination::removedFromCluster);
   }
 

@@ -24,6 +24,7 @@ import io.kvorum.server.storage.Batch;
 import io.kvorum.server.storage.ConsistentIndex;
 import io.kvorum.server.storage.ReadView;
 import io.kvorum.server.storage.Schema;
+import io.kvorum.server.mvcc.IndexRebuild;
 import io.kvorum.server.storage.SnapshotLoader;
 import io.kvorum.server.watch.WatchHub;
 import java.io.IOException;
@@ -49,6 +50,7 @@ final class MemberApplier implements Applier {
 
   private final long memberId;
   private final Path memberDir;
+  private final BackendShipping shipping;
   private final Backend backend;
   private final KvStore kv;
   private final Lessor lessor;
@@ -76,10 +78,11 @@ final class MemberApplier implements Applier {
     void removed();
   }
 
-  MemberApplier(long memberId, Path memberDir, Backend backend, KvStore kv, Lessor lessor, Membership membership,
+  MemberApplier(long memberId, Path memberDir, BackendShipping shipping, Backend backend, KvStore kv, Lessor lessor, Membership membership,
       Peers peers, Waiters waiters, Clock clock, ApplierChain.Headers headers, long appliedIndex) {
     this.memberId = memberId;
     this.memberDir = memberDir;
+    this.shipping = shipping;
     this.backend = backend;
     this.kv = kv;
     this.lessor = lessor;
@@ -214,9 +217,10 @@ final class MemberApplier implements Applier {
       throw new IllegalStateException("no backend received with the raft snapshot at index " + snapshot.index());
     }
     long start = clock.nanos();
+    IndexRebuild keys = shipping.takeIndex(snapshot.index());
     backend.replaceWith(dir);
     long ingested = clock.nanos();
-    reloadState();
+    reloadState(keys);
     applied = backend.consistentIndex().index();
     try {
       SnapshotLoader.deleteTree(dir);
@@ -224,13 +228,14 @@ final class MemberApplier implements Applier {
       LOG.warn("cannot remove {}: {}", dir, e.toString());
     }
     LOG.info("installed the snapshot at index {} (backend applied index {}, revision {}) in {} ms ({} ms to ingest, "
-        + "then the index and leases rebuilt)", snapshot.index(), applied, kv.currentRevision(),
-        TimeUnit.NANOSECONDS.toMillis(clock.nanos() - start), TimeUnit.NANOSECONDS.toMillis(ingested - start));
+        + "then the index {} and leases loaded)", snapshot.index(), applied, kv.currentRevision(),
+        TimeUnit.NANOSECONDS.toMillis(clock.nanos() - start), TimeUnit.NANOSECONDS.toMillis(ingested - start),
+        keys != null ? "rebuilt while receiving" : "read from the backend");
   }
 
   /** Reloads everything kept in memory from the backend after its content was replaced. */
-  private void reloadState() {
-    Map<com.google.protobuf.ByteString, Long> attached = kv.reload();
+  private void reloadState(IndexRebuild keys) {
+    Map<com.google.protobuf.ByteString, Long> attached = keys != null ? kv.reload(keys) : kv.reload();
     lessor.clear();
     Bootstrap.loadLeases(backend, lessor, attached);
     try (ReadView v = backend.snapshotView()) {

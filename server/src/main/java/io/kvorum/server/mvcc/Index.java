@@ -30,8 +30,12 @@ final class Index {
     boolean visit(ByteString key, KeyIndex.Found found);
   }
 
-  private final ConcurrentSkipListMap<ByteString, KeyIndex> keys =
-      new ConcurrentSkipListMap<>(KeyRange.ORDER);
+  /** Replaced whole when the store is rebuilt; a reader keeps the map it started with. */
+  private volatile ConcurrentSkipListMap<ByteString, KeyIndex> keys = newMap();
+
+  static ConcurrentSkipListMap<ByteString, KeyIndex> newMap() {
+    return new ConcurrentSkipListMap<>(KeyRange.ORDER);
+  }
 
   /** The newest revision of {@code key} at or before {@code atRev}, or null if it was not live. */
   KeyIndex.Found get(ByteString key, long atRev) {
@@ -129,10 +133,9 @@ final class Index {
     return out;
   }
 
-  /** Replaces the whole content; for rebuilding on open, before any reader exists. */
-  void load(Map<ByteString, KeyIndex> rebuilt) {
-    keys.clear();
-    keys.putAll(rebuilt);
+  /** Replaces the whole content with {@code rebuilt}, which this index owns from now on (writer only). */
+  void load(ConcurrentSkipListMap<ByteString, KeyIndex> rebuilt) {
+    keys = rebuilt;
   }
 
   /** Number of keys with any revision left (live or deleted but not yet compacted away). */

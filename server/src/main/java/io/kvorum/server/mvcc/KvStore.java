@@ -150,61 +150,30 @@ public final class KvStore implements AutoCloseable {
   // Restore
 
   private Map<ByteString, Long> restore() {
-    Map<ByteString, KeyIndex> rebuilt = new HashMap<>();
-    Map<ByteString, Long> leases = new HashMap<>();
-    long[] lastMain = {1};
+    IndexRebuild rebuilt = new IndexRebuild();
     try (ReadView view = backend.liveView()) {
-      view.scan(
-          Bucket.KEY,
-          NO_KEY,
-          null,
-          Long.MAX_VALUE,
-          (k, v) -> {
-            Revision rev = Revision.fromKey(k);
-            boolean tombstone = Revision.isTombstoneKey(k);
-            KeyValue kv = parse(v, rev);
-            KeyIndex ki = rebuilt.get(kv.getKey());
-            ByteString key;
-            if (ki != null) {
-              key = ki.key();
-              if (!tombstone) {
-                rebuilt.put(key, ki.put(rev.main(), rev.sub()));
-              } else if (!ki.isDeleted()) {
-                rebuilt.put(key, ki.tombstone(rev.main(), rev.sub()));
-              }
-            } else if (!tombstone) {
-              key = ByteString.copyFrom(kv.getKey().asReadOnlyByteBuffer());
-              rebuilt.put(
-                  key,
-                  KeyIndex.restored(
-                      key, kv.getCreateRevision(), rev.main(), rev.sub(), kv.getVersion()));
-            } else {
-              // Only the deletion of a generation whose writes were compacted away is left; the
-              // unfinished compaction resumed below removes it.
-              key = kv.getKey();
-            }
-            if (tombstone || kv.getLease() == 0) {
-              leases.remove(key);
-            } else {
-              leases.put(key, kv.getLease());
-            }
-            lastMain[0] = rev.main();
-            return true;
-          });
+      view.scan(Bucket.KEY, NO_KEY, null, Long.MAX_VALUE, (k, v) -> {
+        rebuilt.add(k, v);
+        return true;
+      });
     }
-    index.load(rebuilt);
+    return restore(rebuilt);
+  }
 
+  /** Loads the index {@code rebuilt} from this store's key bucket, then the revisions and marks. */
+  private Map<ByteString, Long> restore(IndexRebuild rebuilt) {
+    index.load(rebuilt.keys());
     long finished = readCompactionMark(Schema.compactionFinishedKey(), "finishedCompactRev");
     long scheduled = readCompactionMark(Schema.compactionScheduledKey(), "scheduledCompactRev");
     compactRev = finished;
-    currentRev = storeRevision(lastMain[0], finished, scheduled);
+    currentRev = storeRevision(rebuilt.lastMain(), finished, scheduled);
     consistentIndex = backend.consistentIndex();
     if (scheduled > finished) {
       compactRev = scheduled;
       RevisionSet keep = index.compact(scheduled);
       resumeCompaction = () -> compactor.enqueue(scheduled, keep);
     }
-    return leases;
+    return rebuilt.leases();
   }
 
   /**
@@ -218,6 +187,18 @@ public final class KvStore implements AutoCloseable {
   public Map<ByteString, Long> reload() {
     compactor.stop();
     Map<ByteString, Long> leases = restore();
+    started();
+    return leases;
+  }
+
+  /**
+   * Like {@link #reload()}, with the index already rebuilt from exactly the key bucket's records
+   * the backend now holds (a member that built it while receiving them), so the bucket is not read
+   * again.
+   */
+  public Map<ByteString, Long> reload(IndexRebuild rebuilt) {
+    compactor.stop();
+    Map<ByteString, Long> leases = restore(rebuilt);
     started();
     return leases;
   }

@@ -1,0 +1,91 @@
+package io.kvorum.server.mvcc;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedInputStream;
+import io.kvorum.proto.mvccpb.KeyValue;
+import io.kvorum.server.storage.StorageException;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+
+/**
+ * The key index and the keys' leases rebuilt from the key bucket's records, fed in revision order:
+ * what a store opening on a backend reads, and what a member receiving a backend from the leader
+ * builds while the records arrive, so that installing it does not read the whole bucket again
+ * ({@link KvStore#reload(IndexRebuild)}).
+ */
+public final class IndexRebuild {
+  /** Built sorted as the records come, so the store takes it as its index as it is. */
+  private final ConcurrentSkipListMap<ByteString, KeyIndex> keys = Index.newMap();
+  private final Map<ByteString, Long> leases = new HashMap<>();
+  private long lastMain = 1;
+  private byte[] lastRevisionKey;
+
+  /** Adds the record stored under revision key {@code revisionKey}; keys must come in order. */
+  public void add(byte[] revisionKey, ByteString record) {
+    CodedInputStream in = record.newCodedInput();
+    // The key-value's fields point into the record: only the user key of a new entry is copied.
+    in.enableAliasing(true);
+    add(revisionKey, in);
+  }
+
+  /** Like {@link #add(byte[], ByteString)} for a record the caller owns outright. */
+  void add(byte[] revisionKey, byte[] record) {
+    CodedInputStream in = CodedInputStream.newInstance(record);
+    in.enableAliasing(true);
+    add(revisionKey, in);
+  }
+
+  private void add(byte[] revisionKey, CodedInputStream in) {
+    Revision rev = Revision.fromKey(revisionKey);
+    if (lastRevisionKey != null && java.util.Arrays.compareUnsigned(lastRevisionKey, revisionKey) >= 0) {
+      throw new StorageException("mvcc: key bucket records out of order at revision " + rev);
+    }
+    lastRevisionKey = revisionKey;
+    KeyValue kv;
+    try {
+      kv = KeyValue.parseFrom(in);
+    } catch (IOException e) {
+      throw new StorageException("mvcc: cannot unmarshal the key-value at revision " + rev, e);
+    }
+    boolean tombstone = Revision.isTombstoneKey(revisionKey);
+    KeyIndex ki = keys.get(kv.getKey());
+    ByteString key;
+    if (ki != null) {
+      key = ki.key();
+      if (!tombstone) {
+        keys.put(key, ki.put(rev.main(), rev.sub()));
+      } else if (!ki.isDeleted()) {
+        keys.put(key, ki.tombstone(rev.main(), rev.sub()));
+      }
+    } else if (!tombstone) {
+      key = ByteString.copyFrom(kv.getKey().asReadOnlyByteBuffer());
+      keys.put(key, KeyIndex.restored(key, kv.getCreateRevision(), rev.main(), rev.sub(), kv.getVersion()));
+    } else {
+      // Only the deletion of a generation whose writes were compacted away is left; the
+      // unfinished compaction the store resumes removes it.
+      key = kv.getKey();
+    }
+    if (tombstone || kv.getLease() == 0) {
+      leases.remove(key);
+    } else {
+      leases.put(key, kv.getLease());
+    }
+    lastMain = rev.main();
+  }
+
+  ConcurrentSkipListMap<ByteString, KeyIndex> keys() {
+    return keys;
+  }
+
+  /** The live keys with a lease. */
+  Map<ByteString, Long> leases() {
+    return leases;
+  }
+
+  /** The main revision of the last record added; 1 if none. */
+  long lastMain() {
+    return lastMain;
+  }
+}
