@@ -542,6 +542,8 @@ final class PeerSender {
       Object ready = new Object();
       AtomicReference<ClientCallStreamObserver<SnapshotChunk>> call = new AtomicReference<>();
       RaftPeerGrpc.newStub(ch).withDeadlineAfter(SNAPSHOT_DEADLINE_MS, TimeUnit.MILLISECONDS)
+          // Keeps up to half the peer's window queued, so the peer never waits for the next chunk.
+          .withOnReadyThreshold(PeerServer.SNAPSHOT_WINDOW_BYTES / 2)
           .snapshot(new ClientResponseObserver<SnapshotChunk, SnapshotAck>() {
             @Override
             public void beforeStart(ClientCallStreamObserver<SnapshotChunk> r) {

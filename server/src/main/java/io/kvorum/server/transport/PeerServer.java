@@ -55,6 +55,8 @@ public final class PeerServer implements AutoCloseable {
   /** What a removed member is told when it calls (etcd's peers answer it 410 Gone). */
   public static final String REMOVED_MEMBER = "the member has been permanently removed from the cluster";
   private final SnapshotStreams.Receiver snapshots;
+  /** The HTTP/2 flow-control window of each peer stream. */
+  static final int SNAPSHOT_WINDOW_BYTES = 8 * 1024 * 1024;
   private final List<Server> servers = new ArrayList<>();
   private final List<URI> urls = new ArrayList<>();
   private final List<Path> socketFiles = new ArrayList<>();
@@ -104,6 +106,9 @@ public final class PeerServer implements AutoCloseable {
             .addService(service)
             .directExecutor()
             .maxInboundMessageSize(settings.messageBytesMax())
+            // Room for several snapshot chunks in flight: the sender reads and sends the next ones
+            // while this member stores the last (with gRPC's 1 MiB the two took turns).
+            .flowControlWindow(SNAPSHOT_WINDOW_BYTES)
             .keepAliveTime(settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
             .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
             // Senders ping every keepAliveTime; allow that with some slack, even between streams.
@@ -245,94 +250,12 @@ public final class PeerServer implements AutoCloseable {
     @Override
     public StreamObserver<io.kvorum.proto.raftpb.SnapshotChunk> snapshot(
         StreamObserver<io.kvorum.proto.raftpb.SnapshotAck> responses) {
-      return new InboundSnapshot(responses);
+      return new InboundSnapshot(selfId, clusterId, snapshots, inbound, responses);
     }
 
     @Override
     public StreamObserver<MessageBatch> stream(StreamObserver<StreamAck> responses) {
       return new InboundStream(responses);
-    }
-  }
-
-  /**
-   * One incoming snapshot: the first chunk names the raft message, the rest is stored through the
-   * receiver's sink; the message goes to raft only once the sink made the data durable. gRPC asks
-   * for the next chunk only after the previous one was stored, which bounds memory.
-   */
-  private final class InboundSnapshot implements StreamObserver<io.kvorum.proto.raftpb.SnapshotChunk> {
-    private final StreamObserver<io.kvorum.proto.raftpb.SnapshotAck> responses;
-    private Message message;
-    private SnapshotStreams.Sink sink;
-    private boolean failed;
-
-    InboundSnapshot(StreamObserver<io.kvorum.proto.raftpb.SnapshotAck> responses) {
-      this.responses = responses;
-    }
-
-    @Override
-    public void onNext(io.kvorum.proto.raftpb.SnapshotChunk c) {
-      if (failed) {
-        return;
-      }
-      try {
-        if (message == null) {
-          if (c.getClusterId() != clusterId || !c.hasMessage()) {
-            fail(Status.FAILED_PRECONDITION.withDescription("cluster ID mismatch or no snapshot message"));
-            return;
-          }
-          message = MessageCodec.decode(c.getMessage());
-          if (message.to() != selfId || message.snapshot() == null) {
-            fail(Status.FAILED_PRECONDITION.withDescription("snapshot not for this member"));
-            return;
-          }
-          LOG.log(System.Logger.Level.INFO, "receiving snapshot at index {0} from {1}", message.snapshot().index(),
-              Long.toHexString(message.from()));
-          sink = snapshots.open(message);
-        } else {
-          sink.write(c.getData());
-        }
-      } catch (IOException | RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "snapshot receive failed", e);
-        fail(Status.INTERNAL.withDescription(String.valueOf(e.getMessage())));
-      }
-    }
-
-    private void fail(Status st) {
-      failed = true;
-      if (sink != null) {
-        sink.abort();
-      }
-      responses.onError(st.asRuntimeException());
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      if (!failed && sink != null) {
-        sink.abort();
-      }
-      failed = true;
-    }
-
-    @Override
-    public void onCompleted() {
-      if (failed) {
-        return;
-      }
-      if (message == null) {
-        fail(Status.FAILED_PRECONDITION.withDescription("empty snapshot stream"));
-        return;
-      }
-      try {
-        sink.finish();
-      } catch (IOException | RuntimeException e) {
-        LOG.log(System.Logger.Level.WARNING, "snapshot store failed", e);
-        fail(Status.INTERNAL.withDescription(String.valueOf(e.getMessage())));
-        return;
-      }
-      LOG.log(System.Logger.Level.INFO, "received snapshot at index {0}", message.snapshot().index());
-      inbound.accept(message);
-      responses.onNext(io.kvorum.proto.raftpb.SnapshotAck.getDefaultInstance());
-      responses.onCompleted();
     }
   }
 
