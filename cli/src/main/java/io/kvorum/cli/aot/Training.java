@@ -7,6 +7,7 @@ import io.grpc.stub.StreamObserver;
 import io.kvorum.cli.EtcdFlags;
 import io.kvorum.server.api.ClientServer;
 import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.etcdserver.RequestContext;
 import io.kvorum.proto.etcdserverpb.Compare;
 import io.kvorum.proto.etcdserverpb.KVGrpc;
 import io.kvorum.proto.etcdserverpb.LeaseGrantRequest;
@@ -50,7 +51,9 @@ import java.util.stream.Stream;
 /**
  * Runs three in-process members, then one, on loopback and drives each for a few seconds with the
  * requests an etcd client sends most (puts one at a time and many at once, ranges, large ranges,
- * compare-and-swap txns, watches, leases), through the leader and the followers. A JVM started
+ * compare-and-swap txns, watches, leases), through the leader and the followers; then adds a
+ * learner to a member whose log is compacted, so that it catches up by a snapshot (the path of a
+ * member replacing a failed one, which must be quick from its first second too). A JVM started
  * with {@code -XX:AOTCacheOutput} on this program records the classes it loaded and the profiles
  * of the methods it ran; a member started with that cache compiles its request path from the
  * first second instead of while it serves (docs/performance.md). Nothing here is a server path.
@@ -60,6 +63,9 @@ import java.util.stream.Stream;
 public final class Training {
   private static final ByteString VALUE = ByteString.copyFrom(new byte[256]);
   private static final ByteString BIG_VALUE = ByteString.copyFrom(new byte[1024]);
+
+  /** etcd 3.4's default {@code --snapshot-count}. */
+  private static final long DEFAULT_SNAPSHOT_COUNT = 100_000;
 
   private Training() {}
 
@@ -75,6 +81,7 @@ public final class Training {
     try {
       run(dir.resolve("three"), 3, seconds);
       run(dir.resolve("one"), 1, Math.max(1, seconds / 2));
+      learnerBySnapshot(dir.resolve("learner"));
     } finally {
       try (Stream<Path> files = Files.walk(dir)) {
         files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -89,40 +96,91 @@ public final class Training {
     for (int i = 0; i < size; i++) {
       initial.append(i == 0 ? "" : ",").append("m").append(i).append("=http://127.0.0.1:").append(peerPorts[i]);
     }
-    List<EtcdServer> servers = new ArrayList<>();
-    List<ClientServer> edges = new ArrayList<>();
-    List<ManagedChannel> channels = new ArrayList<>();
+    List<AutoCloseable> open = new ArrayList<>();
     try {
       for (int i = 0; i < size; i++) {
-        String client = "http://127.0.0.1:" + clientPorts[i];
-        String peer = "http://127.0.0.1:" + peerPorts[i];
-        var cfg = EtcdFlags.toConfig(EtcdFlags.parse(new String[] {
-            "--name", "m" + i, "--data-dir", dir.resolve("m" + i).toString(),
-            "--listen-client-urls", client, "--advertise-client-urls", client,
-            "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-            "--initial-cluster", initial.toString(), "--initial-cluster-state", "new",
-            "--initial-cluster-token", "training"}, Map.of()));
-        EtcdServer server = EtcdServer.start(cfg);
-        servers.add(server);
-        edges.add(ClientServer.start(server, cfg.listenClientUrls));
-        server.publish(List.of(URI.create(client)));
+        member(dir, i, clientPorts, peerPorts, initial.toString(), "new", DEFAULT_SNAPSHOT_COUNT, open);
       }
+      List<ManagedChannel> channels = new ArrayList<>();
       for (int port : clientPorts) {
-        channels.add(NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build());
+        ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+        channels.add(ch);
+        open.add(() -> ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
       }
       awaitReady(channels);
       drive(channels, TimeUnit.SECONDS.toNanos(seconds));
     } finally {
-      for (ManagedChannel ch : channels) {
-        ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
-      }
-      for (ClientServer edge : edges) {
-        edge.close();
-      }
-      for (EtcdServer server : servers) {
-        server.close();
-      }
+      closeAll(open);
     }
+  }
+
+  private static void closeAll(List<AutoCloseable> open) throws Exception {
+    for (int i = open.size() - 1; i >= 0; i--) {
+      open.get(i).close();
+    }
+  }
+
+  /** Puts of 16 KiB between snapshots every 500 entries, then a learner that needs a snapshot. */
+  private static void learnerBySnapshot(Path dir) throws Exception {
+    int[] clientPorts = freePorts(2);
+    int[] peerPorts = freePorts(2);
+    String cluster = "m0=http://127.0.0.1:" + peerPorts[0];
+    List<AutoCloseable> open = new ArrayList<>();
+    try {
+      EtcdServer leader = member(dir, 0, clientPorts, peerPorts, cluster, "new", 500, open);
+      ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", clientPorts[0]).usePlaintext().build();
+      open.add(() -> ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+      awaitReady(List.of(ch));
+      // Past the 5,000 entries a leader keeps behind its newest snapshot, so the learner gets one.
+      Semaphore inFlight = new Semaphore(32);
+      AtomicLong failures = new AtomicLong();
+      ByteString value = ByteString.copyFrom(new byte[16 * 1024]);
+      for (int i = 0; i < 6_000; i++) {
+        inFlight.acquire();
+        KVGrpc.newStub(ch).withDeadlineAfter(10, TimeUnit.SECONDS).put(PutRequest.newBuilder()
+            .setKey(bytes("training/big/" + (i % 2_000))).setValue(value).build(), releasing(inFlight, failures));
+      }
+      inFlight.acquire(32);
+      if (failures.get() > 0) {
+        throw new IllegalStateException(failures.get() + " puts of 16 KiB failed");
+      }
+      String peer = "http://127.0.0.1:" + peerPorts[1];
+      leader.memberAdd(RequestContext.of("training"), List.of(peer), true).get(10, TimeUnit.SECONDS);
+      long target = leader.appliedIndex();
+      EtcdServer learner = member(dir, 1, clientPorts, peerPorts, cluster + ",m1=" + peer, "existing", 500, open);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (learner.appliedIndex() < target) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("the learner did not catch up in 60 s");
+        }
+        TimeUnit.MILLISECONDS.sleep(50);
+      }
+      if (learner.snapshotIndex() == 0) {
+        throw new IllegalStateException("the learner caught up without a snapshot");
+      }
+    } finally {
+      closeAll(open);
+    }
+  }
+
+  /** Starts member {@code i} with its client edge; both are added to {@code open}. */
+  private static EtcdServer member(Path dir, int i, int[] clientPorts, int[] peerPorts, String cluster, String state,
+      long snapshotCount, List<AutoCloseable> open) throws Exception {
+    String client = "http://127.0.0.1:" + clientPorts[i];
+    String peer = "http://127.0.0.1:" + peerPorts[i];
+    var cfg = EtcdFlags.toConfig(EtcdFlags.parse(new String[] {
+        "--name", "m" + i, "--data-dir", dir.resolve("m" + i).toString(),
+        "--snapshot-count", Long.toString(snapshotCount),
+        "--listen-client-urls", client, "--advertise-client-urls", client,
+        "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+        "--initial-cluster", cluster, "--initial-cluster-state", state,
+        "--initial-cluster-token", "training"}, Map.of()));
+    EtcdServer server = EtcdServer.start(cfg);
+    open.add(server);
+    ClientServer edge = ClientServer.start(server, cfg.listenClientUrls);
+    open.add(edge);
+    server.publish(List.of(URI.create(client)));
+    return server;
   }
 
   private static void awaitReady(List<ManagedChannel> channels) throws InterruptedException {
@@ -182,21 +240,7 @@ public final class Training {
       var kv = KVGrpc.newStub(channels.get((int) (i % channels.size())));
       kv.withDeadlineAfter(5, TimeUnit.SECONDS).put(PutRequest.newBuilder()
           .setKey(bytes("training/rand/" + (i * 7919 % 100_000))).setValue(VALUE).setPrevKv(i % 10 == 0).build(),
-          new StreamObserver<PutResponse>() {
-            @Override
-            public void onNext(PutResponse value) {}
-
-            @Override
-            public void onError(Throwable t) {
-              failures.incrementAndGet();
-              inFlight.release();
-            }
-
-            @Override
-            public void onCompleted() {
-              inFlight.release();
-            }
-          });
+          releasing(inFlight, failures));
       i++;
     }
     inFlight.acquire(48);
@@ -204,6 +248,25 @@ public final class Training {
       throw new IllegalStateException(failures.get() + " concurrent puts failed");
     }
     return null;
+  }
+
+  /** Answers of puts in flight: each gives its permit back; a failed one is counted. */
+  private static StreamObserver<PutResponse> releasing(Semaphore inFlight, AtomicLong failures) {
+    return new StreamObserver<>() {
+      @Override
+      public void onNext(PutResponse value) {}
+
+      @Override
+      public void onError(Throwable t) {
+        failures.incrementAndGet();
+        inFlight.release();
+      }
+
+      @Override
+      public void onCompleted() {
+        inFlight.release();
+      }
+    };
   }
 
   private static Void ranges(List<ManagedChannel> channels, long end) {
