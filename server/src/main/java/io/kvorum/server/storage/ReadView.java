@@ -1,6 +1,7 @@
 package io.kvorum.server.storage;
 
 import io.kvorum.server.storage.Schema.Bucket;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -34,12 +35,17 @@ public final class ReadView implements AutoCloseable {
           .toList();
 
   private static final byte[] NO_KEY = new byte[0];
+  /** Native buffer a bulk scan starts with for values; it grows for a larger one. */
+  private static final int BULK_VALUE_BUFFER_BYTES = 64 * 1024;
+  private static final long BULK_READAHEAD_BYTES = 4L * 1024 * 1024;
 
   private final Backend backend;
   private final RocksDB db;
   private final Snapshot snapshot;
   private final ReadOptions options;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** The value buffer of {@link #scanBulk}, kept for the view's next bulk scan. */
+  private ByteBuffer bulkValue;
 
   private ReadView(Backend backend, RocksDB db, Snapshot snapshot) {
     this.backend = backend;
@@ -143,6 +149,48 @@ public final class ReadView implements AutoCloseable {
     return visited;
   }
 
+  /**
+   * Visits the entries of {@code bucket} from {@code from} on in key order, for passes over a whole
+   * bucket (rebuilding the index, hashing, shipping the backend): blocks are read ahead and kept
+   * out of the block cache (where they would only push out what serves requests), and each value
+   * is read into one reused native buffer instead of an array of its own.
+   *
+   * @return the number of entries visited (including the one whose visit returned false)
+   */
+  public long scanBulk(Bucket bucket, byte[] from, BulkVisitor visitor) {
+    checkOpen();
+    long visited = 0;
+    ByteBuffer value = bulkValue != null ? bulkValue : ByteBuffer.allocateDirect(BULK_VALUE_BUFFER_BYTES);
+    try (ReadOptions bulk = new ReadOptions().setFillCache(false).setReadaheadSize(BULK_READAHEAD_BYTES)) {
+      if (snapshot != null) {
+        bulk.setSnapshot(snapshot);
+      }
+      try (RocksIterator it = db.newIterator(backend.handle(bucket), bulk)) {
+        it.seek(from);
+        while (it.isValid()) {
+          byte[] key = it.key();
+          value.clear();
+          int size = it.value(value);
+          if (size > value.capacity()) {
+            value = ByteBuffer.allocateDirect(Math.max(size, 2 * value.capacity()));
+            it.value(value);
+          }
+          visited++;
+          if (!visitor.visit(key, value)) {
+            break;
+          }
+          it.next();
+        }
+        it.status();
+      }
+    } catch (RocksDBException e) {
+      throw Backend.translate("scan " + bucket.diskName(), e);
+    } finally {
+      bulkValue = value;
+    }
+    return visited;
+  }
+
   /** The greatest key in {@code bucket}, or null if the bucket is empty. */
   public byte[] lastKey(Bucket bucket) {
     checkOpen();
@@ -173,7 +221,7 @@ public final class ReadView implements AutoCloseable {
     CRC32C crc = new CRC32C();
     for (Bucket bucket : BUCKETS_BY_DISK_NAME) {
       crc.update(bucket.diskNameBytes());
-      scan(bucket, NO_KEY, null, Long.MAX_VALUE, (k, v) -> {
+      scanBulk(bucket, NO_KEY, (k, v) -> {
         if (!Schema.leftOutOfHash(bucket, k)) {
           crc.update(k);
           crc.update(v);
