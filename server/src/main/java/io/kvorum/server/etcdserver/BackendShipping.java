@@ -80,19 +80,21 @@ final class BackendShipping {
         while (bucket < buckets.length && bytes[0] < CHUNK_BYTES) {
           Schema.Bucket bk = buckets[bucket];
           byte[][] last = {null};
-          long visited = view.scan(bk, from, null, SCAN_MAX, (k, v) -> {
+          long[] visited = {0};
+          view.scanBulk(bk, from, (k, v) -> {
+            int size = v.remaining();
             b.addRecords(SnapshotRecord.newBuilder().setBucket(bk.diskName())
-                // The arrays are fresh copies out of RocksDB, owned here: wrapped, not copied again.
+                // The key is a fresh copy out of RocksDB, owned here: wrapped, not copied again.
                 .setKey(UnsafeByteOperations.unsafeWrap(k))
-                .setValue(UnsafeByteOperations.unsafeWrap(v)));
+                .setValue(ByteString.copyFrom(v)));
             last[0] = k;
-            bytes[0] += k.length + v.length + 16;
-            return bytes[0] < CHUNK_BYTES;
+            bytes[0] += k.length + size + 16;
+            return ++visited[0] < SCAN_MAX && bytes[0] < CHUNK_BYTES;
           });
           if (last[0] != null) {
             from = java.util.Arrays.copyOf(last[0], last[0].length + 1);
           }
-          if (visited < SCAN_MAX && bytes[0] < CHUNK_BYTES) {
+          if (visited[0] < SCAN_MAX && bytes[0] < CHUNK_BYTES) {
             bucket++;
             from = new byte[0];
           }

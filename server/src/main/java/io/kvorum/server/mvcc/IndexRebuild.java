@@ -30,9 +30,10 @@ public final class IndexRebuild {
     add(revisionKey, in);
   }
 
-  /** Like {@link #add(byte[], ByteString)} for a record the caller owns outright. */
-  void add(byte[] revisionKey, byte[] record) {
+  /** Like {@link #add(byte[], ByteString)} for a record in a buffer valid only during the call. */
+  void add(byte[] revisionKey, java.nio.ByteBuffer record) {
     CodedInputStream in = CodedInputStream.newInstance(record);
+    // Aliased too: nothing that points into the buffer outlives this call (keys are copied).
     in.enableAliasing(true);
     add(revisionKey, in);
   }
@@ -50,8 +51,10 @@ public final class IndexRebuild {
       throw new StorageException("mvcc: cannot unmarshal the key-value at revision " + rev, e);
     }
     boolean tombstone = Revision.isTombstoneKey(revisionKey);
-    KeyIndex ki = keys.get(kv.getKey());
-    ByteString key;
+    // A copy on the heap: the parsed key may point into a chunk or a native buffer, and heap bytes
+    // compare fastest in the sorted map.
+    ByteString key = ByteString.copyFrom(kv.getKey().asReadOnlyByteBuffer());
+    KeyIndex ki = keys.get(key);
     if (ki != null) {
       key = ki.key();
       if (!tombstone) {
@@ -60,13 +63,10 @@ public final class IndexRebuild {
         keys.put(key, ki.tombstone(rev.main(), rev.sub()));
       }
     } else if (!tombstone) {
-      key = ByteString.copyFrom(kv.getKey().asReadOnlyByteBuffer());
       keys.put(key, KeyIndex.restored(key, kv.getCreateRevision(), rev.main(), rev.sub(), kv.getVersion()));
-    } else {
-      // Only the deletion of a generation whose writes were compacted away is left; the
-      // unfinished compaction the store resumes removes it.
-      key = kv.getKey();
     }
+    // Otherwise only the deletion of a generation whose writes were compacted away is left; the
+    // unfinished compaction the store resumes removes it.
     if (tombstone || kv.getLease() == 0) {
       leases.remove(key);
     } else {

@@ -152,7 +152,7 @@ public final class KvStore implements AutoCloseable {
   private Map<ByteString, Long> restore() {
     IndexRebuild rebuilt = new IndexRebuild();
     try (ReadView view = backend.liveView()) {
-      view.scan(Bucket.KEY, NO_KEY, null, Long.MAX_VALUE, (k, v) -> {
+      view.scanBulk(Bucket.KEY, NO_KEY, (k, v) -> {
         rebuilt.add(k, v);
         return true;
       });
