@@ -37,7 +37,6 @@ public final class ReadView implements AutoCloseable {
   private static final byte[] NO_KEY = new byte[0];
   /** Native buffer a bulk scan starts with for values; it grows for a larger one. */
   private static final int BULK_VALUE_BUFFER_BYTES = 64 * 1024;
-  private static final long BULK_READAHEAD_BYTES = 4L * 1024 * 1024;
 
   private final Backend backend;
   private final RocksDB db;
@@ -151,9 +150,11 @@ public final class ReadView implements AutoCloseable {
 
   /**
    * Visits the entries of {@code bucket} from {@code from} on in key order, for passes over a whole
-   * bucket (rebuilding the index, hashing, shipping the backend): blocks are read ahead and kept
-   * out of the block cache (where they would only push out what serves requests), and each value
-   * is read into one reused native buffer instead of an array of its own.
+   * bucket (rebuilding the index, hashing, shipping the backend): blocks are kept out of the block
+   * cache (where they would only push out what serves requests), and each value is read into one
+   * reused native buffer instead of an array of its own. Read-ahead is RocksDB's own, which grows
+   * as the iterator goes on (a fixed 4 MiB was 15 % faster for one pass over a bucket, and slowed
+   * the backend shipped in 1 MiB chunks, one iterator each).
    *
    * @return the number of entries visited (including the one whose visit returned false)
    */
@@ -161,7 +162,7 @@ public final class ReadView implements AutoCloseable {
     checkOpen();
     long visited = 0;
     ByteBuffer value = bulkValue != null ? bulkValue : ByteBuffer.allocateDirect(BULK_VALUE_BUFFER_BYTES);
-    try (ReadOptions bulk = new ReadOptions().setFillCache(false).setReadaheadSize(BULK_READAHEAD_BYTES)) {
+    try (ReadOptions bulk = new ReadOptions().setFillCache(false)) {
       if (snapshot != null) {
         bulk.setSnapshot(snapshot);
       }
