@@ -33,7 +33,7 @@ public final class IndexRebuild {
   /** Like {@link #add(byte[], ByteString)} for a record in a buffer valid only during the call. */
   void add(byte[] revisionKey, java.nio.ByteBuffer record) {
     CodedInputStream in = CodedInputStream.newInstance(record);
-    // Aliased too: nothing that points into the buffer outlives this call (keys are copied).
+    // Aliased too: nothing that points into the buffer outlives this call (kept keys are copied).
     in.enableAliasing(true);
     add(revisionKey, in);
   }
@@ -51,9 +51,9 @@ public final class IndexRebuild {
       throw new StorageException("mvcc: cannot unmarshal the key-value at revision " + rev, e);
     }
     boolean tombstone = Revision.isTombstoneKey(revisionKey);
-    // A copy on the heap: the parsed key may point into a chunk or a native buffer, and heap bytes
-    // compare fastest in the sorted map.
-    ByteString key = ByteString.copyFrom(kv.getKey().asReadOnlyByteBuffer());
+    // The parsed key points into the record: it serves the lookup, and only a new entry's key is
+    // copied (what the maps keep must outlive the record).
+    ByteString key = kv.getKey();
     KeyIndex ki = keys.get(key);
     if (ki != null) {
       key = ki.key();
@@ -63,10 +63,11 @@ public final class IndexRebuild {
         keys.put(key, ki.tombstone(rev.main(), rev.sub()));
       }
     } else if (!tombstone) {
+      key = ByteString.copyFrom(key.asReadOnlyByteBuffer());
       keys.put(key, KeyIndex.restored(key, kv.getCreateRevision(), rev.main(), rev.sub(), kv.getVersion()));
     }
     // Otherwise only the deletion of a generation whose writes were compacted away is left; the
-    // unfinished compaction the store resumes removes it.
+    // unfinished compaction the store resumes removes it (and the lease map only drops the key).
     if (tombstone || kv.getLease() == 0) {
       leases.remove(key);
     } else {

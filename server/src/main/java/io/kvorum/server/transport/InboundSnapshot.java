@@ -35,8 +35,9 @@ final class InboundSnapshot implements StreamObserver<SnapshotChunk> {
   private ExecutorService store;
   private Message message;
   private SnapshotStreams.Sink sink;
-  /** Event loop: the call failed or ended. Store thread: {@link #storeFailed}. */
+  /** Event loop only: the call failed or ended, later calls are ignored. */
   private boolean done;
+  /** Store thread only: a store failed or the call broke, later chunks are dropped. */
   private boolean storeFailed;
 
   InboundSnapshot(long selfId, long clusterId, SnapshotStreams.Receiver snapshots, Consumer<Message> inbound,

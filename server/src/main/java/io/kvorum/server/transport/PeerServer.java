@@ -54,9 +54,9 @@ public final class PeerServer implements AutoCloseable {
   private volatile java.util.function.LongPredicate removed = id -> false;
   /** What a removed member is told when it calls (etcd's peers answer it 410 Gone). */
   public static final String REMOVED_MEMBER = "the member has been permanently removed from the cluster";
-  private final SnapshotStreams.Receiver snapshots;
-  /** The HTTP/2 flow-control window of each peer stream. */
+  /** The HTTP/2 flow-control window of every peer stream, sized for snapshot chunks in flight. */
   static final int SNAPSHOT_WINDOW_BYTES = 8 * 1024 * 1024;
+  private final SnapshotStreams.Receiver snapshots;
   private final List<Server> servers = new ArrayList<>();
   private final List<URI> urls = new ArrayList<>();
   private final List<Path> socketFiles = new ArrayList<>();
