@@ -1,5 +1,6 @@
 package io.kvorum.server.transport;
 
+import io.grpc.ServerCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
@@ -82,16 +83,19 @@ record Endpoint(URI url, String host, int port, Path socketPath) {
     return NettyChannelBuilder.forAddress(host, port);
   }
 
-  /** A server builder listening on this endpoint; {@code domainGroup} serves domain sockets only. */
-  NettyServerBuilder serverBuilder(Supplier<EventLoopGroup> domainGroup) {
+  /**
+   * A server builder listening on this endpoint with {@code credentials}; {@code domainGroup}
+   * serves domain sockets only.
+   */
+  NettyServerBuilder serverBuilder(Supplier<EventLoopGroup> domainGroup, ServerCredentials credentials) {
     if (isDomainSocket()) {
       EventLoopGroup group = domainGroup.get();
-      return NettyServerBuilder.forAddress(new DomainSocketAddress(socketPath.toString()))
+      return NettyServerBuilder.forAddress(new DomainSocketAddress(socketPath.toString()), credentials)
           .channelType(EpollServerDomainSocketChannel.class)
           .bossEventLoopGroup(group)
           .workerEventLoopGroup(group)
           .withChildOption(ChannelOption.SO_KEEPALIVE, null);
     }
-    return NettyServerBuilder.forAddress(new InetSocketAddress(host, port));
+    return NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials);
   }
 }

@@ -3,10 +3,13 @@ package io.kvorum.server.transport;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.InternalProtocolNegotiator;
+import io.grpc.netty.shaded.io.grpc.netty.InternalProtocolNegotiators;
+import io.grpc.netty.shaded.io.netty.buffer.ByteBufAllocator;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SupportedCipherSuiteFilter;
 import io.kvorum.server.config.TlsConfig;
@@ -18,7 +21,9 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
 
 /**
  * How members secure their connections to each other.
@@ -83,8 +88,31 @@ public abstract class PeerSecurity {
   /** Secures (or not) the connection a channel builder will make to {@code ep}. */
   abstract void configure(NettyChannelBuilder builder, Endpoint ep);
 
-  /** Secures (or not) the connections a server on {@code ep} accepts. */
-  abstract void configure(NettyServerBuilder builder, Endpoint ep);
+  /**
+   * The negotiator gRPC's server on {@code ep} uses — TLS or plaintext — and the TLS context a raft
+   * stream accepted there uses (null for plaintext).
+   */
+  abstract ServerSide serverSide(Endpoint ep);
+
+  /** TLS for a raft stream dialing {@code ep} (host name checked as gRPC does), or null for plaintext. */
+  abstract SslHandler clientTlsHandler(ByteBufAllocator alloc, Endpoint ep);
+
+  /** How a server on one endpoint secures what it accepts. */
+  record ServerSide(InternalProtocolNegotiator.ProtocolNegotiator grpc, SslContext tls) {
+    /** A TLS handler for a raft stream accepted here, or null for plaintext. */
+    SslHandler tlsHandler(ByteBufAllocator alloc) {
+      return tls == null ? null : tls.newHandler(alloc);
+    }
+  }
+
+  /** The name a certificate must carry for {@code ep}: the URL's host, or for a domain socket its authority. */
+  static String verifiedHost(Endpoint ep) {
+    if (!ep.isDomainSocket()) {
+      return ep.host();
+    }
+    String authority = ep.url().getRawAuthority();
+    return authority == null || authority.isEmpty() ? "localhost" : authority;
+  }
 
   /** Why a connection failed, when TLS is the reason, in Go's words; else null. */
   String tlsFailure(Throwable t) {
@@ -124,8 +152,13 @@ public abstract class PeerSecurity {
     }
 
     @Override
-    void configure(NettyServerBuilder builder, Endpoint ep) {
-      // A server without TLS credentials accepts plaintext HTTP/2.
+    ServerSide serverSide(Endpoint ep) {
+      return new ServerSide(InternalProtocolNegotiators.serverPlaintext(), null);
+    }
+
+    @Override
+    SslHandler clientTlsHandler(ByteBufAllocator alloc, Endpoint ep) {
+      return null;
     }
   }
 
@@ -170,19 +203,32 @@ public abstract class PeerSecurity {
       builder.sslContext(client).negotiationType(NegotiationType.TLS);
       if (ep.isDomainSocket()) {
         // The name the certificate must carry: the URL's host, as etcd's dialer takes it.
-        String authority = ep.url().getRawAuthority();
-        builder.overrideAuthority(authority == null || authority.isEmpty() ? "localhost" : authority);
+        builder.overrideAuthority(verifiedHost(ep));
       }
     }
 
     @Override
-    void configure(NettyServerBuilder builder, Endpoint ep) {
+    ServerSide serverSide(Endpoint ep) {
       if (isSecureScheme(ep.url())) {
-        builder.sslContext(server);
-      } else {
-        LOG.log(System.Logger.Level.WARNING,
-            "scheme is HTTP while key and cert files are present; ignoring key and cert files (peer-url {0})", ep.url());
+        return new ServerSide(InternalProtocolNegotiators.serverTls(server), server);
       }
+      LOG.log(System.Logger.Level.WARNING,
+          "scheme is HTTP while key and cert files are present; ignoring key and cert files (peer-url {0})", ep.url());
+      return PLAINTEXT.serverSide(ep);
+    }
+
+    @Override
+    SslHandler clientTlsHandler(ByteBufAllocator alloc, Endpoint ep) {
+      if (!isSecureScheme(ep.url())) {
+        return null;
+      }
+      String host = verifiedHost(ep);
+      SSLEngine engine = client.newEngine(alloc, host, Math.max(ep.port(), 0));
+      // As gRPC's own TLS client: the peer's certificate must name the host dialed.
+      SSLParameters params = engine.getSSLParameters();
+      params.setEndpointIdentificationAlgorithm("HTTPS");
+      engine.setSSLParameters(params);
+      return new SslHandler(engine);
     }
   }
 }

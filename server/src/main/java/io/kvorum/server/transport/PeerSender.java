@@ -17,7 +17,6 @@ import io.kvorum.proto.raftpb.MessageBatch;
 import io.kvorum.proto.raftpb.ProbeRequest;
 import io.kvorum.proto.raftpb.ProbeResponse;
 import io.kvorum.proto.raftpb.RaftPeerGrpc;
-import io.kvorum.proto.raftpb.StreamAck;
 import io.kvorum.raft.Message;
 import io.kvorum.raft.MessageType;
 import java.util.ArrayDeque;
@@ -31,20 +30,20 @@ import java.util.function.Supplier;
 
 /**
  * Everything one member sends to one peer: a bounded queue and the thread that drains it into one
- * long-lived gRPC stream.
+ * long-lived raft stream ({@link OutboundRaftStream}).
  *
  * <p><b>Queue.</b> {@link #offer} never blocks: messages beyond
  * {@link TransportSettings#peerQueueMessagesMax()} are dropped and the peer is reported
  * unreachable, as etcd does when a peer's stream buffer is full. Raft tolerates loss; it resends.
  *
- * <p><b>Sender thread.</b> It owns the channel and the stream. To connect it opens a fresh channel
- * to the next of the peer's URLs (round robin over failures), probes the peer (same cluster? the
- * expected member?) within the dial timeout, then opens the stream. It sends only while gRPC says
- * the stream {@code isReady()}, one batch of up to {@code batchBytesMax} at a time, so no more
- * than one batch waits in gRPC's buffers and a slow peer backs up into the bounded queue instead.
- * The thread waits on one condition that every event signals: a message queued, the stream ready
- * or broken, the URLs changed, stop. Nothing holds the lock while calling into gRPC except
- * {@code isReady()}, which does not call back.
+ * <p><b>Sender thread.</b> It owns the channel and the stream. To connect it opens a fresh gRPC
+ * channel to the next of the peer's URLs (round robin over failures), probes the peer (same
+ * cluster? the expected member?) within the dial timeout, then opens the raft stream to the same
+ * URL. It sends only while the stream {@code isReady()} (accepted, and netty's buffer below about
+ * two batches), one batch of up to {@code batchBytesMax} at a time, so a slow peer backs up into
+ * the bounded queue instead. The thread waits on one condition that every event signals: a message
+ * queued, the stream ready or broken, the URLs changed, stop. Nothing holds the lock while calling
+ * into netty except {@code isReady()}, which does not call back.
  *
  * <p><b>Failure.</b> A failed connection or a broken stream drops whatever is queued (it is stale by
  * the time the peer is back, and raft resends), reports the peer unreachable, and waits a backoff
@@ -75,6 +74,8 @@ final class PeerSender {
   private final PeerSecurity security;
   private final TransportSettings settings;
   private final Supplier<EventLoopGroup> domainGroup;
+  /** Dials the raft stream; the gRPC channel serves the probe, forwarded calls and snapshots. */
+  private final StreamDialer dialer;
   private final Reports reports;
   private final Thread thread;
   private final AtomicLong dropped = new AtomicLong();
@@ -87,7 +88,7 @@ final class PeerSender {
   private boolean endpointsChanged;
   private boolean stopping;
   /** The open stream while it is usable; set and cleared by the sender thread. */
-  private OutboundStream current;
+  private OutboundRaftStream current;
   /** Some thread is writing a batch to {@link #current}: writes never overlap, so order holds. */
   private boolean sending;
 
@@ -101,14 +102,9 @@ final class PeerSender {
   private final java.util.function.LongSupplier nanos;
 
   PeerSender(long selfId, long clusterId, long peerId, List<Endpoint> endpoints, PeerSecurity security,
-      TransportSettings settings, Supplier<EventLoopGroup> domainGroup, Reports reports) {
-    this(selfId, clusterId, peerId, endpoints, security, settings, io.kvorum.server.clock.SystemClock::nanosNow,
-        domainGroup, reports, SnapshotStreams.NO_DATA);
-  }
-
-  PeerSender(long selfId, long clusterId, long peerId, List<Endpoint> endpoints, PeerSecurity security,
       TransportSettings settings, java.util.function.LongSupplier nanos, Supplier<EventLoopGroup> domainGroup,
-      Reports reports, SnapshotStreams.Source snapshots) {
+      StreamDialer dialer, Reports reports, SnapshotStreams.Source snapshots) {
+    this.dialer = dialer;
     this.snapshots = snapshots;
     this.nanos = nanos;
     this.selfId = selfId;
@@ -140,7 +136,7 @@ final class PeerSender {
   void offer(List<Message> messages) {
     List<Message> rejected = null;
     List<Message> direct = null;
-    OutboundStream stream = null;
+    OutboundRaftStream stream = null;
     lock.lock();
     try {
       if (stopping) {
@@ -270,7 +266,7 @@ final class PeerSender {
   private void run() {
     long backoffNanos = settings.backoffMin().toNanos();
     int attempt = 0;
-    OutboundStream stream = null;
+    OutboundRaftStream stream = null;
     String lastFailure = null;
     try {
       while (true) {
@@ -313,7 +309,7 @@ final class PeerSender {
             backoffNanos = Math.min(backoffNanos * 2, settings.backoffMax().toNanos());
             continue;
           }
-          stream = openStream();
+          stream = openStream(ep);
           if (!active) {
             activeSinceNanos = nanos.getAsLong();
             active = true;
@@ -426,10 +422,9 @@ final class PeerSender {
     }
   }
 
-  private OutboundStream openStream() {
-    OutboundStream s = new OutboundStream();
-    RaftPeerGrpc.newStub(channel).stream(s);
-    return s;
+  private OutboundRaftStream openStream(Endpoint ep) {
+    ProbeRequest hello = ProbeRequest.newBuilder().setClusterId(clusterId).setFrom(selfId).setTo(peerId).build();
+    return OutboundRaftStream.open(dialer, ep, hello, settings, this::signal);
   }
 
   private void closeChannel(boolean now) {
@@ -449,7 +444,7 @@ final class PeerSender {
    * Waits until queued messages can be sent and takes a batch of them, or returns null when the
    * stream broke, the URLs changed or the sender stops.
    */
-  private List<Message> takeBatch(OutboundStream stream) throws InterruptedException {
+  private List<Message> takeBatch(OutboundRaftStream stream) throws InterruptedException {
     lock.lock();
     try {
       current = stream;
@@ -487,7 +482,7 @@ final class PeerSender {
     return batch;
   }
 
-  private void send(OutboundStream stream, List<Message> batch) {
+  private void send(OutboundRaftStream stream, List<Message> batch) {
     MessageBatch.Builder b = MessageBatch.newBuilder().setClusterId(clusterId).setFrom(selfId);
     int messageBytesMax = settings.messageBytesMax() - BATCH_FRAMING_BYTES;
     for (Message m : batch) {
@@ -691,63 +686,5 @@ final class PeerSender {
 
   static String hex(long id) {
     return Long.toHexString(id);
-  }
-
-  /** One stream to the peer; the sender thread writes, gRPC's threads report readiness and its end. */
-  private final class OutboundStream implements ClientResponseObserver<MessageBatch, StreamAck> {
-    private volatile ClientCallStreamObserver<MessageBatch> requests;
-    private volatile Status broken;
-    /** Sender thread only. */
-    long sentBatches;
-
-    @Override
-    public void beforeStart(ClientCallStreamObserver<MessageBatch> r) {
-      requests = r;
-      r.setOnReadyHandler(PeerSender.this::signal);
-    }
-
-    boolean isReady() {
-      return requests.isReady();
-    }
-
-    Status broken() {
-      return broken;
-    }
-
-    void send(MessageBatch batch) {
-      try {
-        requests.onNext(batch);
-        sentBatches++;
-      } catch (RuntimeException e) {
-        // The call ended under us; its observer hears why and wakes the sender.
-        LOG.log(System.Logger.Level.DEBUG, "peer " + hex(peerId) + ": write on an ended stream", e);
-      }
-    }
-
-    /** Half-closes the stream: the peer answers with its ack and gRPC ends the call. */
-    void finish() {
-      try {
-        requests.onCompleted();
-      } catch (RuntimeException e) {
-        LOG.log(System.Logger.Level.DEBUG, "peer " + hex(peerId) + ": half-close on an ended stream", e);
-      }
-    }
-
-    @Override
-    public void onNext(StreamAck ack) {
-      // The ack only arrives after we half-closed; nothing to do with it.
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      broken = Status.fromThrowable(t);
-      signal();
-    }
-
-    @Override
-    public void onCompleted() {
-      broken = Status.UNAVAILABLE.withDescription("the peer ended the stream");
-      signal();
-    }
   }
 }

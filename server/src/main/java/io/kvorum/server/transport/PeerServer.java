@@ -1,6 +1,11 @@
 package io.kvorum.server.transport;
 
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
+import io.grpc.netty.shaded.io.grpc.netty.InternalNettyServerCredentials;
+import io.grpc.netty.shaded.io.netty.channel.Channel;
+import io.grpc.netty.shaded.io.netty.channel.ChannelPipeline;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import io.grpc.Status;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
@@ -8,11 +13,9 @@ import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.stub.StreamObserver;
 import io.kvorum.proto.raftpb.ForwardRequest;
 import io.kvorum.proto.raftpb.ForwardResponse;
-import io.kvorum.proto.raftpb.MessageBatch;
 import io.kvorum.proto.raftpb.ProbeRequest;
 import io.kvorum.proto.raftpb.ProbeResponse;
 import io.kvorum.proto.raftpb.RaftPeerGrpc;
-import io.kvorum.proto.raftpb.StreamAck;
 import io.kvorum.raft.Message;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -22,24 +25,24 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * The receiving side of the peer transport: serves the {@code RaftPeer} gRPC service on a member's
- * peer listen URLs and hands every accepted raft message to the inbound consumer.
+ * The receiving side of the peer transport: on a member's peer listen URLs, accepts raft streams
+ * ({@link RaftStreams}: every raft message peers send, checked by {@link InboundRaftStream} and
+ * handed to the inbound consumer) and serves the {@code RaftPeer} gRPC service (probes, forwarded
+ * calls, the cluster for a joining member, snapshots), the two told apart per connection by
+ * {@link StreamSniffer}.
  *
- * <p><b>Checks.</b> Like etcd's stream handler, a batch from another cluster ends its stream with
- * FAILED_PRECONDITION "cluster ID mismatch", and one addressed to another member with "to field
- * mismatch"; a batch carrying a local or unknown message kind ends it with INVALID_ARGUMENT. A
- * batch is checked whole before any of its messages is delivered.
- *
- * <p><b>Threads.</b> Handlers run on gRPC's netty event loop threads (direct executor): decoding is
- * cheap and the consumer must not block (the raft loop's {@code receive} drops when its inbox is
- * full), so no thread pool is needed and inbound flow control is gRPC's own: the next batch is read
- * only after the previous one was handed over. One gRPC server is bound per listen URL (TCP and
- * domain sockets need different netty channel types), all sharing one service.
+ * <p><b>Threads.</b> Both run on gRPC's netty event loop threads (gRPC handlers with the direct
+ * executor): decoding is cheap and the consumer must not block (the raft loop's {@code receive}
+ * drops when its inbox is full), so no thread pool is needed; a stream's next frame is read only
+ * after the previous one was handed over. One gRPC server is bound per listen URL (TCP and domain
+ * sockets need different netty channel types), all sharing one service.
  */
 public final class PeerServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(PeerServer.class.getName());
@@ -61,6 +64,8 @@ public final class PeerServer implements AutoCloseable {
   private final List<URI> urls = new ArrayList<>();
   private final List<Path> socketFiles = new ArrayList<>();
   private EventLoopGroup domainGroup;
+  /** Open raft streams accepted by this server. */
+  private final Set<Channel> streams = ConcurrentHashMap.newKeySet();
 
   private PeerServer(long selfId, long clusterId, Consumer<Message> inbound, ForwardHandler forwards,
       SnapshotStreams.Receiver snapshots) {
@@ -102,7 +107,10 @@ public final class PeerServer implements AutoCloseable {
           // etcd removes a stale socket file before listening, so a restarted member can bind.
           Files.deleteIfExists(ep.socketPath());
         }
-        NettyServerBuilder b = ep.serverBuilder(ps::domainGroup)
+        PeerSecurity.ServerSide side = security.serverSide(ep);
+        ServerCredentials credentials = InternalNettyServerCredentials.create(
+            StreamSniffer.wrap(side.grpc(), (pipeline, after) -> ps.acceptStream(pipeline, after, side, settings)));
+        NettyServerBuilder b = ep.serverBuilder(ps::domainGroup, credentials)
             .addService(service)
             .directExecutor()
             .maxInboundMessageSize(settings.messageBytesMax())
@@ -118,7 +126,6 @@ public final class PeerServer implements AutoCloseable {
           // A restarted member rebinds its port while old connections linger in TIME_WAIT.
           b.withOption(ChannelOption.SO_REUSEADDR, true);
         }
-        security.configure(b, ep);
         Server server = b.build().start();
         ps.servers.add(server);
         if (ep.isDomainSocket()) {
@@ -135,6 +142,23 @@ public final class PeerServer implements AutoCloseable {
       throw e;
     }
     return ps;
+  }
+
+  /** Sets a raft stream up on a connection that opened with {@link RaftStreams#MAGIC}; on its event loop. */
+  private void acceptStream(ChannelPipeline pipeline, String after, PeerSecurity.ServerSide side,
+      TransportSettings settings) {
+    Channel ch = pipeline.channel();
+    SslHandler tls = side.tlsHandler(ch.alloc());
+    String last = after;
+    if (tls != null) {
+      pipeline.addAfter(last, "raft-tls", tls);
+      last = "raft-tls";
+    }
+    pipeline.addAfter(last, "raft-frames", RaftStreams.frameDecoder(settings.messageBytesMax()));
+    pipeline.addAfter("raft-frames", "raft-stream", new InboundRaftStream(selfId, clusterId, () -> removed, inbound));
+    // gRPC does not know these connections as its own: close() cuts them.
+    streams.add(ch);
+    ch.closeFuture().addListener(f -> streams.remove(ch));
   }
 
   /** Sets which members are removed from the cluster. */
@@ -160,6 +184,9 @@ public final class PeerServer implements AutoCloseable {
     // flight is lost, which raft tolerates.
     for (Server s : servers) {
       s.shutdownNow();
+    }
+    for (Channel ch : streams) {
+      ch.close();
     }
     for (Server s : servers) {
       try {
@@ -251,80 +278,6 @@ public final class PeerServer implements AutoCloseable {
     public StreamObserver<io.kvorum.proto.raftpb.SnapshotChunk> snapshot(
         StreamObserver<io.kvorum.proto.raftpb.SnapshotAck> responses) {
       return new InboundSnapshot(selfId, clusterId, snapshots, inbound, responses);
-    }
-
-    @Override
-    public StreamObserver<MessageBatch> stream(StreamObserver<StreamAck> responses) {
-      return new InboundStream(responses);
-    }
-  }
-
-  /** One sender's stream; gRPC calls it serially. */
-  private final class InboundStream implements StreamObserver<MessageBatch> {
-    private final StreamObserver<StreamAck> responses;
-    private long accepted;
-    private boolean closed;
-
-    InboundStream(StreamObserver<StreamAck> responses) {
-      this.responses = responses;
-    }
-
-    @Override
-    public void onNext(MessageBatch batch) {
-      if (closed) {
-        return;
-      }
-      String from = Long.toHexString(batch.getFrom());
-      if (batch.getClusterId() != clusterId) {
-        reject(Status.FAILED_PRECONDITION.withDescription("cluster ID mismatch"),
-            "stream from member " + from + ": cluster ID mismatch (local " + Long.toHexString(clusterId)
-                + ", remote " + Long.toHexString(batch.getClusterId()) + ")");
-        return;
-      }
-      if (removed.test(batch.getFrom())) {
-        reject(Status.FAILED_PRECONDITION.withDescription(REMOVED_MEMBER), "stream from removed member " + from);
-        return;
-      }
-      List<Message> messages = new ArrayList<>(batch.getMessagesCount());
-      for (io.kvorum.proto.raftpb.Message pm : batch.getMessagesList()) {
-        if (pm.getTo() != selfId) {
-          reject(Status.FAILED_PRECONDITION.withDescription("to field mismatch"),
-              "stream from member " + from + ": message for member " + Long.toHexString(pm.getTo())
-                  + " reached member " + Long.toHexString(selfId));
-          return;
-        }
-        try {
-          messages.add(MessageCodec.decode(pm));
-        } catch (IllegalArgumentException e) {
-          reject(Status.INVALID_ARGUMENT.withDescription(e.getMessage()), "stream from member " + from + ": " + e.getMessage());
-          return;
-        }
-      }
-      for (Message m : messages) {
-        inbound.accept(m);
-      }
-      accepted += messages.size();
-    }
-
-    private void reject(Status status, String why) {
-      closed = true;
-      LOG.log(System.Logger.Level.WARNING, "rejected " + why);
-      responses.onError(status.asRuntimeException());
-    }
-
-    @Override
-    public void onError(Throwable t) {
-      // The sender went away or cancelled; it reconnects on its own.
-      closed = true;
-    }
-
-    @Override
-    public void onCompleted() {
-      if (!closed) {
-        closed = true;
-        responses.onNext(StreamAck.newBuilder().setMessages(accepted).build());
-        responses.onCompleted();
-      }
     }
   }
 }

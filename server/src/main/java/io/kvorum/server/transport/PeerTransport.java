@@ -26,8 +26,9 @@ import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 
 /**
- * A member's raft transport: sends the raft loop's messages to peers over gRPC and delivers what
- * peers send to it.
+ * A member's raft transport: sends the raft loop's messages to peers (on raft streams,
+ * {@link RaftStreams}; probes, forwarded calls and snapshots over gRPC) and delivers what peers send
+ * to it.
  *
  * <p><b>Sending.</b> {@link #send} groups messages by destination and appends each group to that
  * peer's bounded queue ({@link TransportSettings#peerQueueMessagesMax()}); it takes one short lock
@@ -41,9 +42,9 @@ import java.util.function.LongConsumer;
  * <p><b>Receiving.</b> {@link #listen} starts a {@link PeerServer} on the member's peer URLs that
  * hands accepted messages to {@code inbound}, which must not block.
  *
- * <p><b>Threads.</b> One sender thread per peer (clusters have a handful of members) plus gRPC's
- * shared netty event loops; unix sockets get one small epoll event loop per transport, created on
- * first use.
+ * <p><b>Threads.</b> One sender thread per peer (clusters have a handful of members), one event loop
+ * thread for the raft streams this member dials, plus gRPC's shared netty event loops; unix sockets
+ * get one small epoll event loop per transport for gRPC, created on first use.
  */
 public final class PeerTransport implements Outbox, AutoCloseable {
   private static final System.Logger LOG = System.getLogger(PeerTransport.class.getName());
@@ -65,6 +66,7 @@ public final class PeerTransport implements Outbox, AutoCloseable {
   private final Map<Long, PeerSender> peers = new ConcurrentHashMap<>();
   private final List<PeerServer> servers = new ArrayList<>();
   private EventLoopGroup domainGroup;
+  private final StreamDialer dialer;
   private boolean closed;
   private volatile ForwardHandler forwards = ForwardHandler.NONE;
   private volatile java.util.function.LongSupplier nanos = io.kvorum.server.clock.SystemClock::nanosNow;
@@ -89,6 +91,7 @@ public final class PeerTransport implements Outbox, AutoCloseable {
     this.inbound = inbound;
     this.security = security;
     this.settings = settings;
+    this.dialer = new StreamDialer("kvorum-peer-stream-" + Long.toHexString(selfId), security);
     this.reports = new PeerSender.Reports() {
       @Override
       public void unreachable(long peerId) {
@@ -274,7 +277,7 @@ public final class PeerTransport implements Outbox, AutoCloseable {
       return;
     }
     SnapshotStreams.Source source = snapshotSource;
-    PeerSender sender = new PeerSender(selfId, clusterId, id, endpoints, security, settings, nanos, this::domainGroup, reports,
+    PeerSender sender = new PeerSender(selfId, clusterId, id, endpoints, security, settings, nanos, this::domainGroup, dialer, reports,
         source);
     peers.put(id, sender);
     sender.start();
@@ -412,6 +415,7 @@ public final class PeerTransport implements Outbox, AutoCloseable {
     for (PeerServer s : toClose) {
       s.close();
     }
+    dialer.close();
     EventLoopGroup group;
     synchronized (this) {
       group = domainGroup;

@@ -7,17 +7,14 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.stub.StreamObserver;
 import io.kvorum.proto.raftpb.MessageBatch;
 import io.kvorum.proto.raftpb.ProbeRequest;
 import io.kvorum.proto.raftpb.ProbeResponse;
 import io.kvorum.proto.raftpb.RaftPeerGrpc;
-import io.kvorum.proto.raftpb.StreamAck;
 import io.kvorum.raft.Message;
 import java.net.URI;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -25,13 +22,16 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The receiving side on its own, driven by a raw gRPC client. */
+/** The receiving side on its own, driven by a raft stream and a gRPC client on its one port. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PeerServerTest {
   private static final long SELF = 2;
   private final BlockingQueue<Message> received = new LinkedBlockingQueue<>();
   private PeerServer server;
   private ManagedChannel channel;
+  private final StreamDialer dialer = new StreamDialer("test-raft-stream", PeerSecurity.plaintext());
+  /** Released whenever a stream under test reports a change. */
+  private final java.util.concurrent.Semaphore changes = new java.util.concurrent.Semaphore(0);
 
   @BeforeEach
   void start() throws Exception {
@@ -45,33 +45,32 @@ class PeerServerTest {
   @AfterEach
   void stop() throws Exception {
     channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    dialer.close();
     server.close();
   }
 
-  /** Sends {@code batches} on one stream, then half-closes; completes with the ack or the error status. */
-  private CompletableFuture<StreamAck> stream(MessageBatch... batches) {
-    CompletableFuture<StreamAck> done = new CompletableFuture<>();
-    StreamObserver<MessageBatch> requests = RaftPeerGrpc.newStub(channel).stream(new StreamObserver<>() {
-      @Override
-      public void onNext(StreamAck ack) {
-        done.complete(ack);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        done.completeExceptionally(t);
-      }
-
-      @Override
-      public void onCompleted() {
-        done.complete(null);
-      }
-    });
-    for (MessageBatch b : batches) {
-      requests.onNext(b);
+  /** Opens a raft stream as a member of {@code clusterId} to member {@code to}; waits for the answer. */
+  private OutboundRaftStream open(long clusterId, long to) throws InterruptedException {
+    ProbeRequest hello = ProbeRequest.newBuilder().setClusterId(clusterId).setFrom(1).setTo(to).build();
+    OutboundRaftStream s = OutboundRaftStream.open(dialer, Endpoint.parse(server.urls().get(0)), hello,
+        TransportSettings.defaults(), changes::release);
+    while (!s.isReady() && s.broken() == null) {
+      assertThat(changes.tryAcquire(20, TimeUnit.SECONDS)).as("the server answered").isTrue();
     }
-    requests.onCompleted();
-    return done;
+    return s;
+  }
+
+  /** Sends {@code batches} on an accepted stream and waits until the server ends it; its status. */
+  private Status rejected(MessageBatch... batches) throws InterruptedException {
+    OutboundRaftStream s = open(TestMember.CLUSTER, SELF);
+    assertThat(s.broken()).isNull();
+    for (MessageBatch b : batches) {
+      s.send(b);
+    }
+    while (s.broken() == null) {
+      assertThat(changes.tryAcquire(20, TimeUnit.SECONDS)).as("the server ended the stream").isTrue();
+    }
+    return s.broken();
   }
 
   private static MessageBatch batch(long clusterId, Message... messages) {
@@ -82,58 +81,68 @@ class PeerServerTest {
     return b.build();
   }
 
-  private static Status statusOf(CompletableFuture<?> f) {
-    try {
-      f.get(20, TimeUnit.SECONDS);
-    } catch (java.util.concurrent.ExecutionException e) {
-      return Status.fromThrowable(e.getCause());
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-    throw new AssertionError("the stream was not rejected");
+  @Test
+  void stream_sameCluster_delivers() throws Exception {
+    OutboundRaftStream s = open(TestMember.CLUSTER, SELF);
+    assertThat(s.broken()).isNull();
+    s.send(batch(TestMember.CLUSTER, TestMessages.full(1, SELF, 1), TestMessages.full(1, SELF, 2)));
+    s.send(batch(TestMember.CLUSTER, TestMessages.full(1, SELF, 3)));
+    assertThat(received.poll(20, TimeUnit.SECONDS)).usingRecursiveComparison().isEqualTo(TestMessages.full(1, SELF, 1));
+    assertThat(received.poll(20, TimeUnit.SECONDS)).usingRecursiveComparison().isEqualTo(TestMessages.full(1, SELF, 2));
+    assertThat(received.poll(20, TimeUnit.SECONDS)).usingRecursiveComparison().isEqualTo(TestMessages.full(1, SELF, 3));
+    s.finish();
   }
 
   @Test
-  void stream_sameCluster_deliversAndAcks() throws Exception {
-    StreamAck ack = stream(batch(TestMember.CLUSTER, TestMessages.full(1, SELF, 1), TestMessages.full(1, SELF, 2)),
-        batch(TestMember.CLUSTER, TestMessages.full(1, SELF, 3))).get(20, TimeUnit.SECONDS);
-    assertThat(ack.getMessages()).isEqualTo(3);
-    assertThat(received).hasSize(3);
-    assertThat(received.take()).usingRecursiveComparison().isEqualTo(TestMessages.full(1, SELF, 1));
+  void stream_openedForAnotherClusterOrMember_refused() throws Exception {
+    Status other = open(0xbad, SELF).broken();
+    assertThat(other.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(other.getDescription()).isEqualTo("cluster ID mismatch");
+    Status wrongMember = open(TestMember.CLUSTER, 5).broken();
+    assertThat(wrongMember.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(wrongMember.getDescription()).isEqualTo("to field mismatch");
   }
 
   @Test
-  void stream_wrongClusterId_rejectedAndNothingDelivered() {
-    Status s = statusOf(stream(batch(0xbad, TestMessages.heartbeat(1, SELF, 1))));
+  void stream_fromRemovedMember_refused() throws Exception {
+    server.refuseRemoved(id -> id == 1);
+    Status s = open(TestMember.CLUSTER, SELF).broken();
+    assertThat(s.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+    assertThat(s.getDescription()).isEqualTo(PeerServer.REMOVED_MEMBER);
+  }
+
+  @Test
+  void stream_batchOfAnotherCluster_rejectedAndNothingDelivered() throws Exception {
+    Status s = rejected(batch(0xbad, TestMessages.heartbeat(1, SELF, 1)));
     assertThat(s.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(s.getDescription()).isEqualTo("cluster ID mismatch");
     assertThat(received).isEmpty();
   }
 
   @Test
-  void stream_messageForAnotherMember_rejectsTheWholeBatch() {
-    Status s = statusOf(stream(batch(TestMember.CLUSTER, TestMessages.heartbeat(1, SELF, 1),
-        TestMessages.heartbeat(1, 3, 2))));
+  void stream_messageForAnotherMember_rejectsTheWholeBatch() throws Exception {
+    Status s = rejected(batch(TestMember.CLUSTER, TestMessages.heartbeat(1, SELF, 1),
+        TestMessages.heartbeat(1, 3, 2)));
     assertThat(s.getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
     assertThat(s.getDescription()).isEqualTo("to field mismatch");
     assertThat(received).isEmpty();
   }
 
   @Test
-  void stream_localMessageKind_rejected() {
+  void stream_localMessageKind_rejected() throws Exception {
     MessageBatch b = MessageBatch.newBuilder().setClusterId(TestMember.CLUSTER).setFrom(1)
         .addMessages(io.kvorum.proto.raftpb.Message.newBuilder()
             .setType(io.kvorum.proto.raftpb.MessageType.MSG_HUP).setTo(SELF)).build();
-    Status s = statusOf(stream(b));
+    Status s = rejected(b);
     assertThat(s.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(received).isEmpty();
   }
 
   @Test
-  void stream_batchOverMessageLimit_rejectedByGrpc() {
+  void stream_batchOverMessageLimit_rejected() throws Exception {
     Message big = TestMessages.heartbeat(1, SELF, 1).toBuilder()
         .context(new byte[TransportSettings.MESSAGE_BYTES_MAX + 1]).build();
-    Status s = statusOf(stream(batch(TestMember.CLUSTER, big)));
+    Status s = rejected(batch(TestMember.CLUSTER, big));
     assertThat(s.getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
     assertThat(received).isEmpty();
   }
@@ -143,8 +152,26 @@ class PeerServerTest {
     // etcd's --max-request-bytes default is 1.5 MiB; its raft entry is a little larger.
     Message app = io.kvorum.raft.Message.builder(io.kvorum.raft.MessageType.APP).from(1).to(SELF)
         .entries(List.of(io.kvorum.raft.Entry.normal(1, 1, new byte[3 * 1024 * 1024 / 2 + 4096]))).build();
-    assertThat(stream(batch(TestMember.CLUSTER, app)).get(20, TimeUnit.SECONDS).getMessages()).isEqualTo(1);
-    assertThat(received.take().entries().get(0).data()).hasSize(3 * 1024 * 1024 / 2 + 4096);
+    OutboundRaftStream s = open(TestMember.CLUSTER, SELF);
+    s.send(batch(TestMember.CLUSTER, app));
+    assertThat(received.poll(20, TimeUnit.SECONDS).entries().get(0).data()).hasSize(3 * 1024 * 1024 / 2 + 4096);
+    assertThat(s.broken()).isNull();
+  }
+
+  @Test
+  void garbageOnThePort_closedWithoutHarm() throws Exception {
+    URI url = server.urls().get(0);
+    try (java.net.Socket sock = new java.net.Socket(url.getHost(), url.getPort())) {
+      sock.getOutputStream().write(RaftStreams.MAGIC);
+      sock.getOutputStream().write(new byte[] {0, 0, 0, 3, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+      sock.setSoTimeout(20_000);
+      // A malformed opening frame is answered with a status, then the connection is closed.
+      byte[] all = sock.getInputStream().readAllBytes();
+      assertThat(all.length).isGreaterThan(4);
+    }
+    // The port still serves both protocols.
+    assertThat(open(TestMember.CLUSTER, SELF).broken()).isNull();
+    probe_sameClusterAndMember_answersIds();
   }
 
   @Test

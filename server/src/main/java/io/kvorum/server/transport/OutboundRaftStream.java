@@ -1,0 +1,174 @@
+package io.kvorum.server.transport;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.netty.bootstrap.Bootstrap;
+import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
+import io.grpc.netty.shaded.io.netty.channel.Channel;
+import io.grpc.netty.shaded.io.netty.channel.ChannelFuture;
+import io.grpc.netty.shaded.io.netty.channel.ChannelFutureListener;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
+import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
+import io.grpc.netty.shaded.io.netty.channel.ChannelInitializer;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.channel.WriteBufferWaterMark;
+import io.grpc.netty.shaded.io.netty.handler.codec.DecoderException;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
+import io.kvorum.proto.raftpb.MessageBatch;
+import io.kvorum.proto.raftpb.ProbeRequest;
+import io.kvorum.proto.raftpb.StreamStatus;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The sending end of one raft stream ({@link RaftStreams}) to one peer: a netty connection that
+ * says who it is, waits for the peer's yes, then carries message batches. Writes may come from any
+ * thread (netty runs them on the connection's event loop, in the order they were made); readiness
+ * and the end of the stream are reported through {@code onChange}, which must not block.
+ */
+final class OutboundRaftStream {
+  private final Runnable onChange;
+  /** Set by {@link #open} before it returns; the event loop's callbacks use their own context. */
+  private Channel channel;
+  private volatile boolean accepted;
+  private volatile Status broken;
+  /** Batches written; sender thread only. */
+  long sentBatches;
+
+  private OutboundRaftStream(Runnable onChange) {
+    this.onChange = onChange;
+  }
+
+  /**
+   * Dials {@code ep} on the dialer's event loop. The stream is ready once the peer accepted it
+   * within {@code settings.dialTimeout()}; otherwise it is broken with the reason.
+   */
+  static OutboundRaftStream open(StreamDialer dialer, Endpoint ep, ProbeRequest hello, TransportSettings settings,
+      Runnable onChange) {
+    int timeoutMs = (int) Math.min(Integer.MAX_VALUE, settings.dialTimeout().toMillis());
+    OutboundRaftStream s = new OutboundRaftStream(onChange);
+    Bootstrap b = dialer.bootstrap(ep)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMs)
+        // Up to about two batches queued in netty; beyond, the sender's own queue takes over.
+        .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
+            new WriteBufferWaterMark(settings.batchBytesMax(), 2 * settings.batchBytesMax()))
+        .handler(new ChannelInitializer<>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            ch.pipeline().addLast(RaftStreams.frameDecoder(settings.messageBytesMax()),
+                s.new Handler(dialer, ep, hello));
+          }
+        });
+    ChannelFuture connecting = b.connect(dialer.address(ep));
+    Channel ch = connecting.channel();
+    s.channel = ch;
+    connecting.addListener((ChannelFutureListener) f -> {
+      if (!f.isSuccess()) {
+        s.fail(ch, Status.UNAVAILABLE.withDescription("connection failed: " + f.cause().getMessage())
+            .withCause(f.cause()));
+      }
+    });
+    ch.eventLoop().schedule(() -> {
+      if (!s.accepted) {
+        s.fail(ch, Status.DEADLINE_EXCEEDED.withDescription("the peer did not accept the stream within "
+            + timeoutMs + " ms"));
+      }
+    }, timeoutMs, TimeUnit.MILLISECONDS);
+    return s;
+  }
+
+  /** Accepted by the peer, not broken, and netty's buffer below its high-water mark. */
+  boolean isReady() {
+    return accepted && broken == null && channel.isWritable();
+  }
+
+  /** Why the stream ended, or null while it is open. */
+  Status broken() {
+    return broken;
+  }
+
+  /** Writes {@code batch}; a failure shows as {@link #broken()}. */
+  void send(MessageBatch batch) {
+    channel.writeAndFlush(RaftStreams.frame(channel.alloc(), batch), channel.voidPromise());
+    sentBatches++;
+  }
+
+  /** Closes the stream once what was written has gone out. */
+  void finish() {
+    channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+  }
+
+  private void fail(Channel ch, Status status) {
+    if (broken == null) {
+      broken = status;
+      ch.close();
+      onChange.run();
+    }
+  }
+
+  /** The connection's end of the stream, on its event loop. */
+  private final class Handler extends ChannelInboundHandlerAdapter {
+    private final StreamDialer dialer;
+    private final Endpoint ep;
+    private final ProbeRequest hello;
+
+    Handler(StreamDialer dialer, Endpoint ep, ProbeRequest hello) {
+      this.dialer = dialer;
+      this.ep = ep;
+      this.hello = hello;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      // The magic goes out in the clear, before any TLS handshake: the peer's port sniffs for it.
+      ctx.writeAndFlush(Unpooled.wrappedBuffer(RaftStreams.MAGIC));
+      SslHandler tls = dialer.tlsHandler(ctx.alloc(), ep);
+      if (tls == null) {
+        ctx.writeAndFlush(RaftStreams.frame(ctx.alloc(), hello));
+      } else {
+        ctx.pipeline().addFirst(tls);
+        tls.handshakeFuture().addListener(f -> {
+          if (f.isSuccess()) {
+            ctx.writeAndFlush(RaftStreams.frame(ctx.alloc(), hello));
+          }
+        });
+      }
+      ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ByteBuf frame = (ByteBuf) msg;
+      try {
+        StreamStatus st = RaftStreams.parse(frame, StreamStatus.parser());
+        if (st.getCode() != 0) {
+          fail(ctx.channel(), Status.fromCodeValue(st.getCode()).withDescription(st.getDescription()));
+        } else if (!accepted) {
+          accepted = true;
+          onChange.run();
+        }
+      } catch (InvalidProtocolBufferException e) {
+        fail(ctx.channel(), Status.INTERNAL.withDescription("malformed answer from the peer: " + e.getMessage()));
+      } finally {
+        frame.release();
+      }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+      onChange.run();
+      ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      fail(ctx.channel(), Status.UNAVAILABLE.withDescription("the peer closed the stream"));
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      Throwable t = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
+      fail(ctx.channel(), Status.UNAVAILABLE.withDescription(t.toString()).withCause(t));
+    }
+  }
+}

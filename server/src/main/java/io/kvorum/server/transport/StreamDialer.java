@@ -1,0 +1,86 @@
+package io.kvorum.server.transport;
+
+import io.grpc.netty.shaded.io.netty.bootstrap.Bootstrap;
+import io.grpc.netty.shaded.io.netty.buffer.ByteBufAllocator;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What a member's raft streams ({@link OutboundRaftStream}) dial with: one event loop thread for
+ * all of them (epoll where netty has it, which domain sockets need; NIO elsewhere), created on
+ * first use, and the member's peer security.
+ */
+final class StreamDialer implements AutoCloseable {
+  private final String threadName;
+  private final PeerSecurity security;
+  private EventLoopGroup group;
+  private boolean closed;
+
+  StreamDialer(String threadName, PeerSecurity security) {
+    this.threadName = threadName;
+    this.security = security;
+  }
+
+  /** A bootstrap on the dialer's event loop for {@code ep}'s kind of socket. */
+  Bootstrap bootstrap(Endpoint ep) {
+    boolean epoll = Epoll.isAvailable();
+    if (ep.isDomainSocket() && !epoll) {
+      throw new IllegalStateException("unix peer sockets need netty epoll, which is unavailable here: "
+          + Epoll.unavailabilityCause());
+    }
+    Bootstrap b = new Bootstrap().group(group(epoll));
+    if (ep.isDomainSocket()) {
+      return b.channel(EpollDomainSocketChannel.class);
+    }
+    return b.channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+        // One small frame per raft round trip: never wait for more to fill a segment.
+        .option(ChannelOption.TCP_NODELAY, true);
+  }
+
+  /** Where {@code ep} is. */
+  SocketAddress address(Endpoint ep) {
+    return ep.isDomainSocket() ? new DomainSocketAddress(ep.socketPath().toString())
+        : new InetSocketAddress(ep.host(), ep.port());
+  }
+
+  /** The TLS handler a stream to {@code ep} starts after its magic, or null for a plaintext URL. */
+  SslHandler tlsHandler(ByteBufAllocator alloc, Endpoint ep) {
+    return security.clientTlsHandler(alloc, ep);
+  }
+
+  private synchronized EventLoopGroup group(boolean epoll) {
+    if (closed) {
+      throw new IllegalStateException("the transport is closed");
+    }
+    if (group == null) {
+      group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory(threadName, true),
+          epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    }
+    return group;
+  }
+
+  @Override
+  public void close() {
+    EventLoopGroup g;
+    synchronized (this) {
+      closed = true;
+      g = group;
+    }
+    if (g != null) {
+      g.shutdownGracefully(0, 5, TimeUnit.SECONDS);
+    }
+  }
+}
