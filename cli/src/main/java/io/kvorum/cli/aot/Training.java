@@ -58,7 +58,7 @@ import java.util.stream.Stream;
  * of the methods it ran; a member started with that cache compiles its request path from the
  * first second instead of while it serves (docs/performance.md). Nothing here is a server path.
  *
- * <p>Usage: {@code Training [seconds per topology]} (default 12).
+ * <p>Usage: {@code Training [seconds per topology]} (default 12; {@code bin/kvorum-aot} passes 100).
  */
 public final class Training {
   private static final ByteString VALUE = ByteString.copyFrom(new byte[256]);

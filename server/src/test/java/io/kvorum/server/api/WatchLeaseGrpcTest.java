@@ -200,6 +200,8 @@ class WatchLeaseGrpcTest {
     toClose.add(c);
     EtcdServer leader = c.leader(s -> true);
     EtcdServer follower = c.other(leader);
+    // The leader is elected before every follower has heard from it.
+    LocalCluster.await("the follower knows the leader", () -> follower.leader() == leader.memberId());
     ManagedChannel ch = serve(follower);
     Metadata md = new Metadata();
     md.put(RequireLeader.HAS_LEADER, "true");
