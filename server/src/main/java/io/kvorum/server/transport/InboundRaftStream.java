@@ -15,16 +15,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.LongPredicate;
-import java.util.function.Supplier;
 
 /**
  * The receiving end of one raft stream ({@link RaftStreams}), on the connection's event loop.
  *
- * <p><b>Checks.</b> Like etcd's stream handler: a stream from another cluster is refused with
- * FAILED_PRECONDITION "cluster ID mismatch", one from a removed member with
- * {@link PeerServer#REMOVED_MEMBER}, one meant for another member (or carrying a message for one)
- * with "to field mismatch"; a message of a local or unknown kind ends it with INVALID_ARGUMENT, a
+ * <p><b>Checks.</b> Like etcd's stream handler: the opening frame and every batch pass
+ * {@link PeerServer#refusal} (another cluster, a removed member, another member expected: each
+ * FAILED_PRECONDITION with etcd's text); a message for another member ends the stream with "to
+ * field mismatch", a message of a local or unknown kind ends it with INVALID_ARGUMENT, a
  * frame over the size limit with RESOURCE_EXHAUSTED. A batch is checked whole before any of its
  * messages is delivered. Decoding is cheap and {@code inbound} must not block (the raft loop drops
  * when its inbox is full), so messages are handed over on the event loop itself.
@@ -35,18 +33,22 @@ final class InboundRaftStream extends ChannelInboundHandlerAdapter {
   /** How long a rejected stream stays open for the sender to read why. */
   private static final long REJECT_LINGER_MS = 2_000;
 
+  /** Who may send here: {@link PeerServer#refusal}. */
+  @FunctionalInterface
+  interface Admission {
+    Status refusal(long cluster, long from, long to, String what);
+  }
+
   private final long selfId;
-  private final long clusterId;
-  private final Supplier<LongPredicate> removed;
+  private final Admission admission;
   private final Consumer<Message> inbound;
   /** The sender, once its opening frame was accepted; 0 before. */
   private long from;
   private boolean closed;
 
-  InboundRaftStream(long selfId, long clusterId, Supplier<LongPredicate> removed, Consumer<Message> inbound) {
+  InboundRaftStream(long selfId, Admission admission, Consumer<Message> inbound) {
     this.selfId = selfId;
-    this.clusterId = clusterId;
-    this.removed = removed;
+    this.admission = admission;
     this.inbound = inbound;
   }
 
@@ -71,17 +73,14 @@ final class InboundRaftStream extends ChannelInboundHandlerAdapter {
   }
 
   private void open(ChannelHandlerContext ctx, ProbeRequest hello) {
-    String sender = Long.toHexString(hello.getFrom());
-    if (hello.getClusterId() != clusterId) {
-      reject(ctx, Status.FAILED_PRECONDITION.withDescription("cluster ID mismatch"), "stream from member " + sender
-          + ": cluster ID mismatch (local " + Long.toHexString(clusterId) + ", remote "
-          + Long.toHexString(hello.getClusterId()) + ")");
-    } else if (removed.get().test(hello.getFrom())) {
-      reject(ctx, Status.FAILED_PRECONDITION.withDescription(PeerServer.REMOVED_MEMBER),
-          "stream from removed member " + sender);
-    } else if (hello.getFrom() == 0 || hello.getTo() != selfId) {
-      reject(ctx, Status.FAILED_PRECONDITION.withDescription("to field mismatch"), "stream from member " + sender
-          + ": it expects member " + Long.toHexString(hello.getTo()) + ", this is " + Long.toHexString(selfId));
+    if (hello.getFrom() == 0) {
+      reject(ctx, Status.FAILED_PRECONDITION.withDescription("no sender"),
+          "stream from " + ctx.channel().remoteAddress() + ": no sender");
+      return;
+    }
+    Status refused = admission.refusal(hello.getClusterId(), hello.getFrom(), hello.getTo(), "raft stream");
+    if (refused != null) {
+      reject(ctx, refused, null);
     } else {
       from = hello.getFrom();
       ctx.writeAndFlush(RaftStreams.frame(ctx.alloc(), StreamStatus.getDefaultInstance()));
@@ -90,14 +89,14 @@ final class InboundRaftStream extends ChannelInboundHandlerAdapter {
 
   private void deliver(ChannelHandlerContext ctx, MessageBatch batch) {
     String sender = Long.toHexString(from);
-    if (batch.getClusterId() != clusterId || batch.getFrom() != from) {
-      reject(ctx, Status.FAILED_PRECONDITION.withDescription("cluster ID mismatch"),
-          "stream from member " + sender + ": a batch of another cluster or member");
+    if (batch.getFrom() != from) {
+      reject(ctx, Status.FAILED_PRECONDITION.withDescription("sender changed"), "stream from member " + sender
+          + ": a batch from member " + Long.toHexString(batch.getFrom()));
       return;
     }
-    if (removed.get().test(from)) {
-      reject(ctx, Status.FAILED_PRECONDITION.withDescription(PeerServer.REMOVED_MEMBER),
-          "stream from removed member " + sender);
+    Status refused = admission.refusal(batch.getClusterId(), from, selfId, "raft stream");
+    if (refused != null) {
+      reject(ctx, refused, null);
       return;
     }
     List<Message> messages = new ArrayList<>(batch.getMessagesCount());
@@ -134,16 +133,19 @@ final class InboundRaftStream extends ChannelInboundHandlerAdapter {
   }
 
   /**
-   * Tells the sender why, then closes: the sender closes on reading it; this end waits up to
-   * {@link #REJECT_LINGER_MS} for that, discarding what still arrives, so that closing with unread
-   * bytes does not reset the connection before the sender read the reason.
+   * Tells the sender why (logging {@code why}; null when the check logged it), then closes: the
+   * sender closes on reading it; this end waits up to {@link #REJECT_LINGER_MS} for that,
+   * discarding what still arrives, so that closing with unread bytes does not reset the
+   * connection before the sender read the reason.
    */
   private void reject(ChannelHandlerContext ctx, Status status, String why) {
     if (closed) {
       return;
     }
     closed = true;
-    LOG.log(System.Logger.Level.WARNING, "rejected " + why);
+    if (why != null) {
+      LOG.log(System.Logger.Level.WARNING, "rejected " + why);
+    }
     StreamStatus s = StreamStatus.newBuilder().setCode(status.getCode().value())
         .setDescription(status.getDescription() == null ? "" : status.getDescription()).build();
     ctx.writeAndFlush(RaftStreams.frame(ctx.alloc(), s)).addListener((ChannelFutureListener) f ->

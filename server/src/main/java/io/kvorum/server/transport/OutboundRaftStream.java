@@ -47,7 +47,7 @@ final class OutboundRaftStream {
       Runnable onChange) {
     int timeoutMs = (int) Math.min(Integer.MAX_VALUE, settings.dialTimeout().toMillis());
     OutboundRaftStream s = new OutboundRaftStream(onChange);
-    Bootstrap b = dialer.bootstrap(ep)
+    Bootstrap b = dialer.bootstrap(ep, settings)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMs)
         // Up to about two batches queued in netty; beyond, the sender's own queue takes over.
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK,

@@ -121,7 +121,8 @@ public final class PeerServer implements AutoCloseable {
             .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
             // Senders ping every keepAliveTime; allow that with some slack, even between streams.
             .permitKeepAliveTime(settings.keepAliveTime().toMillis() / 2, TimeUnit.MILLISECONDS)
-            .permitKeepAliveWithoutCalls(true);
+            .permitKeepAliveWithoutCalls(true)
+            .handshakeTimeout(settings.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS);
         if (!ep.isDomainSocket()) {
           // A restarted member rebinds its port while old connections linger in TIME_WAIT.
           b.withOption(ChannelOption.SO_REUSEADDR, true);
@@ -144,6 +145,28 @@ public final class PeerServer implements AutoCloseable {
     return ps;
   }
 
+  /**
+   * Why a peer that says it is member {@code from} of cluster {@code cluster} and expects to reach
+   * member {@code to} (0: any) is turned away, as etcd's peer handlers check, logged as a rejected
+   * {@code what}; null when it is welcome.
+   */
+  Status refusal(long cluster, long from, long to, String what) {
+    Status refused;
+    if (cluster != clusterId) {
+      refused = Status.FAILED_PRECONDITION.withDescription("cluster ID mismatch");
+    } else if (removed.test(from)) {
+      refused = Status.FAILED_PRECONDITION.withDescription(REMOVED_MEMBER);
+    } else if (to != 0 && to != selfId) {
+      refused = Status.FAILED_PRECONDITION.withDescription("to field mismatch");
+    } else {
+      return null;
+    }
+    LOG.log(System.Logger.Level.WARNING, "rejected {0} from member {1} of cluster {2} for member {3} (this is member {4} of "
+        + "cluster {5}): {6}", what, Long.toHexString(from), Long.toHexString(cluster), Long.toHexString(to),
+        Long.toHexString(selfId), Long.toHexString(clusterId), refused.getDescription());
+    return refused;
+  }
+
   /** Sets a raft stream up on a connection that opened with {@link RaftStreams#MAGIC}; on its event loop. */
   private void acceptStream(ChannelPipeline pipeline, String after, PeerSecurity.ServerSide side,
       TransportSettings settings) {
@@ -155,7 +178,7 @@ public final class PeerServer implements AutoCloseable {
       last = "raft-tls";
     }
     pipeline.addAfter(last, "raft-frames", RaftStreams.frameDecoder(settings.messageBytesMax()));
-    pipeline.addAfter("raft-frames", "raft-stream", new InboundRaftStream(selfId, clusterId, () -> removed, inbound));
+    pipeline.addAfter("raft-frames", "raft-stream", new InboundRaftStream(selfId, this::refusal, inbound));
     // gRPC does not know these connections as its own: close() cuts them.
     streams.add(ch);
     ch.closeFuture().addListener(f -> streams.remove(ch));
@@ -220,17 +243,9 @@ public final class PeerServer implements AutoCloseable {
   private final class Service extends RaftPeerGrpc.RaftPeerImplBase {
     @Override
     public void probe(ProbeRequest req, StreamObserver<ProbeResponse> responses) {
-      if (req.getClusterId() != clusterId) {
-        LOG.log(System.Logger.Level.WARNING, "rejected probe from member {0}: cluster ID mismatch (local {1}, remote {2})",
-            Long.toHexString(req.getFrom()), Long.toHexString(clusterId), Long.toHexString(req.getClusterId()));
-        responses.onError(Status.FAILED_PRECONDITION.withDescription("cluster ID mismatch").asRuntimeException());
-      } else if (removed.test(req.getFrom())) {
-        LOG.log(System.Logger.Level.WARNING, "rejected probe from removed member {0}", Long.toHexString(req.getFrom()));
-        responses.onError(Status.FAILED_PRECONDITION.withDescription(REMOVED_MEMBER).asRuntimeException());
-      } else if (req.getTo() != 0 && req.getTo() != selfId) {
-        LOG.log(System.Logger.Level.WARNING, "rejected probe from member {0}: it expects member {1}, this is {2}",
-            Long.toHexString(req.getFrom()), Long.toHexString(req.getTo()), Long.toHexString(selfId));
-        responses.onError(Status.FAILED_PRECONDITION.withDescription("to field mismatch").asRuntimeException());
+      Status refused = refusal(req.getClusterId(), req.getFrom(), req.getTo(), "probe");
+      if (refused != null) {
+        responses.onError(refused.asRuntimeException());
       } else {
         responses.onNext(ProbeResponse.newBuilder().setClusterId(clusterId).setMemberId(selfId).build());
         responses.onCompleted();

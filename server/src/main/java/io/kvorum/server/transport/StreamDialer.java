@@ -6,6 +6,7 @@ import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
@@ -24,6 +25,9 @@ import java.util.concurrent.TimeUnit;
  * first use, and the member's peer security.
  */
 final class StreamDialer implements AutoCloseable {
+  /** Unanswered keep-alive probes after which the kernel drops a connection. */
+  private static final int KEEP_ALIVE_PROBES = 3;
+
   private final String threadName;
   private final PeerSecurity security;
   private EventLoopGroup group;
@@ -34,8 +38,13 @@ final class StreamDialer implements AutoCloseable {
     this.security = security;
   }
 
-  /** A bootstrap on the dialer's event loop for {@code ep}'s kind of socket. */
-  Bootstrap bootstrap(Endpoint ep) {
+  /**
+   * A bootstrap on the dialer's event loop for {@code ep}'s kind of socket. A TCP stream gets the
+   * kernel's keep-alive at the pace of {@code settings} (gRPC's pings did that before): a peer that
+   * vanished without a reset is given up within about keep-alive time plus three probes, and
+   * unacknowledged writes within keep-alive time plus timeout; the sender then reconnects.
+   */
+  Bootstrap bootstrap(Endpoint ep, TransportSettings settings) {
     boolean epoll = Epoll.isAvailable();
     if (ep.isDomainSocket() && !epoll) {
       throw new IllegalStateException("unix peer sockets need netty epoll, which is unavailable here: "
@@ -45,9 +54,20 @@ final class StreamDialer implements AutoCloseable {
     if (ep.isDomainSocket()) {
       return b.channel(EpollDomainSocketChannel.class);
     }
-    return b.channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+    b.channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
         // One small frame per raft round trip: never wait for more to fill a segment.
-        .option(ChannelOption.TCP_NODELAY, true);
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.SO_KEEPALIVE, true);
+    if (epoll) {
+      int idleS = (int) Math.max(1, settings.keepAliveTime().toSeconds());
+      int probeS = (int) Math.max(1, settings.keepAliveTimeout().toSeconds() / KEEP_ALIVE_PROBES);
+      b.option(EpollChannelOption.TCP_KEEPIDLE, idleS)
+          .option(EpollChannelOption.TCP_KEEPINTVL, probeS)
+          .option(EpollChannelOption.TCP_KEEPCNT, KEEP_ALIVE_PROBES)
+          .option(EpollChannelOption.TCP_USER_TIMEOUT,
+              (int) settings.keepAliveTime().plus(settings.keepAliveTimeout()).toMillis());
+    }
+    return b;
   }
 
   /** Where {@code ep} is. */

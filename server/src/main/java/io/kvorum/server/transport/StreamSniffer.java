@@ -8,7 +8,10 @@ import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.grpc.netty.shaded.io.netty.channel.ChannelPipeline;
+import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
+import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
 import io.grpc.netty.shaded.io.netty.util.AsciiString;
 import java.util.concurrent.Executor;
 
@@ -54,6 +57,19 @@ final class StreamSniffer {
         };
       }
     };
+  }
+
+  /** Lets bytes through toward the socket and fails anything else written from gRPC's side. */
+  private static final class DropTransportCommands extends ChannelOutboundHandlerAdapter {
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+      if (msg instanceof ByteBuf) {
+        ctx.write(msg, promise);
+      } else {
+        ReferenceCountUtil.release(msg);
+        promise.tryFailure(new UnsupportedOperationException("a raft stream takes no gRPC transport commands"));
+      }
+    }
   }
 
   /** One connection's first handler until its first bytes decide what it is. */
@@ -117,6 +133,14 @@ final class StreamSniffer {
     private void toRaft(ChannelHandlerContext ctx) {
       ByteBuf rest = seen.skipBytes(RaftStreams.MAGIC.length);
       seen = null;
+      // gRPC still counts the connection as one of its transports waiting for its handshake: the
+      // handler it placed after this one closes the connection on gRPC's transport commands
+      // (the forced close when its handshake deadline, 120 s, passes). A raft stream is not
+      // gRPC's to close: the commands are dropped instead.
+      String grpcBuffer = nameAfter(ctx);
+      if (grpcBuffer != null) {
+        ctx.pipeline().replace(grpcBuffer, "raft-no-grpc-commands", new DropTransportCommands());
+      }
       raft.install(ctx.pipeline(), ctx.name());
       if (rest.isReadable()) {
         ctx.fireChannelRead(rest);
@@ -124,6 +148,18 @@ final class StreamSniffer {
         rest.release();
       }
       ctx.pipeline().remove(this);
+    }
+
+    /** The name of the handler after this one, or null. */
+    private static String nameAfter(ChannelHandlerContext ctx) {
+      boolean found = false;
+      for (java.util.Map.Entry<String, ChannelHandler> e : ctx.pipeline()) {
+        if (found) {
+          return e.getKey();
+        }
+        found = e.getKey().equals(ctx.name());
+      }
+      return null;
     }
 
     @Override

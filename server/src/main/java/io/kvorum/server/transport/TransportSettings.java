@@ -17,6 +17,8 @@ import java.time.Duration;
  * @param keepAliveTime idle time after which a connection is pinged; a dead peer is detected within
  *     about this plus {@code keepAliveTimeout}
  * @param keepAliveTimeout how long a ping may go unanswered before the connection is dropped
+ * @param handshakeTimeout how long an accepted connection may take to become a gRPC connection
+ *     (raft streams are exempt once they said what they are)
  */
 public record TransportSettings(
     int peerQueueMessagesMax,
@@ -26,7 +28,8 @@ public record TransportSettings(
     Duration backoffMax,
     Duration dialTimeout,
     Duration keepAliveTime,
-    Duration keepAliveTimeout) {
+    Duration keepAliveTimeout,
+    Duration handshakeTimeout) {
 
   public static final int PEER_QUEUE_MESSAGES_MAX = 4096;
   public static final int BATCH_BYTES_MAX = 4 * 1024 * 1024;
@@ -39,6 +42,8 @@ public record TransportSettings(
   /** gRPC refuses client keepalive pings more often than every 10 s. */
   public static final Duration KEEP_ALIVE_TIME = Duration.ofSeconds(10);
   public static final Duration KEEP_ALIVE_TIMEOUT = Duration.ofSeconds(5);
+  /** gRPC's own default. */
+  public static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(120);
 
   public TransportSettings {
     require(peerQueueMessagesMax >= 1, "peerQueueMessagesMax must be at least 1, got %d", peerQueueMessagesMax);
@@ -51,36 +56,43 @@ public record TransportSettings(
     require(positive(dialTimeout), "dialTimeout must be positive, got %s", dialTimeout);
     require(positive(keepAliveTime), "keepAliveTime must be positive, got %s", keepAliveTime);
     require(positive(keepAliveTimeout), "keepAliveTimeout must be positive, got %s", keepAliveTimeout);
+    require(positive(handshakeTimeout), "handshakeTimeout must be positive, got %s", handshakeTimeout);
   }
 
   public static TransportSettings defaults() {
     return new TransportSettings(PEER_QUEUE_MESSAGES_MAX, BATCH_BYTES_MAX, MESSAGE_BYTES_MAX,
-        BACKOFF_MIN, BACKOFF_MAX, DIAL_TIMEOUT, KEEP_ALIVE_TIME, KEEP_ALIVE_TIMEOUT);
+        BACKOFF_MIN, BACKOFF_MAX, DIAL_TIMEOUT, KEEP_ALIVE_TIME, KEEP_ALIVE_TIMEOUT,
+        HANDSHAKE_TIMEOUT);
   }
 
   public TransportSettings withPeerQueueMessagesMax(int v) {
     return new TransportSettings(v, batchBytesMax, messageBytesMax, backoffMin, backoffMax, dialTimeout,
-        keepAliveTime, keepAliveTimeout);
+        keepAliveTime, keepAliveTimeout, handshakeTimeout);
   }
 
   public TransportSettings withMessageBytesMax(int v) {
     return new TransportSettings(peerQueueMessagesMax, batchBytesMax, v, backoffMin, backoffMax, dialTimeout,
-        keepAliveTime, keepAliveTimeout);
+        keepAliveTime, keepAliveTimeout, handshakeTimeout);
   }
 
   public TransportSettings withBatchBytesMax(int v) {
     return new TransportSettings(peerQueueMessagesMax, v, messageBytesMax, backoffMin, backoffMax, dialTimeout,
-        keepAliveTime, keepAliveTimeout);
+        keepAliveTime, keepAliveTimeout, handshakeTimeout);
   }
 
   public TransportSettings withBackoff(Duration min, Duration max) {
     return new TransportSettings(peerQueueMessagesMax, batchBytesMax, messageBytesMax, min, max, dialTimeout,
-        keepAliveTime, keepAliveTimeout);
+        keepAliveTime, keepAliveTimeout, handshakeTimeout);
   }
 
   public TransportSettings withDialTimeout(Duration v) {
     return new TransportSettings(peerQueueMessagesMax, batchBytesMax, messageBytesMax, backoffMin, backoffMax, v,
-        keepAliveTime, keepAliveTimeout);
+        keepAliveTime, keepAliveTimeout, handshakeTimeout);
+  }
+
+  public TransportSettings withHandshakeTimeout(Duration v) {
+    return new TransportSettings(peerQueueMessagesMax, batchBytesMax, messageBytesMax, backoffMin, backoffMax,
+        dialTimeout, keepAliveTime, keepAliveTimeout, v);
   }
 
   private static boolean positive(Duration d) {

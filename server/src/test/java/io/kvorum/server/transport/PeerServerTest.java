@@ -159,6 +159,24 @@ class PeerServerTest {
   }
 
   @Test
+  void stream_outlivesGrpcHandshakeDeadline() throws Exception {
+    server.close();
+    server = PeerServer.start(List.of(URI.create("http://127.0.0.1:0")), SELF, TestMember.CLUSTER, received::add,
+        PeerSecurity.plaintext(), TransportSettings.defaults().withHandshakeTimeout(java.time.Duration.ofMillis(200)));
+    OutboundRaftStream s = open(TestMember.CLUSTER, SELF);
+    assertThat(s.broken()).isNull();
+    // A connection that never speaks is cut at gRPC's handshake deadline; the stream, older, is not.
+    URI url = server.urls().get(0);
+    try (java.net.Socket silent = new java.net.Socket(url.getHost(), url.getPort())) {
+      silent.setSoTimeout(20_000);
+      assertThat(silent.getInputStream().read()).isEqualTo(-1);
+    }
+    s.send(batch(TestMember.CLUSTER, TestMessages.heartbeat(1, SELF, 1)));
+    assertThat(received.poll(20, TimeUnit.SECONDS)).isNotNull();
+    assertThat(s.broken()).isNull();
+  }
+
+  @Test
   void garbageOnThePort_closedWithoutHarm() throws Exception {
     URI url = server.urls().get(0);
     try (java.net.Socket sock = new java.net.Socket(url.getHost(), url.getPort())) {
