@@ -13,6 +13,7 @@ import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChanne
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -60,12 +61,22 @@ record Endpoint(URI url, String host, int port, Path socketPath) {
     return Epoll.isAvailable();
   }
 
-  /** An event loop for domain socket channels; the caller shuts it down. */
-  static EventLoopGroup newDomainSocketGroup(String threadName) {
+  /** Throws unless domain sockets can be used here. */
+  static void requireDomainSockets() {
     if (!domainSocketsAvailable()) {
       throw new IllegalStateException("unix peer sockets need netty epoll, which is unavailable here: "
           + Epoll.unavailabilityCause());
     }
+  }
+
+  /** The socket address this endpoint names. */
+  SocketAddress socketAddress() {
+    return isDomainSocket() ? new DomainSocketAddress(socketPath.toString()) : new InetSocketAddress(host, port);
+  }
+
+  /** An event loop for domain socket channels; the caller shuts it down. */
+  static EventLoopGroup newDomainSocketGroup(String threadName) {
+    requireDomainSockets();
     return new MultiThreadIoEventLoopGroup(DOMAIN_SOCKET_THREADS, new DefaultThreadFactory(threadName, true),
         EpollIoHandler.newFactory());
   }
@@ -73,7 +84,7 @@ record Endpoint(URI url, String host, int port, Path socketPath) {
   /** A channel builder dialing this endpoint; {@code domainGroup} serves domain sockets only. */
   NettyChannelBuilder channelBuilder(Supplier<EventLoopGroup> domainGroup) {
     if (isDomainSocket()) {
-      return NettyChannelBuilder.forAddress(new DomainSocketAddress(socketPath.toString()))
+      return NettyChannelBuilder.forAddress(socketAddress())
           .eventLoopGroup(domainGroup.get())
           .channelType(EpollDomainSocketChannel.class)
           // gRPC sets TCP keepalive on every channel; a null value takes it off again (netty would
@@ -90,12 +101,12 @@ record Endpoint(URI url, String host, int port, Path socketPath) {
   NettyServerBuilder serverBuilder(Supplier<EventLoopGroup> domainGroup, ServerCredentials credentials) {
     if (isDomainSocket()) {
       EventLoopGroup group = domainGroup.get();
-      return NettyServerBuilder.forAddress(new DomainSocketAddress(socketPath.toString()), credentials)
+      return NettyServerBuilder.forAddress(socketAddress(), credentials)
           .channelType(EpollServerDomainSocketChannel.class)
           .bossEventLoopGroup(group)
           .workerEventLoopGroup(group)
           .withChildOption(ChannelOption.SO_KEEPALIVE, null);
     }
-    return NettyServerBuilder.forAddress(new InetSocketAddress(host, port), credentials);
+    return NettyServerBuilder.forAddress(socketAddress(), credentials);
   }
 }

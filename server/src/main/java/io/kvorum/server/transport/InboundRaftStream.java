@@ -88,9 +88,8 @@ final class InboundRaftStream extends ChannelInboundHandlerAdapter {
   }
 
   private void deliver(ChannelHandlerContext ctx, MessageBatch batch) {
-    String sender = Long.toHexString(from);
     if (batch.getFrom() != from) {
-      reject(ctx, Status.FAILED_PRECONDITION.withDescription("sender changed"), "stream from member " + sender
+      reject(ctx, Status.FAILED_PRECONDITION.withDescription("sender changed"), "stream from member " + Long.toHexString(from)
           + ": a batch from member " + Long.toHexString(batch.getFrom()));
       return;
     }
@@ -102,14 +101,14 @@ final class InboundRaftStream extends ChannelInboundHandlerAdapter {
     List<Message> messages = new ArrayList<>(batch.getMessagesCount());
     for (io.kvorum.proto.raftpb.Message pm : batch.getMessagesList()) {
       if (pm.getTo() != selfId) {
-        reject(ctx, Status.FAILED_PRECONDITION.withDescription("to field mismatch"), "stream from member " + sender
+        reject(ctx, Status.FAILED_PRECONDITION.withDescription("to field mismatch"), "stream from member " + Long.toHexString(from)
             + ": message for member " + Long.toHexString(pm.getTo()) + " reached member " + Long.toHexString(selfId));
         return;
       }
       try {
         messages.add(MessageCodec.decode(pm));
       } catch (IllegalArgumentException e) {
-        reject(ctx, Status.INVALID_ARGUMENT.withDescription(e.getMessage()), "stream from member " + sender + ": "
+        reject(ctx, Status.INVALID_ARGUMENT.withDescription(e.getMessage()), "stream from member " + Long.toHexString(from) + ": "
             + e.getMessage());
         return;
       }

@@ -59,7 +59,7 @@ final class OutboundRaftStream {
                 s.new Handler(dialer, ep, hello));
           }
         });
-    ChannelFuture connecting = b.connect(dialer.address(ep));
+    ChannelFuture connecting = b.connect(ep.socketAddress());
     Channel ch = connecting.channel();
     s.channel = ch;
     connecting.addListener((ChannelFutureListener) f -> {

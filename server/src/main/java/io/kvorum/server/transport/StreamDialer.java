@@ -5,18 +5,14 @@ import io.grpc.netty.shaded.io.netty.buffer.ByteBufAllocator;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.nio.NioIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,10 +41,10 @@ final class StreamDialer implements AutoCloseable {
    * unacknowledged writes within keep-alive time plus timeout; the sender then reconnects.
    */
   Bootstrap bootstrap(Endpoint ep, TransportSettings settings) {
-    boolean epoll = Epoll.isAvailable();
-    if (ep.isDomainSocket() && !epoll) {
-      throw new IllegalStateException("unix peer sockets need netty epoll, which is unavailable here: "
-          + Epoll.unavailabilityCause());
+    // Netty's epoll transport: what domain sockets need, and for TCP the cheaper one where it runs.
+    boolean epoll = Endpoint.domainSocketsAvailable();
+    if (ep.isDomainSocket()) {
+      Endpoint.requireDomainSockets();
     }
     Bootstrap b = new Bootstrap().group(group(epoll));
     if (ep.isDomainSocket()) {
@@ -68,12 +64,6 @@ final class StreamDialer implements AutoCloseable {
               (int) settings.keepAliveTime().plus(settings.keepAliveTimeout()).toMillis());
     }
     return b;
-  }
-
-  /** Where {@code ep} is. */
-  SocketAddress address(Endpoint ep) {
-    return ep.isDomainSocket() ? new DomainSocketAddress(ep.socketPath().toString())
-        : new InetSocketAddress(ep.host(), ep.port());
   }
 
   /** The TLS handler a stream to {@code ep} starts after its magic, or null for a plaintext URL. */
