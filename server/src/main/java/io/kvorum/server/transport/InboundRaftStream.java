@@ -11,8 +11,10 @@ import io.kvorum.proto.raftpb.MessageBatch;
 import io.kvorum.proto.raftpb.ProbeRequest;
 import io.kvorum.proto.raftpb.StreamStatus;
 import io.kvorum.raft.Message;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -26,6 +28,9 @@ import java.util.function.Consumer;
  * frame over the size limit with RESOURCE_EXHAUSTED. A batch is checked whole before any of its
  * messages is delivered. Decoding is cheap and {@code inbound} must not block (the raft loop drops
  * when its inbox is full), so messages are handed over on the event loop itself.
+ *
+ * <p><b>Keep-alive.</b> Once the stream is accepted this end sends an empty status every
+ * keep-alive time, by which the sender knows the connection still reaches a live member.
  */
 final class InboundRaftStream extends ChannelInboundHandlerAdapter {
   private static final System.Logger LOG = System.getLogger(InboundRaftStream.class.getName());
@@ -42,14 +47,17 @@ final class InboundRaftStream extends ChannelInboundHandlerAdapter {
   private final long selfId;
   private final Admission admission;
   private final Consumer<Message> inbound;
+  private final long keepAliveMs;
+  private ScheduledFuture<?> keepAlive;
   /** The sender, once its opening frame was accepted; 0 before. */
   private long from;
   private boolean closed;
 
-  InboundRaftStream(long selfId, Admission admission, Consumer<Message> inbound) {
+  InboundRaftStream(long selfId, Admission admission, Consumer<Message> inbound, Duration keepAlive) {
     this.selfId = selfId;
     this.admission = admission;
     this.inbound = inbound;
+    this.keepAliveMs = Math.max(1, keepAlive.toMillis());
   }
 
   @Override
@@ -84,6 +92,11 @@ final class InboundRaftStream extends ChannelInboundHandlerAdapter {
     } else {
       from = hello.getFrom();
       ctx.writeAndFlush(RaftStreams.frame(ctx.alloc(), StreamStatus.getDefaultInstance()));
+      keepAlive = ctx.executor().scheduleAtFixedRate(() -> {
+        if (!closed) {
+          ctx.writeAndFlush(RaftStreams.frame(ctx.alloc(), StreamStatus.getDefaultInstance()));
+        }
+      }, keepAliveMs, keepAliveMs, TimeUnit.MILLISECONDS);
     }
   }
 
@@ -116,6 +129,15 @@ final class InboundRaftStream extends ChannelInboundHandlerAdapter {
     for (Message m : messages) {
       inbound.accept(m);
     }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    closed = true;
+    if (keepAlive != null) {
+      keepAlive.cancel(false);
+    }
+    ctx.fireChannelInactive();
   }
 
   @Override

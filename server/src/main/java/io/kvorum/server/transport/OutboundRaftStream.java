@@ -15,10 +15,16 @@ import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.WriteBufferWaterMark;
 import io.grpc.netty.shaded.io.netty.handler.codec.DecoderException;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
+import io.grpc.netty.shaded.io.netty.handler.timeout.IdleStateEvent;
+import io.grpc.netty.shaded.io.netty.handler.timeout.IdleStateHandler;
 import io.kvorum.proto.raftpb.MessageBatch;
 import io.kvorum.proto.raftpb.ProbeRequest;
 import io.kvorum.proto.raftpb.StreamStatus;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The sending end of one raft stream ({@link RaftStreams}) to one peer: a netty connection that
@@ -32,6 +38,10 @@ final class OutboundRaftStream {
   private Channel channel;
   private volatile boolean accepted;
   private volatile Status broken;
+  /** The JDK socket, once accepted on a plaintext TCP connection: frames may be written to it directly. */
+  private volatile SocketChannel direct;
+  /** Frames handed to the event loop and not yet written out; direct writes wait for none. */
+  private final AtomicInteger onLoop = new AtomicInteger();
   /** Batches written; sender thread only. */
   long sentBatches;
 
@@ -47,7 +57,8 @@ final class OutboundRaftStream {
       Runnable onChange) {
     int timeoutMs = (int) Math.min(Integer.MAX_VALUE, settings.dialTimeout().toMillis());
     OutboundRaftStream s = new OutboundRaftStream(onChange);
-    Bootstrap b = dialer.bootstrap(ep, settings)
+    long silenceMs = settings.keepAliveTime().plus(settings.keepAliveTimeout()).toMillis();
+    Bootstrap b = dialer.bootstrap(ep)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, timeoutMs)
         // Up to about two batches queued in netty; beyond, the sender's own queue takes over.
         .option(ChannelOption.WRITE_BUFFER_WATER_MARK,
@@ -55,8 +66,8 @@ final class OutboundRaftStream {
         .handler(new ChannelInitializer<>() {
           @Override
           protected void initChannel(Channel ch) {
-            ch.pipeline().addLast(RaftStreams.frameDecoder(settings.messageBytesMax()),
-                s.new Handler(dialer, ep, hello));
+            ch.pipeline().addLast(new IdleStateHandler(silenceMs, 0, 0, TimeUnit.MILLISECONDS),
+                RaftStreams.frameDecoder(settings.messageBytesMax()), s.new Handler(dialer, ep, hello, silenceMs));
           }
         });
     ChannelFuture connecting = b.connect(ep.socketAddress());
@@ -89,17 +100,37 @@ final class OutboundRaftStream {
 
   /** Writes {@code batch}; a failure shows as {@link #broken()}. */
   void send(MessageBatch batch) {
-    channel.writeAndFlush(RaftStreams.frame(channel.alloc(), batch), channel.voidPromise());
+    ByteBuf frame = RaftStreams.frame(channel.alloc(), batch);
     sentBatches++;
+    SocketChannel socket = direct;
+    if (socket != null && onLoop.get() == 0 && frame.nioBufferCount() == 1) {
+      try {
+        ByteBuffer bytes = frame.nioBuffer();
+        frame.skipBytes(socket.write(bytes));
+      } catch (IOException e) {
+        frame.release();
+        Channel ch = channel;
+        ch.eventLoop().execute(() -> fail(ch, Status.UNAVAILABLE.withDescription(e.toString()).withCause(e)));
+        return;
+      }
+      if (!frame.isReadable()) {
+        frame.release();
+        return;
+      }
+    }
+    onLoop.incrementAndGet();
+    channel.writeAndFlush(frame).addListener(f -> onLoop.decrementAndGet());
   }
 
   /** Closes the stream once what was written has gone out. */
   void finish() {
+    direct = null;
     channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
   }
 
   private void fail(Channel ch, Status status) {
     if (broken == null) {
+      direct = null;
       broken = status;
       ch.close();
       onChange.run();
@@ -111,11 +142,13 @@ final class OutboundRaftStream {
     private final StreamDialer dialer;
     private final Endpoint ep;
     private final ProbeRequest hello;
+    private final long silenceMs;
 
-    Handler(StreamDialer dialer, Endpoint ep, ProbeRequest hello) {
+    Handler(StreamDialer dialer, Endpoint ep, ProbeRequest hello, long silenceMs) {
       this.dialer = dialer;
       this.ep = ep;
       this.hello = hello;
+      this.silenceMs = silenceMs;
     }
 
     @Override
@@ -144,6 +177,9 @@ final class OutboundRaftStream {
         if (st.getCode() != 0) {
           fail(ctx.channel(), Status.fromCodeValue(st.getCode()).withDescription(st.getDescription()));
         } else if (!accepted) {
+          if (ctx.pipeline().get(SslHandler.class) == null && ctx.channel() instanceof DirectSocketChannel d) {
+            direct = d.socket();
+          }
           accepted = true;
           onChange.run();
         }
@@ -151,6 +187,15 @@ final class OutboundRaftStream {
         fail(ctx.channel(), Status.INTERNAL.withDescription("malformed answer from the peer: " + e.getMessage()));
       } finally {
         frame.release();
+      }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+      if (evt instanceof IdleStateEvent) {
+        fail(ctx.channel(), Status.UNAVAILABLE.withDescription("no word from the peer in " + silenceMs + " ms"));
+      } else {
+        ctx.fireUserEventTriggered(evt);
       }
     }
 

@@ -178,7 +178,8 @@ public final class PeerServer implements AutoCloseable {
       last = "raft-tls";
     }
     pipeline.addAfter(last, "raft-frames", RaftStreams.frameDecoder(settings.messageBytesMax()));
-    pipeline.addAfter("raft-frames", "raft-stream", new InboundRaftStream(selfId, this::refusal, inbound));
+    pipeline.addAfter("raft-frames", "raft-stream", new InboundRaftStream(selfId, this::refusal, inbound,
+        settings.keepAliveTime()));
     // gRPC does not know these connections as its own: close() cuts them.
     streams.add(ch);
     ch.closeFuture().addListener(f -> streams.remove(ch));

@@ -90,6 +90,11 @@ public record TransportSettings(
         keepAliveTime, keepAliveTimeout, handshakeTimeout);
   }
 
+  public TransportSettings withKeepAlive(Duration time, Duration timeout) {
+    return new TransportSettings(peerQueueMessagesMax, batchBytesMax, messageBytesMax, backoffMin, backoffMax,
+        dialTimeout, time, timeout, handshakeTimeout);
+  }
+
   public TransportSettings withHandshakeTimeout(Duration v) {
     return new TransportSettings(peerQueueMessagesMax, batchBytesMax, messageBytesMax, backoffMin, backoffMax,
         dialTimeout, keepAliveTime, keepAliveTimeout, v);

@@ -159,6 +159,80 @@ class PeerServerTest {
   }
 
   @Test
+  void stream_bigAndSmallBatches_deliveredInOrder() throws Exception {
+    // A frame larger than the socket takes at once (8 MiB, over the kernel's largest loopback
+    // buffers) finishes on the event loop; the small frames written after it must queue behind it
+    // there, not overtake it on the direct path.
+    OutboundRaftStream s = open(TestMember.CLUSTER, SELF);
+    byte[] big = new byte[8 * 1024 * 1024];
+    int n = 48;
+    for (int i = 1; i <= n; i++) {
+      var b = Message.builder(io.kvorum.raft.MessageType.APP).from(1).to(SELF).index(i);
+      if (i % 6 == 0) {
+        b.entries(List.of(io.kvorum.raft.Entry.normal(1, i, big)));
+      }
+      s.send(batch(TestMember.CLUSTER, b.build()));
+    }
+    for (int i = 1; i <= n; i++) {
+      Message m = received.poll(20, TimeUnit.SECONDS);
+      assertThat(m).as("message %d", i).isNotNull();
+      assertThat(m.index()).isEqualTo(i);
+      assertThat(m.entries()).hasSize(i % 6 == 0 ? 1 : 0);
+    }
+    assertThat(s.broken()).isNull();
+  }
+
+  @Test
+  void stream_quietButAlive_staysOpen() throws Exception {
+    TransportSettings quick = TransportSettings.defaults()
+        .withKeepAlive(java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(100));
+    server.close();
+    server = PeerServer.start(List.of(URI.create("http://127.0.0.1:0")), SELF, TestMember.CLUSTER, received::add,
+        PeerSecurity.plaintext(), quick);
+    ProbeRequest hello = ProbeRequest.newBuilder().setClusterId(TestMember.CLUSTER).setFrom(1).setTo(SELF).build();
+    OutboundRaftStream s = OutboundRaftStream.open(dialer, Endpoint.parse(server.urls().get(0)), hello, quick,
+        changes::release);
+    while (!s.isReady() && s.broken() == null) {
+      assertThat(changes.tryAcquire(20, TimeUnit.SECONDS)).as("the server answered").isTrue();
+    }
+    // Ten times the silence a stream tolerates, with nothing sent: the peer's keep-alives hold it.
+    changes.tryAcquire(1500, TimeUnit.MILLISECONDS);
+    assertThat(s.broken()).isNull();
+    s.send(batch(TestMember.CLUSTER, TestMessages.heartbeat(1, SELF, 1)));
+    assertThat(received.poll(20, TimeUnit.SECONDS)).isNotNull();
+  }
+
+  @Test
+  void stream_peerFallsSilent_broken() throws Exception {
+    TransportSettings quick = TransportSettings.defaults()
+        .withKeepAlive(java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(100));
+    // A peer that accepts the stream, then neither answers nor closes (a host gone without a reset).
+    try (java.net.ServerSocket mute = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Thread peer = new Thread(() -> {
+        try (java.net.Socket c = mute.accept()) {
+          java.io.DataInputStream in = new java.io.DataInputStream(c.getInputStream());
+          in.readFully(new byte[RaftStreams.MAGIC.length]);
+          in.readFully(new byte[in.readInt()]);
+          c.getOutputStream().write(new byte[4]); // an empty status: accepted
+          in.readAllBytes();
+        } catch (java.io.IOException e) {
+          // the stream gave up: done
+        }
+      });
+      peer.start();
+      ProbeRequest hello = ProbeRequest.newBuilder().setClusterId(TestMember.CLUSTER).setFrom(1).setTo(SELF).build();
+      OutboundRaftStream s = OutboundRaftStream.open(dialer,
+          Endpoint.parse(URI.create("http://127.0.0.1:" + mute.getLocalPort())), hello, quick, changes::release);
+      while (s.broken() == null) {
+        assertThat(changes.tryAcquire(20, TimeUnit.SECONDS)).as("the stream ended").isTrue();
+      }
+      assertThat(s.broken().getCode()).isEqualTo(Status.Code.UNAVAILABLE);
+      assertThat(s.broken().getDescription()).isEqualTo("no word from the peer in 150 ms");
+      peer.join(20_000);
+    }
+  }
+
+  @Test
   void stream_outlivesGrpcHandshakeDeadline() throws Exception {
     server.close();
     server = PeerServer.start(List.of(URI.create("http://127.0.0.1:0")), SELF, TestMember.CLUSTER, received::add,
