@@ -6,6 +6,13 @@
 # threads 10 nice steps below the server's. KVORUM_JAVA_OPTS replaces them.
 kvorum_default_opts="-XX:+UseG1GC -Xms256m -XX:MaxHeapFreeRatio=20 -XX:MinHeapFreeRatio=5 -XX:-UseDynamicNumberOfCompilerThreads -Dkvorum.compilerNice=10"
 
+# RocksDB's native library as the build unpacked it (cli/pom.xml): loaded from there, RocksDB does
+# not copy it into the temp dir at every start (where its copies were never removed).
+kvorum_native_opts=()
+if [ -d "$here/cli/target/native" ]; then
+  kvorum_native_opts=("-Djava.library.path=$here/cli/target/native")
+fi
+
 # The ahead-of-time cache (finding 3) and the JDK that built it; bin/kvorum-aot writes both.
 kvorum_aot_dir="$here/cli/target/aot"
 
