@@ -91,13 +91,18 @@ final class InboundRaftStream extends ChannelInboundHandlerAdapter {
       reject(ctx, refused, null);
     } else {
       from = hello.getFrom();
-      ctx.writeAndFlush(RaftStreams.frame(ctx.alloc(), StreamStatus.getDefaultInstance()));
+      sendOk(ctx);
       keepAlive = ctx.executor().scheduleAtFixedRate(() -> {
         if (!closed) {
-          ctx.writeAndFlush(RaftStreams.frame(ctx.alloc(), StreamStatus.getDefaultInstance()));
+          sendOk(ctx);
         }
       }, keepAliveMs, keepAliveMs, TimeUnit.MILLISECONDS);
     }
+  }
+
+  /** The empty status: the stream's yes, then its keep-alive. */
+  private static void sendOk(ChannelHandlerContext ctx) {
+    ctx.writeAndFlush(RaftStreams.frame(ctx.alloc(), StreamStatus.getDefaultInstance()));
   }
 
   private void deliver(ChannelHandlerContext ctx, MessageBatch batch) {

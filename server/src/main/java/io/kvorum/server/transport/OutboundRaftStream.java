@@ -103,7 +103,12 @@ final class OutboundRaftStream {
     ByteBuf frame = RaftStreams.frame(channel.alloc(), batch);
     sentBatches++;
     SocketChannel socket = direct;
-    if (socket != null && onLoop.get() == 0 && frame.nioBufferCount() == 1) {
+    if (socket == null) {
+      // TLS or a domain socket: the event loop writes every frame, so there is nothing to count.
+      channel.writeAndFlush(frame, channel.voidPromise());
+      return;
+    }
+    if (onLoop.get() == 0 && frame.nioBufferCount() == 1) {
       try {
         ByteBuffer bytes = frame.nioBuffer();
         frame.skipBytes(socket.write(bytes));

@@ -51,9 +51,13 @@ class PeerServerTest {
 
   /** Opens a raft stream as a member of {@code clusterId} to member {@code to}; waits for the answer. */
   private OutboundRaftStream open(long clusterId, long to) throws InterruptedException {
+    return open(clusterId, to, TransportSettings.defaults());
+  }
+
+  private OutboundRaftStream open(long clusterId, long to, TransportSettings settings) throws InterruptedException {
     ProbeRequest hello = ProbeRequest.newBuilder().setClusterId(clusterId).setFrom(1).setTo(to).build();
     OutboundRaftStream s = OutboundRaftStream.open(dialer, Endpoint.parse(server.urls().get(0)), hello,
-        TransportSettings.defaults(), changes::release);
+        settings, changes::release);
     while (!s.isReady() && s.broken() == null) {
       assertThat(changes.tryAcquire(20, TimeUnit.SECONDS)).as("the server answered").isTrue();
     }
@@ -189,12 +193,7 @@ class PeerServerTest {
     server.close();
     server = PeerServer.start(List.of(URI.create("http://127.0.0.1:0")), SELF, TestMember.CLUSTER, received::add,
         PeerSecurity.plaintext(), quick);
-    ProbeRequest hello = ProbeRequest.newBuilder().setClusterId(TestMember.CLUSTER).setFrom(1).setTo(SELF).build();
-    OutboundRaftStream s = OutboundRaftStream.open(dialer, Endpoint.parse(server.urls().get(0)), hello, quick,
-        changes::release);
-    while (!s.isReady() && s.broken() == null) {
-      assertThat(changes.tryAcquire(20, TimeUnit.SECONDS)).as("the server answered").isTrue();
-    }
+    OutboundRaftStream s = open(TestMember.CLUSTER, SELF, quick);
     // Ten times the silence a stream tolerates, with nothing sent: the peer's keep-alives hold it.
     changes.tryAcquire(1500, TimeUnit.MILLISECONDS);
     assertThat(s.broken()).isNull();
