@@ -50,6 +50,22 @@ public enum EtcdError {
   INVALID_AUTH_TOKEN(Code.UNAUTHENTICATED, "etcdserver: invalid auth token"),
   INVALID_AUTH_MGMT(Code.INVALID_ARGUMENT, "etcdserver: invalid auth management"),
   AUTH_OLD_REVISION(Code.INVALID_ARGUMENT, "etcdserver: revision of auth store is old"),
+  /**
+   * Not in rpctypes: etcd 3.4 sends this auth error, for a password given to a user created with
+   * {@code --no-password}, as an unknown-code status with its text.
+   */
+  AUTH_NO_PASSWORD_USER(Code.UNKNOWN, "auth: authentication failed, password was given for no password user"),
+  /** Not in rpctypes: Authenticate against a JWT provider that has only the public key (unknown code). */
+  AUTH_VERIFY_ONLY(Code.UNKNOWN, "auth: token signing attempted with verify-only key"),
+  /**
+   * etcd 3.4's Maintenance service (Hash, HashKV, Defragment, Snapshot) sends its admin check's
+   * errors as the auth store raised them, not through its error map: UNKNOWN, with the auth
+   * store's own text. See {@link #unmappedAuth}.
+   */
+  AUTH_UNMAPPED_USER_EMPTY(Code.UNKNOWN, "auth: user name is empty"),
+  AUTH_UNMAPPED_USER_NOT_FOUND(Code.UNKNOWN, "auth: user not found"),
+  AUTH_UNMAPPED_PERMISSION_DENIED(Code.UNKNOWN, "auth: permission denied"),
+  AUTH_UNMAPPED_INVALID_AUTH_TOKEN(Code.UNKNOWN, "auth: invalid auth token"),
   NO_LEADER(Code.UNAVAILABLE, "etcdserver: no leader"),
   NOT_LEADER(Code.FAILED_PRECONDITION, "etcdserver: not leader"),
   LEADER_CHANGED(Code.UNAVAILABLE, "etcdserver: leader changed"),
@@ -102,6 +118,17 @@ public enum EtcdError {
       }
     }
     return null;
+  }
+
+  /** The auth store's own (unmapped) error for this one, as etcd 3.4's Maintenance service sends it; else this. */
+  public EtcdError unmappedAuth() {
+    return switch (this) {
+      case USER_EMPTY -> AUTH_UNMAPPED_USER_EMPTY;
+      case USER_NOT_FOUND -> AUTH_UNMAPPED_USER_NOT_FOUND;
+      case PERMISSION_DENIED -> AUTH_UNMAPPED_PERMISSION_DENIED;
+      case INVALID_AUTH_TOKEN -> AUTH_UNMAPPED_INVALID_AUTH_TOKEN;
+      default -> this;
+    };
   }
 
   public EtcdException exception() {

@@ -66,12 +66,25 @@ import java.nio.charset.StandardCharsets;
  * <p>Written in the same batch as the consistent index of the entry that granted, checkpointed or
  * revoked the lease (a revocation deletes the record in the batch that deletes its keys).
  *
+ * <h3>{@code auth}, {@code authUsers}, {@code authRoles}: access control (etcd's bolt buckets of
+ * the same names)</h3>
+ *
+ * <pre>
+ * auth/"authEnabled"   1 byte: 1 while auth is enabled, 0 after it was disabled (absent: never enabled)
+ * auth/"authRevision"  8 bytes: unsigned 64-bit big-endian, the auth store's revision (absent: 1)
+ * authUsers/name       a marshalled authpb.User: name, bcrypt hash ("$2a$..."; empty for a user
+ *                      created with no password), roles (sorted), options
+ * authRoles/name       a marshalled authpb.Role: name, key permissions sorted by key
+ * </pre>
+ *
+ * <p>Written only by applying auth entries, in the batch of the entry's consistent index.
+ *
  * <h2>The backend hash (etcd's {@code Maintenance.Hash})</h2>
  *
- * <p>CRC-32C (Castagnoli) over, for each bucket in unsigned order of its disk name ({@code
- * compaction}, {@code key}, {@code lease}, {@code meta}: the order of bolt's root cursor in etcd),
- * the disk name, then every key and its value in key order. RocksDB's {@code default} family holds
- * nothing and is not part of it.
+ * <p>CRC-32C (Castagnoli) over, for each bucket in unsigned order of its disk name ({@code auth},
+ * {@code authRoles}, {@code authUsers}, {@code compaction}, {@code key}, {@code lease}, {@code
+ * meta}: the order of bolt's root cursor in etcd), the disk name, then every key and its value in
+ * key order. RocksDB's {@code default} family holds nothing and is not part of it.
  *
  * <p>Two keys are left out, those {@link #leftOutOfHash} names: {@code meta/consistent_index} and
  * {@code meta/term}, the raft position of the last entry that wrote to the backend. etcd 3.4 leaves
@@ -107,7 +120,13 @@ public final class Schema {
     /** Scheduled and finished MVCC compaction revisions. */
     COMPACTION("compaction"),
     /** Granted leases: lease id to granted and checkpointed TTL. */
-    LEASE("lease");
+    LEASE("lease"),
+    /** Whether auth is enabled, and the auth store's revision. */
+    AUTH("auth"),
+    /** Users: name to marshalled {@code authpb.User}. */
+    AUTH_USERS("authUsers"),
+    /** Roles: name to marshalled {@code authpb.Role}. */
+    AUTH_ROLES("authRoles");
 
     private final String diskName;
 
@@ -196,6 +215,19 @@ public final class Schema {
     }
     return new long[] {readLong(java.util.Arrays.copyOfRange(v, 0, LONG_BYTES), "lease ttl"),
         readLong(java.util.Arrays.copyOfRange(v, LONG_BYTES, 2 * LONG_BYTES), "lease remaining ttl")};
+  }
+
+  private static final byte[] AUTH_ENABLED = ascii("authEnabled");
+  private static final byte[] AUTH_REVISION = ascii("authRevision");
+
+  /** {@link Bucket#AUTH}: the key of the enabled flag (one byte, 1 or 0). */
+  public static byte[] authEnabledKey() {
+    return AUTH_ENABLED.clone();
+  }
+
+  /** {@link Bucket#AUTH}: the key of the auth revision (8 bytes, big-endian). */
+  public static byte[] authRevisionKey() {
+    return AUTH_REVISION.clone();
   }
 
   /** Length of every 64-bit integer value in {@code meta} and {@code compaction}. */

@@ -68,8 +68,8 @@ class BackendHashTest {
       setConsistentIndex(be, 9, 2);
 
       CRC32C expected = new CRC32C();
-      for (String part : new String[] {"compaction", "key", "k1", "v1", "k2", "v2", "lease", "l", "x",
-          "meta", "m", "y"}) {
+      for (String part : new String[] {"auth", "authRoles", "authUsers", "compaction", "key", "k1", "v1", "k2", "v2",
+          "lease", "l", "x", "meta", "m", "y"}) {
         expected.update(b(part));
       }
       // "m" < "schema_version": the version written on create comes last.

@@ -282,7 +282,7 @@ class BackendTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("writeBufferBytes must be >= 65536, got 1");
     assertThat(Arrays.asList(Bucket.values())).extracting(Bucket::diskName)
-        .containsExactly("key", "meta", "compaction", "lease");
+        .containsExactly("key", "meta", "compaction", "lease", "auth", "authUsers", "authRoles");
   }
 
   private static void put(Backend be, Bucket bucket, String k, String v) {
