@@ -6,6 +6,9 @@ import io.kvorum.proto.etcdserverpb.ResponseHeader;
 import io.kvorum.proto.serverpb.InternalRaftRequest;
 import io.kvorum.proto.serverpb.RequestHeader;
 import io.kvorum.server.apply.Alarms;
+import io.kvorum.server.auth.AuthStore;
+import io.kvorum.server.auth.SimpleTokens;
+import io.kvorum.server.clock.FakeClock;
 import io.kvorum.server.apply.ApplierChain;
 import io.kvorum.server.errors.EtcdException;
 import io.kvorum.server.lease.Lessor;
@@ -14,6 +17,7 @@ import io.kvorum.server.storage.Backend;
 import io.kvorum.server.storage.ConsistentIndex;
 import io.kvorum.server.storage.SnapshotLoader;
 import java.io.IOException;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -61,7 +65,8 @@ public class ApplyBenchmark {
     backend = Backend.open(dir);
     store = KvStore.open(backend);
     ResponseHeader base = ResponseHeader.newBuilder().setClusterId(1).setMemberId(2).setRaftTerm(3).build();
-    chain = new ApplierChain(store, new Lessor(1, () -> 0L, 0), Alarms.NONE,
+    chain = new ApplierChain(store, new Lessor(1, () -> 0L, 0),
+        new AuthStore(backend, new SimpleTokens(new FakeClock(), Duration.ZERO)), Alarms.NONE,
         rev -> base.toBuilder().setRevision(rev).build(), (ctx, a) -> { }, new ApplierChain.Results() {
           @Override
           public void complete(long requestId, Object result) {

@@ -61,7 +61,7 @@ public final class ClientServer implements AutoCloseable {
       tls = sslContext(TlsMaterial.load("client", cfg.clientTls, cfg.cipherSuites, cfg.dataDir, listenUrls));
     }
     ClientServer cs = new ClientServer();
-    WatchService watch = new WatchService(server, server.watchHub(), cs.watchSenders);
+    WatchService watch = new WatchService(server, server.auth(), server.watchHub(), cs.watchSenders);
     cs.watch = watch;
     try {
       for (URI u : listenUrls) {
@@ -82,11 +82,13 @@ public final class ClientServer implements AutoCloseable {
             .directExecutor()
             .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, server.config().maxRequestBytes
                 + EtcdServer.GRPC_OVERHEAD_BYTES))
-            .addService(new KvService(server, server.kv()))
-            .addService(new MaintenanceService(server, server))
-            .addService(new ClusterService(server, server))
-            .addService(new LeaseService(server, server.leases()))
+            .addService(new KvService(server, server.kv(), server.auth()))
+            .addService(new MaintenanceService(server, server, server.auth()))
+            .addService(new ClusterService(server, server, server.auth()))
+            .addService(new LeaseService(server, server.leases(), server.auth()))
+            .addService(new AuthService(server, server.auth()))
             .addService(watch)
+            .intercept(new CallerCredentials())
             .intercept(new RequireLeader(server))
             .intercept(new LearnerGuard(server));
         if (secure) {

@@ -14,6 +14,7 @@ import io.kvorum.proto.etcdserverpb.MemberRemoveResponse;
 import io.kvorum.proto.etcdserverpb.MemberUpdateRequest;
 import io.kvorum.proto.etcdserverpb.MemberUpdateResponse;
 import io.kvorum.proto.etcdserverpb.ResponseHeader;
+import io.kvorum.server.etcdserver.AuthServer;
 import io.kvorum.server.etcdserver.ClusterServer;
 import io.kvorum.server.etcdserver.MemberView;
 import io.kvorum.server.etcdserver.RequestContext;
@@ -31,10 +32,12 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
   private static final RequestContext PROMOTE = Requests.base(ClusterGrpc.getMemberPromoteMethod());
   private final MemberView member;
   private final ClusterServer server;
+  private final AuthServer auth;
 
-  ClusterService(MemberView member, ClusterServer server) {
+  ClusterService(MemberView member, ClusterServer server, AuthServer auth) {
     this.member = member;
     this.server = server;
+    this.auth = auth;
   }
 
   private RequestContext ctx(RequestContext base) {
@@ -49,7 +52,7 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
   @Override
   public void memberAdd(MemberAddRequest request, StreamObserver<MemberAddResponse> out) {
-    KvService.answer(out, () -> server.memberAdd(ctx(ADD), request.getPeerURLsList(), request.getIsLearner())
+    CallerCredentials.answer(out, auth, ctx(ADD), c -> server.memberAdd(c, request.getPeerURLsList(), request.getIsLearner())
         .thenApply(r -> MemberAddResponse.newBuilder().setHeader(header())
             // etcd answers the URLs as given, the member without name or client URLs yet.
             .setMember(Member.newBuilder().setID(r.member().id()).addAllPeerURLs(request.getPeerURLsList())
@@ -59,19 +62,19 @@ final class ClusterService extends ClusterGrpc.ClusterImplBase {
 
   @Override
   public void memberRemove(MemberRemoveRequest request, StreamObserver<MemberRemoveResponse> out) {
-    KvService.answer(out, () -> server.memberRemove(ctx(REMOVE), request.getID())
+    CallerCredentials.answer(out, auth, ctx(REMOVE), c -> server.memberRemove(c, request.getID())
         .thenApply(ms -> MemberRemoveResponse.newBuilder().setHeader(header()).addAllMembers(toProto(ms)).build()));
   }
 
   @Override
   public void memberUpdate(MemberUpdateRequest request, StreamObserver<MemberUpdateResponse> out) {
-    KvService.answer(out, () -> server.memberUpdate(ctx(UPDATE), request.getID(), request.getPeerURLsList())
+    CallerCredentials.answer(out, auth, ctx(UPDATE), c -> server.memberUpdate(c, request.getID(), request.getPeerURLsList())
         .thenApply(ms -> MemberUpdateResponse.newBuilder().setHeader(header()).addAllMembers(toProto(ms)).build()));
   }
 
   @Override
   public void memberPromote(MemberPromoteRequest request, StreamObserver<MemberPromoteResponse> out) {
-    KvService.answer(out, () -> server.memberPromote(ctx(PROMOTE), request.getID())
+    CallerCredentials.answer(out, auth, ctx(PROMOTE), c -> server.memberPromote(c, request.getID())
         .thenApply(ms -> MemberPromoteResponse.newBuilder().setHeader(header()).addAllMembers(toProto(ms)).build()));
   }
 

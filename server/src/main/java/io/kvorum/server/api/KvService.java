@@ -12,6 +12,7 @@ import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.proto.etcdserverpb.RangeResponse;
 import io.kvorum.proto.etcdserverpb.TxnRequest;
 import io.kvorum.proto.etcdserverpb.TxnResponse;
+import io.kvorum.server.etcdserver.AuthServer;
 import io.kvorum.server.etcdserver.KvServer;
 import io.kvorum.server.etcdserver.MemberView;
 import io.kvorum.server.etcdserver.RequestContext;
@@ -27,10 +28,12 @@ final class KvService extends KVGrpc.KVImplBase {
   private static final RequestContext COMPACT = Requests.base(KVGrpc.getCompactMethod());
   private final MemberView member;
   private final KvServer server;
+  private final AuthServer auth;
 
-  KvService(MemberView member, KvServer server) {
+  KvService(MemberView member, KvServer server, AuthServer auth) {
     this.member = member;
     this.server = server;
+    this.auth = auth;
   }
 
   private RequestContext ctx(RequestContext base) {
@@ -58,26 +61,26 @@ final class KvService extends KVGrpc.KVImplBase {
 
   @Override
   public void range(RangeRequest request, StreamObserver<RangeResponse> out) {
-    answer(out, () -> server.range(ctx(RANGE), request));
+    CallerCredentials.answer(out, auth, ctx(RANGE), c -> server.range(c, request));
   }
 
   @Override
   public void put(PutRequest request, StreamObserver<PutResponse> out) {
-    answer(out, () -> server.put(ctx(PUT), request));
+    CallerCredentials.answer(out, auth, ctx(PUT), c -> server.put(c, request));
   }
 
   @Override
   public void deleteRange(DeleteRangeRequest request, StreamObserver<DeleteRangeResponse> out) {
-    answer(out, () -> server.deleteRange(ctx(DELETE_RANGE), request));
+    CallerCredentials.answer(out, auth, ctx(DELETE_RANGE), c -> server.deleteRange(c, request));
   }
 
   @Override
   public void txn(TxnRequest request, StreamObserver<TxnResponse> out) {
-    answer(out, () -> server.txn(ctx(TXN), request));
+    CallerCredentials.answer(out, auth, ctx(TXN), c -> server.txn(c, request));
   }
 
   @Override
   public void compact(CompactionRequest request, StreamObserver<CompactionResponse> out) {
-    answer(out, () -> server.compact(ctx(COMPACT), request));
+    CallerCredentials.answer(out, auth, ctx(COMPACT), c -> server.compact(c, request));
   }
 }

@@ -13,6 +13,7 @@ import io.kvorum.proto.etcdserverpb.LeaseRevokeRequest;
 import io.kvorum.proto.etcdserverpb.LeaseRevokeResponse;
 import io.kvorum.proto.etcdserverpb.LeaseTimeToLiveRequest;
 import io.kvorum.proto.etcdserverpb.LeaseTimeToLiveResponse;
+import io.kvorum.server.etcdserver.AuthServer;
 import io.kvorum.server.etcdserver.LeaseServer;
 import io.kvorum.server.etcdserver.MemberView;
 import io.kvorum.server.etcdserver.RequestContext;
@@ -31,10 +32,12 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
   private static final RequestContext KEEP_ALIVE = Requests.base(LeaseGrpc.getLeaseKeepAliveMethod());
   private final MemberView member;
   private final LeaseServer server;
+  private final AuthServer auth;
 
-  LeaseService(MemberView member, LeaseServer server) {
+  LeaseService(MemberView member, LeaseServer server, AuthServer auth) {
     this.member = member;
     this.server = server;
+    this.auth = auth;
   }
 
   private RequestContext ctx(RequestContext base) {
@@ -43,12 +46,12 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
 
   @Override
   public void leaseGrant(LeaseGrantRequest request, StreamObserver<LeaseGrantResponse> out) {
-    KvService.answer(out, () -> server.leaseGrant(ctx(GRANT), request));
+    CallerCredentials.answer(out, auth, ctx(GRANT), c -> server.leaseGrant(c, request));
   }
 
   @Override
   public void leaseRevoke(LeaseRevokeRequest request, StreamObserver<LeaseRevokeResponse> out) {
-    KvService.answer(out, () -> server.leaseRevoke(ctx(REVOKE), request));
+    CallerCredentials.answer(out, auth, ctx(REVOKE), c -> server.leaseRevoke(c, request));
   }
 
   @Override

@@ -16,6 +16,7 @@ import io.kvorum.raft.Status;
 import io.kvorum.proto.etcdserverpb.MoveLeaderRequest;
 import io.kvorum.proto.etcdserverpb.MoveLeaderResponse;
 import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.etcdserver.AuthServer;
 import io.kvorum.server.etcdserver.MaintenanceServer;
 import io.kvorum.server.etcdserver.MemberView;
 import io.kvorum.server.etcdserver.RequestContext;
@@ -25,13 +26,17 @@ import java.util.concurrent.CompletableFuture;
 final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   private static final RequestContext HASH = Requests.base(MaintenanceGrpc.getHashMethod());
   private static final RequestContext HASH_KV = Requests.base(MaintenanceGrpc.getHashKVMethod());
+  private static final RequestContext ALARM = Requests.base(MaintenanceGrpc.getAlarmMethod());
+  private static final RequestContext DEFRAGMENT = Requests.base(MaintenanceGrpc.getDefragmentMethod());
   private static final RequestContext MOVE_LEADER = Requests.base(MaintenanceGrpc.getMoveLeaderMethod());
   private final MemberView member;
   private final MaintenanceServer server;
+  private final AuthServer auth;
 
-  MaintenanceService(MemberView member, MaintenanceServer server) {
+  MaintenanceService(MemberView member, MaintenanceServer server, AuthServer auth) {
     this.member = member;
     this.server = server;
+    this.auth = auth;
   }
 
   private RequestContext ctx(RequestContext base) {
@@ -59,19 +64,21 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
 
   @Override
   public void hash(HashRequest request, StreamObserver<HashResponse> out) {
-    KvService.answer(out, () -> server.hash(ctx(HASH)));
+    CallerCredentials.answerAuthUnmapped(out, auth, ctx(HASH), server::hash);
   }
 
   @Override
   public void hashKV(HashKVRequest request, StreamObserver<HashKVResponse> out) {
-    KvService.answer(out, () -> server.hashKv(ctx(HASH_KV), request.getRevision()));
+    CallerCredentials.answerAuthUnmapped(out, auth, ctx(HASH_KV), c -> server.hashKv(c, request.getRevision()));
   }
 
   @Override
   public void alarm(AlarmRequest request, StreamObserver<AlarmResponse> out) {
     // No alarm is ever raised yet (quota and corruption checks arrive later): list answers empty,
     // and like etcd 3.4's the answer carries no header.
-    KvService.answer(out, () -> CompletableFuture.completedFuture(AlarmResponse.getDefaultInstance()));
+    // etcd proposes it, so a bad token fails it; no permission is checked.
+    CallerCredentials.answer(out, auth, ctx(ALARM), c -> CompletableFuture.completedFuture(
+        AlarmResponse.getDefaultInstance()));
   }
 
   @Override
@@ -84,7 +91,8 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   @Override
   public void defragment(DefragmentRequest request, StreamObserver<DefragmentResponse> out) {
     // RocksDB compacts its files in the background; there is no stop-the-world defragmentation.
-    // etcd 3.4 answers an empty response, without a header.
-    KvService.answer(out, () -> CompletableFuture.completedFuture(DefragmentResponse.getDefaultInstance()));
+    // etcd 3.4 answers an empty response, without a header, to the root user.
+    CallerCredentials.answerAuthUnmapped(out, auth, ctx(DEFRAGMENT),
+        c -> server.defragment(c).thenApply(v -> DefragmentResponse.getDefaultInstance()));
   }
 }

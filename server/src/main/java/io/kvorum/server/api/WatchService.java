@@ -7,7 +7,14 @@ import io.kvorum.proto.etcdserverpb.WatchRequest;
 import io.kvorum.proto.etcdserverpb.WatchResponse;
 import io.kvorum.server.errors.EtcdError;
 import io.kvorum.server.clock.Clock;
+import io.kvorum.server.etcdserver.AuthServer;
+import io.kvorum.server.etcdserver.Credentials;
 import io.kvorum.server.etcdserver.MemberView;
+import io.kvorum.server.etcdserver.RequestContext;
+import io.kvorum.server.errors.EtcdException;
+import io.kvorum.proto.etcdserverpb.WatchCreateRequest;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import io.kvorum.server.watch.WatchHub;
 import io.kvorum.server.watch.WatchStream;
 import java.util.List;
@@ -30,15 +37,18 @@ final class WatchService extends WatchGrpc.WatchImplBase {
   /** Consecutive leader checks without a leader before require-leader streams are cut (etcd: 3). */
   private static final int NO_LEADER_CHECKS_MAX = 3;
 
+  private static final RequestContext WATCH = Requests.base(WatchGrpc.getWatchMethod());
   private final MemberView member;
+  private final AuthServer auth;
   private final WatchHub hub;
   private final Executor senders;
   private final Clock.Timer monitor;
   private final Set<Sender> requireLeader = ConcurrentHashMap.newKeySet();
   private int noLeaderChecks;
 
-  WatchService(MemberView member, WatchHub hub, Executor senders) {
+  WatchService(MemberView member, AuthServer auth, WatchHub hub, Executor senders) {
     this.member = member;
+    this.auth = auth;
     this.hub = hub;
     this.senders = senders;
     this.monitor = member.clock().scheduleEvery(member.config().electionTimeout, this::checkLeader);
@@ -80,11 +90,41 @@ final class WatchService extends WatchGrpc.WatchImplBase {
     return new StreamObserver<>() {
       @Override
       public void onNext(WatchRequest req) {
+        if (req.getRequestUnionCase() == WatchRequest.RequestUnionCase.CREATE_REQUEST) {
+          // The next request is read once this one is identified, so creates keep their order.
+          create(req.getCreateRequest(), CallerCredentials.current());
+          return;
+        }
         try {
           handle(req);
         } finally {
           sender.requestNext();
         }
+      }
+
+      /** etcd's create check: the stream's user may read the whole watched range. */
+      private void create(WatchCreateRequest r, Credentials c) {
+        CompletableFuture<RequestContext> who;
+        try {
+          who = auth.identify(Requests.current(WATCH, member.clock()), c);
+        } catch (RuntimeException e) {
+          who = CompletableFuture.failedFuture(e);
+        }
+        who.whenComplete((ctx, err) -> {
+          try {
+            if (err == null) {
+              byte[] key = r.getKey().isEmpty() ? new byte[] {0} : r.getKey().toByteArray();
+              auth.checkRange(ctx, key, r.getRangeEnd().toByteArray());
+              ws.create(r);
+            } else {
+              ws.refuse(cancelReason(err));
+            }
+          } catch (EtcdException e) {
+            ws.refuse(cancelReason(e));
+          } finally {
+            sender.requestNext();
+          }
+        });
       }
 
       private void handle(WatchRequest req) {
@@ -109,6 +149,36 @@ final class WatchService extends WatchGrpc.WatchImplBase {
         // cancels the call (then the cancel handler cleans up).
       }
     };
+  }
+
+  /**
+   * etcd's cancel reason for a create refused by auth: the text of the gRPC status error it would
+   * have returned, as Go prints it ({@code rpc error: code = PermissionDenied desc = etcdserver:
+   * permission denied}).
+   */
+  static String cancelReason(Throwable err) {
+    Throwable t = err;
+    while (t instanceof CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    EtcdError e = t instanceof EtcdException ee ? ee.error() : EtcdError.PERMISSION_DENIED;
+    e = switch (e) {
+      case INVALID_AUTH_TOKEN, AUTH_OLD_REVISION, USER_EMPTY -> e;
+      default -> EtcdError.PERMISSION_DENIED;
+    };
+    return "rpc error: code = " + goCodeName(e.code()) + " desc = " + e.message();
+  }
+
+  /** A gRPC code as Go's {@code codes.Code.String()} names it: {@code PERMISSION_DENIED} is {@code PermissionDenied}. */
+  static String goCodeName(EtcdError.Code code) {
+    if (code == EtcdError.Code.OK) {
+      return "OK";
+    }
+    StringBuilder b = new StringBuilder();
+    for (String part : code.name().split("_")) {
+      b.append(part.charAt(0)).append(part.substring(1).toLowerCase(java.util.Locale.ROOT));
+    }
+    return b.toString();
   }
 
   /** Sends a stream's queued responses while the transport is ready; one run at a time. */

@@ -7,6 +7,7 @@ import io.kvorum.proto.serverpb.MemberAttributes;
 import io.kvorum.proto.serverpb.RequestHeader;
 import io.kvorum.server.errors.EtcdError;
 import io.kvorum.server.errors.EtcdException;
+import io.kvorum.server.auth.AuthStore;
 import io.kvorum.server.lease.Lessor;
 import io.kvorum.server.mvcc.CompactedException;
 import io.kvorum.server.mvcc.FutureRevisionException;
@@ -55,15 +56,15 @@ public final class ApplierChain {
   private final RequestApplier first;
   private final Results results;
 
-  public ApplierChain(KvStore kv, Lessor lessor, Alarms alarms, Headers headers, Publisher publisher,
-      Results results) {
-    this.first = build(alarms, new BackendApplier(kv, lessor, headers, publisher));
+  public ApplierChain(KvStore kv, Lessor lessor, AuthStore auth, Alarms alarms, Headers headers,
+      Publisher publisher, Results results) {
+    this.first = build(alarms, auth, lessor, new BackendApplier(kv, lessor, auth, headers, publisher));
     this.results = results;
   }
 
   /** The links in front of {@code backend}, in etcd's order. */
-  static RequestApplier build(Alarms alarms, RequestApplier backend) {
-    return new AlarmLink(alarms, new AuthLink(new QuotaLink(backend)));
+  static RequestApplier build(Alarms alarms, AuthStore auth, Lessor lessor, RequestApplier backend) {
+    return new AlarmLink(alarms, new AuthLink(auth, lessor, new QuotaLink(backend)));
   }
 
   /** Applies the request in entry {@code at} and reports its outcome. */
@@ -88,6 +89,22 @@ public final class ApplierChain {
         case LEASE_EXPIRE -> first.leaseExpire(ctx, req.getLeaseExpire());
         case LEASE_CHECKPOINT -> first.leaseCheckpoint(ctx, req.getLeaseCheckpoint());
         case PUBLISH -> first.publish(ctx, req.getPublish());
+        case AUTH_ENABLE -> first.authEnable(ctx, req.getAuthEnable());
+        case AUTH_DISABLE -> first.authDisable(ctx, req.getAuthDisable());
+        case AUTHENTICATE -> first.authenticate(ctx, req.getAuthenticate());
+        case AUTH_USER_ADD -> first.userAdd(ctx, req.getAuthUserAdd());
+        case AUTH_USER_DELETE -> first.userDelete(ctx, req.getAuthUserDelete());
+        case AUTH_USER_CHANGE_PASSWORD -> first.userChangePassword(ctx, req.getAuthUserChangePassword());
+        case AUTH_USER_GRANT_ROLE -> first.userGrantRole(ctx, req.getAuthUserGrantRole());
+        case AUTH_USER_GET -> first.userGet(ctx, req.getAuthUserGet());
+        case AUTH_USER_REVOKE_ROLE -> first.userRevokeRole(ctx, req.getAuthUserRevokeRole());
+        case AUTH_ROLE_ADD -> first.roleAdd(ctx, req.getAuthRoleAdd());
+        case AUTH_ROLE_GRANT_PERMISSION -> first.roleGrantPermission(ctx, req.getAuthRoleGrantPermission());
+        case AUTH_ROLE_GET -> first.roleGet(ctx, req.getAuthRoleGet());
+        case AUTH_ROLE_REVOKE_PERMISSION -> first.roleRevokePermission(ctx, req.getAuthRoleRevokePermission());
+        case AUTH_ROLE_DELETE -> first.roleDelete(ctx, req.getAuthRoleDelete());
+        case AUTH_USER_LIST -> first.userList(ctx, req.getAuthUserList());
+        case AUTH_ROLE_LIST -> first.roleList(ctx, req.getAuthRoleList());
         default -> throw new UnappliableEntryException("entry " + at.index() + " holds a request this member "
             + "cannot apply: " + req.getRequestCase(), null);
       };

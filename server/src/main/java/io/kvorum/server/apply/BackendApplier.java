@@ -1,5 +1,36 @@
 package io.kvorum.server.apply;
 
+import io.kvorum.proto.etcdserverpb.AuthDisableRequest;
+import io.kvorum.proto.etcdserverpb.AuthDisableResponse;
+import io.kvorum.proto.etcdserverpb.AuthEnableRequest;
+import io.kvorum.proto.etcdserverpb.AuthEnableResponse;
+import io.kvorum.proto.etcdserverpb.AuthRoleAddRequest;
+import io.kvorum.proto.etcdserverpb.AuthRoleAddResponse;
+import io.kvorum.proto.etcdserverpb.AuthRoleDeleteRequest;
+import io.kvorum.proto.etcdserverpb.AuthRoleDeleteResponse;
+import io.kvorum.proto.etcdserverpb.AuthRoleGetRequest;
+import io.kvorum.proto.etcdserverpb.AuthRoleGetResponse;
+import io.kvorum.proto.etcdserverpb.AuthRoleGrantPermissionRequest;
+import io.kvorum.proto.etcdserverpb.AuthRoleGrantPermissionResponse;
+import io.kvorum.proto.etcdserverpb.AuthRoleListRequest;
+import io.kvorum.proto.etcdserverpb.AuthRoleListResponse;
+import io.kvorum.proto.etcdserverpb.AuthRoleRevokePermissionRequest;
+import io.kvorum.proto.etcdserverpb.AuthRoleRevokePermissionResponse;
+import io.kvorum.proto.etcdserverpb.AuthUserAddResponse;
+import io.kvorum.proto.etcdserverpb.AuthUserChangePasswordResponse;
+import io.kvorum.proto.etcdserverpb.AuthUserDeleteRequest;
+import io.kvorum.proto.etcdserverpb.AuthUserDeleteResponse;
+import io.kvorum.proto.etcdserverpb.AuthUserGetRequest;
+import io.kvorum.proto.etcdserverpb.AuthUserGetResponse;
+import io.kvorum.proto.etcdserverpb.AuthUserGrantRoleRequest;
+import io.kvorum.proto.etcdserverpb.AuthUserGrantRoleResponse;
+import io.kvorum.proto.etcdserverpb.AuthUserListRequest;
+import io.kvorum.proto.etcdserverpb.AuthUserListResponse;
+import io.kvorum.proto.etcdserverpb.AuthUserRevokeRoleRequest;
+import io.kvorum.proto.etcdserverpb.AuthUserRevokeRoleResponse;
+import io.kvorum.proto.serverpb.AuthUserAdd;
+import io.kvorum.proto.serverpb.AuthUserChangePassword;
+import io.kvorum.proto.serverpb.Authenticate;
 import io.kvorum.proto.etcdserverpb.CompactionRequest;
 import io.kvorum.proto.etcdserverpb.CompactionResponse;
 import io.kvorum.proto.etcdserverpb.DeleteRangeRequest;
@@ -17,6 +48,7 @@ import io.kvorum.proto.etcdserverpb.TxnRequest;
 import io.kvorum.proto.etcdserverpb.TxnResponse;
 import io.kvorum.proto.serverpb.LeaseExpire;
 import io.kvorum.proto.serverpb.MemberAttributes;
+import io.kvorum.server.auth.AuthStore;
 import io.kvorum.server.lease.Lessor;
 import io.kvorum.server.mvcc.KvStore;
 import io.kvorum.server.mvcc.WriteTxn;
@@ -24,8 +56,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * The last link (etcd's {@code applierV3backend}): changes the MVCC store, the leases and the
- * membership, each entry's effects in one atomic batch with its consistent index, and answers
+ * The last link (etcd's {@code applierV3backend}): changes the MVCC store, the leases, the auth
+ * store and the membership, each entry's effects in one atomic batch with its consistent index, and answers
  * with etcd's response and header.
  */
 final class BackendApplier implements RequestApplier {
@@ -34,9 +66,12 @@ final class BackendApplier implements RequestApplier {
   private final LeaseApplier leaseApplier;
   private final ApplierChain.Headers headers;
   private final ApplierChain.Publisher publisher;
+  private final AuthStore auth;
 
-  BackendApplier(KvStore kv, Lessor lessor, ApplierChain.Headers headers, ApplierChain.Publisher publisher) {
+  BackendApplier(KvStore kv, Lessor lessor, AuthStore auth, ApplierChain.Headers headers,
+      ApplierChain.Publisher publisher) {
     this.kv = kv;
+    this.auth = auth;
     this.kvApplier = new KvApplier(lessor::exists);
     this.leaseApplier = new LeaseApplier(lessor, kv);
     this.headers = headers;
@@ -105,5 +140,99 @@ final class BackendApplier implements RequestApplier {
   public Published publish(ApplyContext ctx, MemberAttributes r) {
     publisher.publish(ctx, r);
     return new Published(r.getMemberId());
+  }
+
+  // ---------------------------------------------------------------- auth
+
+  @Override
+  public AuthEnableResponse authEnable(ApplyContext ctx, AuthEnableRequest r) {
+    auth.enable(ctx.index());
+    return AuthEnableResponse.newBuilder().setHeader(current()).build();
+  }
+
+  @Override
+  public AuthDisableResponse authDisable(ApplyContext ctx, AuthDisableRequest r) {
+    auth.disable(ctx.index());
+    return AuthDisableResponse.newBuilder().setHeader(current()).build();
+  }
+
+  @Override
+  public Authenticated authenticate(ApplyContext ctx, Authenticate r) {
+    String registered = auth.authenticate(r.getName(), r.getSimpleTokenPrefix(), ctx.index().index());
+    return new Authenticated(current(), r.getName(), auth.revision(), registered);
+  }
+
+  @Override
+  public AuthUserAddResponse userAdd(ApplyContext ctx, AuthUserAdd r) {
+    auth.userAdd(ctx.index(), r.getName(), r.getHashedPassword(), r.getOptions());
+    return AuthUserAddResponse.newBuilder().setHeader(current()).build();
+  }
+
+  @Override
+  public AuthUserDeleteResponse userDelete(ApplyContext ctx, AuthUserDeleteRequest r) {
+    auth.userDelete(ctx.index(), r.getName());
+    return AuthUserDeleteResponse.newBuilder().setHeader(current()).build();
+  }
+
+  @Override
+  public AuthUserChangePasswordResponse userChangePassword(ApplyContext ctx, AuthUserChangePassword r) {
+    auth.userChangePassword(ctx.index(), r.getName(), r.getHashedPassword());
+    return AuthUserChangePasswordResponse.newBuilder().setHeader(current()).build();
+  }
+
+  @Override
+  public AuthUserGrantRoleResponse userGrantRole(ApplyContext ctx, AuthUserGrantRoleRequest r) {
+    auth.userGrantRole(ctx.index(), r.getUser(), r.getRole());
+    return AuthUserGrantRoleResponse.newBuilder().setHeader(current()).build();
+  }
+
+  @Override
+  public AuthUserGetResponse userGet(ApplyContext ctx, AuthUserGetRequest r) {
+    return AuthUserGetResponse.newBuilder().setHeader(current()).addAllRoles(auth.userGet(r.getName())).build();
+  }
+
+  @Override
+  public AuthUserRevokeRoleResponse userRevokeRole(ApplyContext ctx, AuthUserRevokeRoleRequest r) {
+    auth.userRevokeRole(ctx.index(), r.getName(), r.getRole());
+    return AuthUserRevokeRoleResponse.newBuilder().setHeader(current()).build();
+  }
+
+  @Override
+  public AuthRoleAddResponse roleAdd(ApplyContext ctx, AuthRoleAddRequest r) {
+    auth.roleAdd(ctx.index(), r.getName());
+    return AuthRoleAddResponse.newBuilder().setHeader(current()).build();
+  }
+
+  @Override
+  public AuthRoleGrantPermissionResponse roleGrantPermission(ApplyContext ctx, AuthRoleGrantPermissionRequest r) {
+    auth.roleGrantPermission(ctx.index(), r.getName(), r.getPerm());
+    return AuthRoleGrantPermissionResponse.newBuilder().setHeader(current()).build();
+  }
+
+  @Override
+  public AuthRoleGetResponse roleGet(ApplyContext ctx, AuthRoleGetRequest r) {
+    return AuthRoleGetResponse.newBuilder().setHeader(current()).addAllPerm(auth.roleGet(r.getRole())).build();
+  }
+
+  @Override
+  public AuthRoleRevokePermissionResponse roleRevokePermission(ApplyContext ctx, AuthRoleRevokePermissionRequest r) {
+    auth.roleRevokePermission(ctx.index(), r.getRole(), r.getKey(), r.getRangeEnd());
+    return AuthRoleRevokePermissionResponse.newBuilder().setHeader(current()).build();
+  }
+
+  @Override
+  public AuthRoleDeleteResponse roleDelete(ApplyContext ctx, AuthRoleDeleteRequest r) {
+    auth.roleDelete(ctx.index(), r.getRole());
+    return AuthRoleDeleteResponse.newBuilder().setHeader(current()).build();
+  }
+
+  @Override
+  public AuthUserListResponse userList(ApplyContext ctx, AuthUserListRequest r) {
+    return AuthUserListResponse.newBuilder().setHeader(current()).addAllUsers(auth.userList()).build();
+  }
+
+  @Override
+  public AuthRoleListResponse roleList(ApplyContext ctx, AuthRoleListRequest r) {
+    return AuthRoleListResponse.newBuilder().setHeader(current()).addAllRoles(auth.roleList()).build();
   }
 }

@@ -7,6 +7,10 @@ import io.kvorum.raft.Config;
 import io.kvorum.raft.Message;
 import io.kvorum.raft.RawNode;
 import io.kvorum.raft.Status;
+import io.kvorum.server.auth.AuthStore;
+import io.kvorum.server.auth.Passwords;
+import io.kvorum.server.auth.TokenProvider;
+import io.kvorum.server.auth.Tokens;
 import io.kvorum.server.clock.Clock;
 import io.kvorum.server.clock.SystemClock;
 import io.kvorum.server.config.ServerConfig;
@@ -63,6 +67,8 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   private final Reads reads;
   private final KvRequests kvRequests;
   private final LeaseRequests leaseRequests;
+  private final AuthStore authStore;
+  private final AuthRequests authRequests;
   private final LeaderCalls leaderCalls;
   private final LeaseDuties leaseDuties;
   private final Reconfiguration reconfiguration;
@@ -72,7 +78,8 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   private final AtomicBoolean closed = new AtomicBoolean();
   private Clock.Timer ticks;
 
-  private EtcdServer(ServerConfig cfg, Clock clock, SystemClock ownClock, Bootstrap.Opened o) {
+  private EtcdServer(ServerConfig cfg, Clock clock, SystemClock ownClock, TokenProvider tokens,
+      Bootstrap.Opened o) {
     this.cfg = cfg;
     this.clock = clock;
     this.ownClock = ownClock;
@@ -81,6 +88,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.backend = o.backend();
     this.kv = o.kv();
     this.lessor = o.lessor();
+    this.authStore = new AuthStore(backend, tokens);
     this.termination = new Termination(hex(memberId), this::stopProposals, this::close);
     Duration requestTimeout = Duration.ofSeconds(5).plus(cfg.electionTimeout.multipliedBy(2));
     // Raft starts from its snapshot (applied = the snapshot index) and hands out every committed
@@ -99,7 +107,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     transport.readTimeFrom(clock::nanos);
     Waiters waiters = new Waiters();
     BackendShipping shipping = new BackendShipping(cfg.memberDir(), backend);
-    this.applier = new MemberApplier(memberId, cfg.memberDir(), shipping, backend, kv, lessor, membership,
+    this.applier = new MemberApplier(memberId, cfg.memberDir(), shipping, backend, kv, lessor, authStore, membership,
         new TransportPeers(memberId, transport, termination::removedFromCluster), waiters, clock, this::header,
         o.appliedIndex());
     this.loop = new RaftLoop(hex(memberId), node, o.storage(), transport, applier, node.status().config(),
@@ -107,7 +115,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.proposer = new Proposer(loop, clock, new RequestIds(memberId, clock.wallMillis()), waiters,
         cfg.maxRequestBytes, requestTimeout);
     this.publication = new Publication(proposer, clock);
-    this.reads = new Reads(kv, proposer, this::header, cfg.readerNice);
+    this.reads = new Reads(kv, authStore, proposer, this::header, cfg.readerNice);
     this.watchHub = new WatchHub(kv, this::header, cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES, clock::nanos,
         cfg.watchProgressNotifyInterval.toNanos());
     applier.notify(watchHub);
@@ -121,6 +129,8 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     leaderCalls.serveWith(leaseDuties::renew, leaseDuties::timeToLive, reconfiguration::promoteHere);
     this.kvRequests = new KvRequests(reads, proposer, cfg.maxTxnOps);
     this.leaseRequests = new LeaseRequests(proposer, lessor, leaderCalls, this::header);
+    this.authRequests = new AuthRequests(authStore, new Passwords(bcryptCost(cfg.bcryptCost)), proposer,
+        applier::appliedIndex, cfg.clientTls.clientCertAuth());
     transport.serveForwards(leaderCalls);
     transport.serveSnapshots(s -> shipping.read(), shipping::receive);
     transport.handleRemoved(membership::isRemoved, termination::removedFromCluster);
@@ -132,7 +142,8 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     Clock clock = own != null ? own : cfg.clock;
     EtcdServer s;
     try {
-      s = new EtcdServer(cfg, clock, own, Bootstrap.open(cfg, clock));
+      TokenProvider tokens = Tokens.fromFlag(cfg.authToken, cfg.authTokenTtl, clock);
+      s = new EtcdServer(cfg, clock, own, tokens, Bootstrap.open(cfg, clock));
     } catch (IOException | RuntimeException e) {
       if (own != null) {
         own.close();
@@ -154,6 +165,16 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
       s.termination.startOver();
     }
     return s;
+  }
+
+  /** etcd's rule: a bcrypt cost outside bcrypt's bounds is replaced by the default, with a warning. */
+  private static int bcryptCost(int configured) {
+    if (Passwords.validCost(configured)) {
+      return configured;
+    }
+    LOG.warn("use default bcrypt cost {} instead of the invalid given cost {} (min {}, max {})",
+        Passwords.DEFAULT_COST, configured, Passwords.MIN_COST, Passwords.MAX_COST);
+    return Passwords.DEFAULT_COST;
   }
 
   /** Every heartbeat: the raft clock, then the leader's lease duties. */
@@ -289,16 +310,35 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     return leaseRequests;
   }
 
+  /** The Auth service's requests, and who a call's credentials name. */
+  public AuthServer auth() {
+    return authRequests;
+  }
+
+  /** The auth store, for tests and tools. */
+  public AuthStore authStore() {
+    return authStore;
+  }
+
   // ---------------------------------------------------------------- maintenance
 
   @Override
   public CompletableFuture<HashKVResponse> hashKv(RequestContext ctx, long revision) {
+    authRequests.checkAdmin(ctx);
     return reads.hashKv(revision);
   }
 
   @Override
   public CompletableFuture<HashResponse> hash(RequestContext ctx) {
+    authRequests.checkAdmin(ctx);
     return reads.hash();
+  }
+
+  @Override
+  public CompletableFuture<Void> defragment(RequestContext ctx) {
+    // RocksDB compacts its files in the background: there is nothing to stop the world for.
+    authRequests.checkAdmin(ctx);
+    return CompletableFuture.completedFuture(null);
   }
 
   @Override
@@ -320,21 +360,25 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
 
   @Override
   public CompletableFuture<MemberAdded> memberAdd(RequestContext ctx, List<String> peerUrls, boolean learner) {
+    authRequests.checkAdmin(ctx);
     return reconfiguration.add(ctx, peerUrls, learner);
   }
 
   @Override
   public CompletableFuture<List<Member>> memberRemove(RequestContext ctx, long id) {
+    authRequests.checkAdmin(ctx);
     return reconfiguration.remove(ctx, id);
   }
 
   @Override
   public CompletableFuture<List<Member>> memberUpdate(RequestContext ctx, long id, List<String> peerUrls) {
+    authRequests.checkAdmin(ctx);
     return reconfiguration.update(ctx, id, peerUrls);
   }
 
   @Override
   public CompletableFuture<List<Member>> memberPromote(RequestContext ctx, long id) {
+    authRequests.checkAdmin(ctx);
     return leaderCalls.promote(id).thenApply(r -> r.getMembersList().stream().map(Member::fromProto).toList());
   }
 
@@ -384,6 +428,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     loop.close();
     watchHub.close();
     reads.close();
+    authRequests.close();
     // Again: a proposal that passed the stopped check while the member was stopping.
     proposer.stop();
     kv.close();

@@ -17,6 +17,9 @@ public interface MaintenanceServer {
 
   CompletableFuture<HashKVResponse> hashKv(RequestContext ctx, long revision);
 
+  /** etcd's Defragment: only checks who asks (the backend needs no stop-the-world defragmentation). */
+  CompletableFuture<Void> defragment(RequestContext ctx);
+
   /** Hands leadership from this member, which must lead, to voter {@code transferee}. */
   CompletableFuture<Void> moveLeader(RequestContext ctx, long transferee);
 }

@@ -13,6 +13,7 @@ import io.kvorum.raft.Snapshot;
 import io.kvorum.server.apply.Alarms;
 import io.kvorum.server.apply.ApplierChain;
 import io.kvorum.server.apply.ApplyContext;
+import io.kvorum.server.auth.AuthStore;
 import io.kvorum.server.clock.Clock;
 import io.kvorum.server.errors.EtcdError;
 import io.kvorum.server.lease.Lessor;
@@ -54,6 +55,7 @@ final class MemberApplier implements Applier {
   private final Backend backend;
   private final KvStore kv;
   private final Lessor lessor;
+  private final AuthStore auth;
   private final Membership membership;
   private final Peers peers;
   private final Waiters waiters;
@@ -78,7 +80,7 @@ final class MemberApplier implements Applier {
     void removed();
   }
 
-  MemberApplier(long memberId, Path memberDir, BackendShipping shipping, Backend backend, KvStore kv, Lessor lessor, Membership membership,
+  MemberApplier(long memberId, Path memberDir, BackendShipping shipping, Backend backend, KvStore kv, Lessor lessor, AuthStore auth, Membership membership,
       Peers peers, Waiters waiters, Clock clock, ApplierChain.Headers headers, long appliedIndex) {
     this.memberId = memberId;
     this.memberDir = memberDir;
@@ -86,12 +88,13 @@ final class MemberApplier implements Applier {
     this.backend = backend;
     this.kv = kv;
     this.lessor = lessor;
+    this.auth = auth;
     this.membership = membership;
     this.peers = peers;
     this.waiters = waiters;
     this.clock = clock;
     this.applied = appliedIndex;
-    this.chain = new ApplierChain(kv, lessor, Alarms.NONE, headers, this::publish, waiters);
+    this.chain = new ApplierChain(kv, lessor, auth, Alarms.NONE, headers, this::publish, waiters);
   }
 
   Peers peers() {
@@ -238,6 +241,7 @@ final class MemberApplier implements Applier {
     Map<com.google.protobuf.ByteString, Long> attached = keys != null ? kv.reload(keys) : kv.reload();
     lessor.clear();
     Bootstrap.loadLeases(backend, lessor, attached);
+    auth.reload();
     try (ReadView v = backend.snapshotView()) {
       byte[] record = v.get(Schema.Bucket.META, Schema.membershipKey());
       if (record != null) {

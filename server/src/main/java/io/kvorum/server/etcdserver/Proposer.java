@@ -113,6 +113,11 @@ final class Proposer {
     return withTimeout(ctx, loop.readIndex().thenCompose(loop::waitApplied));
   }
 
+  /** Completes when this member applied {@code index}, or fails with etcd's timeout at the request's time. */
+  CompletableFuture<Void> waitApplied(RequestContext ctx, long index) {
+    return withTimeout(ctx, loop.waitApplied(index));
+  }
+
   /**
    * {@code f}, failed with etcd's request timeout if it is not done within the request timeout or
    * by the client's deadline, and with its failure translated to etcd's error.

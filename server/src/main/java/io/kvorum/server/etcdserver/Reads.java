@@ -4,6 +4,7 @@ import io.kvorum.proto.etcdserverpb.HashKVResponse;
 import io.kvorum.proto.etcdserverpb.HashResponse;
 import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.proto.etcdserverpb.RangeResponse;
+import io.kvorum.server.auth.AuthStore;
 import io.kvorum.server.apply.ApplierChain;
 import io.kvorum.server.apply.KvApplier;
 import io.kvorum.server.errors.EtcdError;
@@ -30,12 +31,13 @@ final class Reads implements AutoCloseable {
   static final int READ_THREADS = Math.max(2, Runtime.getRuntime().availableProcessors());
 
   private final KvStore kv;
+  private final AuthStore auth;
   private final Proposer proposer;
   private final ApplierChain.Headers headers;
   private final ExecutorService readers;
 
   /** @param readerNice nice steps the reader threads run below the write path (0: as the rest) */
-  Reads(KvStore kv, Proposer proposer, ApplierChain.Headers headers, int readerNice) {
+  Reads(KvStore kv, AuthStore auth, Proposer proposer, ApplierChain.Headers headers, int readerNice) {
     this.readers = Executors.newFixedThreadPool(READ_THREADS, r -> {
       Thread t = new Thread(() -> {
         Niceness.lowerCurrentThread(readerNice);
@@ -45,6 +47,7 @@ final class Reads implements AutoCloseable {
       return t;
     });
     this.kv = kv;
+    this.auth = auth;
     this.proposer = proposer;
     this.headers = headers;
   }
@@ -52,8 +55,14 @@ final class Reads implements AutoCloseable {
   CompletableFuture<RangeResponse> range(RequestContext ctx, RangeRequest r) {
     RequestChecks.range(r);
     Supplier<RangeResponse> read = () -> {
+      // etcd's doSerialize: the permission checked once the read may happen, and the answer refused
+      // if the auth store moved on while it was read.
+      auth.checkRange(ctx.user(), ctx.authRevision(), r.getKey().toByteArray(), r.getRangeEnd().toByteArray());
       try (ReadTxn t = kv.read()) {
         RangeResponse resp = KvApplier.range(r, t::range);
+        if (ctx.authRevision() != 0 && ctx.authRevision() != auth.revision()) {
+          throw EtcdError.AUTH_OLD_REVISION.exception();
+        }
         return resp.toBuilder().setHeader(headers.header(t.revision())).build();
       } catch (CompactedException e) {
         throw EtcdError.COMPACTED.exception();

@@ -452,6 +452,14 @@ public final class WatchHub implements AutoCloseable {
 
   // ---------------------------------------------------------------- commands (hub thread)
 
+  void refuse(WatchStream s, String reason) {
+    if (s.closed) {
+      return;
+    }
+    s.offerControl(WatchResponse.newBuilder().setHeader(headers.apply(hubRev)).setWatchId(NO_WATCH_ID)
+        .setCreated(true).setCanceled(true).setCancelReason(reason).build());
+  }
+
   void create(WatchStream s, WatchCreateRequest r) {
     if (s.closed) {
       return;

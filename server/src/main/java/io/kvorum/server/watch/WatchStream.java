@@ -63,6 +63,14 @@ public final class WatchStream {
     hub.submit(() -> hub.create(this, r));
   }
 
+  /**
+   * Answers a create request the member refused before it reached the hub (etcd's permission
+   * check): created and canceled at once, watch id -1, with {@code reason}.
+   */
+  public void refuse(String reason) {
+    hub.submit(() -> hub.refuse(this, reason));
+  }
+
   public void cancel(long watchId) {
     hub.submit(() -> hub.cancel(this, watchId));
   }

@@ -12,7 +12,18 @@ import io.grpc.netty.shaded.io.grpc.netty.NegotiationType;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
+import io.kvorum.proto.authpb.Permission;
+import io.kvorum.proto.authpb.UserAddOptions;
+import io.kvorum.proto.etcdserverpb.AuthEnableRequest;
+import io.kvorum.proto.etcdserverpb.AuthGrpc;
+import io.kvorum.proto.etcdserverpb.AuthRoleAddRequest;
+import io.kvorum.proto.etcdserverpb.AuthRoleGrantPermissionRequest;
+import io.kvorum.proto.etcdserverpb.AuthUserAddRequest;
+import io.kvorum.proto.etcdserverpb.AuthUserGetRequest;
+import io.kvorum.proto.etcdserverpb.AuthUserGrantRoleRequest;
+import io.kvorum.proto.etcdserverpb.AuthenticateRequest;
 import io.kvorum.proto.etcdserverpb.KVGrpc;
+import io.kvorum.proto.etcdserverpb.PutRequest;
 import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.config.TlsConfig;
@@ -121,6 +132,78 @@ class ClientServerTlsTest {
     range(port, good, good.dialingTrustManager(), true);
     assertUnavailable(() -> range(port, good, good.dialingTrustManager(), false));
     assertUnavailable(() -> range(port, stranger, good.dialingTrustManager(), true));
+  }
+
+  /** A channel presenting {@code m}'s certificate, sending {@code token} (if any) with every call. */
+  private io.grpc.Channel tlsChannel(int port, TlsMaterial m, String token) throws Exception {
+    SslContextBuilder ssl = GrpcSslContexts.configure(SslContextBuilder.forClient(), SslProvider.JDK)
+        .trustManager(m.dialingTrustManager()).keyManager(m.keyManagerFactory());
+    ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port)
+        .sslContext(ssl.build()).negotiationType(NegotiationType.TLS).build();
+    toClose.add(ch::shutdownNow);
+    if (token == null) {
+      return ch;
+    }
+    io.grpc.Metadata md = new io.grpc.Metadata();
+    md.put(io.grpc.Metadata.Key.of("token", io.grpc.Metadata.ASCII_STRING_MARSHALLER), token);
+    return io.grpc.ClientInterceptors.intercept(ch, io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(md));
+  }
+
+  @Test
+  void clientCertAuth_commonNameIsTheUser_unlessATokenNamesAnother() throws Exception {
+    int port = serve(HTTPS_ANY_PORT, fixtureServer(true, null), List.of());
+    // server2.crt's subject is CN=example2.com.
+    TlsMaterial cert = client("server2.crt", "server2.key.insecure");
+    io.grpc.Channel plain = tlsChannel(port, cert, null);
+    AuthGrpc.AuthBlockingStub admin = AuthGrpc.newBlockingStub(plain).withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS);
+    admin.userAdd(AuthUserAddRequest.newBuilder().setName("root").setPassword("root-secret").build());
+    admin.roleAdd(AuthRoleAddRequest.newBuilder().setName("root").build());
+    admin.userGrantRole(AuthUserGrantRoleRequest.newBuilder().setUser("root").setRole("root").build());
+    admin.userAdd(AuthUserAddRequest.newBuilder().setName("example2.com")
+        .setOptions(UserAddOptions.newBuilder().setNoPassword(true)).build());
+    admin.roleAdd(AuthRoleAddRequest.newBuilder().setName("r").build());
+    admin.roleGrantPermission(AuthRoleGrantPermissionRequest.newBuilder().setName("r").setPerm(Permission.newBuilder()
+        .setKey(ByteString.copyFromUtf8("k")).setPermType(Permission.Type.READWRITE)).build());
+    admin.userGrantRole(AuthUserGrantRoleRequest.newBuilder().setUser("example2.com").setRole("r").build());
+    admin.authEnable(AuthEnableRequest.getDefaultInstance());
+
+    // No token: the certificate's Common Name is the user.
+    KVGrpc.KVBlockingStub asCert = KVGrpc.newBlockingStub(plain).withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS);
+    asCert.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("k")).setValue(ByteString.copyFromUtf8("v")).build());
+    assertThat(asCert.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("k")).build()).getCount())
+        .isEqualTo(1);
+    assertThatThrownBy(() -> asCert.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("other"))
+        .setValue(ByteString.copyFromUtf8("v")).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+          assertThat(e.getStatus().getDescription()).isEqualTo("etcdserver: permission denied");
+        });
+    assertThat(AuthGrpc.newBlockingStub(plain).userGet(AuthUserGetRequest.newBuilder().setName("example2.com").build())
+        .getRolesList()).containsExactly("r");
+    // A certificate-only user cannot log in with a password.
+    assertThatThrownBy(() -> admin.authenticate(AuthenticateRequest.newBuilder().setName("example2.com")
+        .setPassword("x").build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNKNOWN);
+          assertThat(e.getStatus().getDescription())
+              .isEqualTo("auth: authentication failed, password was given for no password user");
+        });
+
+    // A token names its own user, whatever the certificate says.
+    String root = admin.authenticate(AuthenticateRequest.newBuilder().setName("root").setPassword("root-secret")
+        .build()).getToken();
+    KVGrpc.KVBlockingStub asRoot = KVGrpc.newBlockingStub(tlsChannel(port, cert, root))
+        .withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS);
+    asRoot.put(PutRequest.newBuilder().setKey(ByteString.copyFromUtf8("other")).setValue(ByteString.copyFromUtf8("v"))
+        .build());
+    // And a bad token is refused even though the certificate would do.
+    KVGrpc.KVBlockingStub badToken = KVGrpc.newBlockingStub(tlsChannel(port, cert, "nobody.1"))
+        .withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS);
+    assertThatThrownBy(() -> badToken.range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("k")).build()))
+        .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+          assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED);
+          assertThat(e.getStatus().getDescription()).isEqualTo("etcdserver: invalid auth token");
+        });
   }
 
   @Test

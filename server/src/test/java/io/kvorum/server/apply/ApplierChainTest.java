@@ -17,6 +17,9 @@ import io.kvorum.proto.etcdserverpb.TxnRequest;
 import io.kvorum.proto.etcdserverpb.TxnResponse;
 import io.kvorum.proto.serverpb.InternalRaftRequest;
 import io.kvorum.proto.serverpb.RequestHeader;
+import io.kvorum.server.auth.AuthStore;
+import io.kvorum.server.auth.SimpleTokens;
+import io.kvorum.server.clock.FakeClock;
 import io.kvorum.server.errors.EtcdError;
 import io.kvorum.server.errors.EtcdException;
 import io.kvorum.server.lease.Lessor;
@@ -25,6 +28,7 @@ import io.kvorum.server.mvcc.KvStoreConfig;
 import io.kvorum.server.storage.Backend;
 import io.kvorum.server.storage.ConsistentIndex;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Executor;
@@ -77,7 +81,7 @@ class ApplierChainTest {
         errors.put(requestId, error.error());
       }
     };
-    chain = new ApplierChain(store, lessor, alarms, rev -> ResponseHeader.newBuilder().setRevision(rev).build(),
+    chain = new ApplierChain(store, lessor, new AuthStore(backend, new SimpleTokens(new FakeClock(), Duration.ZERO)), alarms, rev -> ResponseHeader.newBuilder().setRevision(rev).build(),
         (ctx, a) -> { }, sink);
   }
 

@@ -1,0 +1,119 @@
+package io.kvorum.server.api;
+
+import io.grpc.Context;
+import io.grpc.Contexts;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.kvorum.server.etcdserver.AuthServer;
+import io.kvorum.server.etcdserver.Credentials;
+import io.kvorum.server.errors.EtcdException;
+import io.kvorum.server.etcdserver.RequestContext;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import io.grpc.stub.StreamObserver;
+
+/**
+ * Finds what a call presents to say who it is — the {@code token} metadata (or {@code
+ * authorization}, which etcd also reads), the Common Name of a verified client certificate, and
+ * whether the JSON gateway relayed it — and keeps it in the call's context; {@link #answer} then
+ * resolves it to a user before the member serves the call. Only the calls etcd identifies do so:
+ * those that go through the log, ranges, watches, hashes, defragment, snapshot and membership
+ * changes; the others (Status, MemberList, lease keep-alives and time-to-live) ignore a bad token
+ * as etcd does.
+ */
+final class CallerCredentials implements ServerInterceptor {
+  static final Metadata.Key<String> TOKEN = Metadata.Key.of("token", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  static final Metadata.Key<String> GATEWAY = Metadata.Key.of("grpcgateway-accept", Metadata.ASCII_STRING_MARSHALLER);
+  private static final Context.Key<Credentials> KEY = Context.key("kvorum-credentials");
+
+  @Override
+  public <Q, R> ServerCall.Listener<Q> interceptCall(ServerCall<Q, R> call, Metadata headers,
+      ServerCallHandler<Q, R> next) {
+    String token = headers.get(TOKEN);
+    if (token == null) {
+      token = headers.get(AUTHORIZATION);
+    }
+    String cn = commonName(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+    if (token == null && cn == null) {
+      return next.startCall(call, headers);
+    }
+    Credentials c = new Credentials(token, cn, headers.containsKey(GATEWAY));
+    return Contexts.interceptCall(Context.current().withValue(KEY, c), call, headers, next);
+  }
+
+  /** The Common Name of the client certificate the TLS session verified, or null. */
+  static String commonName(SSLSession session) {
+    if (session == null) {
+      return null;
+    }
+    Certificate[] chain;
+    try {
+      chain = session.getPeerCertificates();
+    } catch (SSLPeerUnverifiedException e) {
+      return null;
+    }
+    if (chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)) {
+      return null;
+    }
+    try {
+      LdapName name = new LdapName(leaf.getSubjectX500Principal().getName());
+      // RFC 2253 names list the most specific part last; Go takes the subject's (last) CN.
+      for (int i = name.size() - 1; i >= 0; i--) {
+        Rdn rdn = name.getRdn(i);
+        if (rdn.getType().equalsIgnoreCase("CN")) {
+          return rdn.getValue().toString();
+        }
+      }
+    } catch (InvalidNameException e) {
+      return null;
+    }
+    return null;
+  }
+
+  /** The current call's credentials. */
+  static Credentials current() {
+    Credentials c = KEY.get();
+    return c == null ? Credentials.NONE : c;
+  }
+
+  /** Serves a call etcd identifies: resolves its credentials into {@code ctx}, then runs {@code call}. */
+  static <T> void answer(StreamObserver<T> out, AuthServer auth, RequestContext ctx,
+      Function<RequestContext, CompletableFuture<T>> call) {
+    Credentials c = current();
+    Supplier<CompletableFuture<T>> s = () -> auth.identify(ctx, c).thenCompose(call);
+    KvService.answer(out, s);
+  }
+
+  /**
+   * As {@link #answer}, for etcd 3.4's Maintenance calls that check admin permission (Hash, HashKV,
+   * Defragment): their auth failures go out as the auth store's own errors, unmapped (UNKNOWN).
+   */
+  static <T> void answerAuthUnmapped(StreamObserver<T> out, AuthServer auth, RequestContext ctx,
+      Function<RequestContext, CompletableFuture<T>> call) {
+    Credentials c = current();
+    Supplier<CompletableFuture<T>> s = () -> auth.identify(ctx, c).thenCompose(call)
+        .exceptionallyCompose(err -> CompletableFuture.failedFuture(unmapped(err)));
+    KvService.answer(out, s);
+  }
+
+  private static Throwable unmapped(Throwable err) {
+    Throwable t = err;
+    while (t instanceof CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t instanceof EtcdException e ? e.error().unmappedAuth().exception() : err;
+  }
+}
