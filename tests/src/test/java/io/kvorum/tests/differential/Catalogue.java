@@ -17,6 +17,7 @@ final class Catalogue {
     all.addAll(LeaseScenarios.all());
     all.addAll(MaintenanceScenarios.all());
     all.addAll(ClusterScenarios.all());
+    all.addAll(AuthScenarios.all());
     all.addAll(DeliberateScenarios.all());
     Set<String> names = new HashSet<>();
     for (Scenario s : all) {

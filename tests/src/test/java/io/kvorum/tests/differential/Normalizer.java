@@ -38,7 +38,7 @@ final class Normalizer {
       "etcdserverpb.ResponseHeader.raft_term", "etcdserverpb.StatusResponse.dbSize",
       "etcdserverpb.StatusResponse.dbSizeInUse", "etcdserverpb.StatusResponse.raftIndex",
       "etcdserverpb.StatusResponse.raftTerm", "etcdserverpb.StatusResponse.raftAppliedIndex",
-      "etcdserverpb.HashResponse.hash");
+      "etcdserverpb.HashResponse.hash", "etcdserverpb.AuthenticateResponse.token");
   /** Fields holding URLs, whose ports differ by side. */
   private static final Set<String> URLS = Set.of(
       "etcdserverpb.Member.peerURLs", "etcdserverpb.Member.clientURLs", "etcdserverpb.MemberAddRequest.peerURLs",

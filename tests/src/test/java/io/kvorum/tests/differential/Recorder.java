@@ -3,6 +3,10 @@ package io.kvorum.tests.differential;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.Message;
 import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
+import io.grpc.Metadata;
+import io.grpc.stub.MetadataUtils;
 import io.grpc.ClientCall;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
@@ -45,6 +49,8 @@ final class Recorder {
   final Side side;
   final List<Exchange> log = new ArrayList<>();
   private final String prefix;
+  /** The auth token sent with every call from now on, or null for none. */
+  private String token;
 
   Recorder(Side side, String prefix) {
     this.side = side;
@@ -68,6 +74,22 @@ final class Recorder {
     return ByteString.copyFrom(s, StandardCharsets.UTF_8);
   }
 
+  /** Sends {@code token} (etcd's {@code token} metadata) with the calls that follow; null for none. */
+  void as(String token) {
+    this.token = token;
+  }
+
+  /** Member {@code member}'s channel, with the current token attached. */
+  private Channel channel(int member) {
+    Channel ch = side.channel(member);
+    if (token == null) {
+      return ch;
+    }
+    Metadata md = new Metadata();
+    md.put(Metadata.Key.of("token", Metadata.ASCII_STRING_MARSHALLER), token);
+    return ClientInterceptors.intercept(ch, MetadataUtils.newAttachHeadersInterceptor(md));
+  }
+
   /** Records a fact the scenario derived from what it saw; compared like a response. */
   void note(String fact) {
     log.add(new Exchange(Exchange.Kind.NOTE, 0, "", null, null, fact));
@@ -83,7 +105,7 @@ final class Recorder {
     String name = method.getFullMethodName();
     log.add(new Exchange(Exchange.Kind.REQUEST, member, name, request, null, null));
     try {
-      R r = ClientCalls.blockingUnaryCall(side.channel(member), method,
+      R r = ClientCalls.blockingUnaryCall(channel(member), method,
           CallOptions.DEFAULT.withDeadlineAfter(CALL_DEADLINE_MS, TimeUnit.MILLISECONDS), request);
       log.add(new Exchange(Exchange.Kind.RESPONSE, member, name, r, null, null));
       return r;
@@ -131,7 +153,7 @@ final class Recorder {
     RecordedStream(int member, MethodDescriptor<Q, R> method) {
       this.member = member;
       this.name = method.getFullMethodName();
-      this.call = side.channel(member).newCall(method, CallOptions.DEFAULT);
+      this.call = channel(member).newCall(method, CallOptions.DEFAULT);
       this.requests = ClientCalls.asyncBidiStreamingCall(call, new StreamObserver<R>() {
         @Override
         public void onNext(R value) {
