@@ -35,6 +35,8 @@ import io.kvorum.proto.etcdserverpb.HashRequest;
 import io.kvorum.proto.etcdserverpb.KVGrpc;
 import io.kvorum.proto.etcdserverpb.LeaseGrantRequest;
 import io.kvorum.proto.etcdserverpb.LeaseGrpc;
+import io.kvorum.proto.etcdserverpb.LeaseKeepAliveRequest;
+import io.kvorum.proto.etcdserverpb.LeaseKeepAliveResponse;
 import io.kvorum.proto.etcdserverpb.LeaseLeasesRequest;
 import io.kvorum.proto.etcdserverpb.LeaseRevokeRequest;
 import io.kvorum.proto.etcdserverpb.LeaseTimeToLiveRequest;
@@ -43,6 +45,7 @@ import io.kvorum.proto.etcdserverpb.MemberAddRequest;
 import io.kvorum.proto.etcdserverpb.MemberAddResponse;
 import io.kvorum.proto.etcdserverpb.MemberListRequest;
 import io.kvorum.proto.etcdserverpb.MemberRemoveRequest;
+import io.kvorum.proto.etcdserverpb.MemberUpdateRequest;
 import io.kvorum.proto.etcdserverpb.PutRequest;
 import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.proto.etcdserverpb.RequestOp;
@@ -376,6 +379,49 @@ class AuthPermissionMatrixTest {
         .build())), ADMIN));
     rows.add(new Row("RoleGet exact-role", c -> ok(c.auth().roleGet(AuthRoleGetRequest.newBuilder()
         .setRole("exact-role").build())), OWN_ROLE));
+    rows.add(new Row("LeaseKeepAlive (stream) of a lease on k", c -> {
+      long id = leaseWith(c.m(), K);
+      BlockingQueue<Object> in = new LinkedBlockingQueue<>();
+      StreamObserver<LeaseKeepAliveRequest> out = LeaseGrpc.newStub(c.ch()).leaseKeepAlive(
+          new StreamObserver<LeaseKeepAliveResponse>() {
+            @Override
+            public void onNext(LeaseKeepAliveResponse r) {
+              in.add(r);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+              in.add(t);
+            }
+
+            @Override
+            public void onCompleted() {}
+          });
+      try {
+        out.onNext(LeaseKeepAliveRequest.newBuilder().setID(id).build());
+        Object r = in.poll(20, TimeUnit.SECONDS);
+        if (r instanceof StatusRuntimeException e) {
+          throw e;
+        }
+        assertThat(((LeaseKeepAliveResponse) r).getTTL()).isPositive();
+        return OK;
+      } finally {
+        out.onCompleted();
+      }
+    }, UNCHECKED));
+    rows.add(new Row("MemberUpdate (itself, same URL)", c -> ok(c.cluster().memberUpdate(MemberUpdateRequest
+        .newBuilder().setID(c.m().server.memberId()).addAllPeerURLs(c.m().server.config().initialAdvertisePeerUrls
+            .stream().map(URI::toString).toList()).build())), ADMIN));
+    rows.add(new Row("RoleAdd", c -> ok(c.auth().roleAdd(AuthRoleAddRequest.newBuilder()
+        .setName("added-" + c.m().serial.incrementAndGet()).build())), ADMIN));
+    Map<Who, String> enableWhileEnabled = new EnumMap<>(ADMIN);
+    enableWhileEnabled.put(Who.NO_AUTH, NA);
+    rows.add(new Row("AuthEnable (already enabled)", c -> ok(c.auth().authEnable(AuthEnableRequest.getDefaultInstance())),
+        enableWhileEnabled));
+    Map<Who, String> authenticate = new EnumMap<>(IDENTIFIED);
+    authenticate.put(Who.NO_AUTH, e(EtcdError.AUTH_NOT_ENABLED));
+    rows.add(new Row("Authenticate (exact's password)", c -> ok(c.auth().authenticate(AuthenticateRequest.newBuilder()
+        .setName("exact").setPassword("pw").build())), authenticate));
     rows.add(new Row("Watch k", c -> watch(c, WatchCreateRequest.newBuilder().setKey(K)), watchAnswers(KEY)));
     rows.add(new Row("Watch from k (open ended)", c -> watch(c, WatchCreateRequest.newBuilder().setKey(K)
         .setRangeEnd(b("\0"))), watchAnswers(KEY_BEYOND_EXACT)));
