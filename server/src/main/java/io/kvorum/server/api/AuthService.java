@@ -1,11 +1,11 @@
 package io.kvorum.server.api;
 
 import io.grpc.stub.StreamObserver;
-import io.kvorum.proto.etcdserverpb.AuthGrpc;
 import io.kvorum.proto.etcdserverpb.AuthDisableRequest;
 import io.kvorum.proto.etcdserverpb.AuthDisableResponse;
 import io.kvorum.proto.etcdserverpb.AuthEnableRequest;
 import io.kvorum.proto.etcdserverpb.AuthEnableResponse;
+import io.kvorum.proto.etcdserverpb.AuthGrpc;
 import io.kvorum.proto.etcdserverpb.AuthRoleAddRequest;
 import io.kvorum.proto.etcdserverpb.AuthRoleAddResponse;
 import io.kvorum.proto.etcdserverpb.AuthRoleDeleteRequest;

@@ -7,9 +7,10 @@ import io.grpc.Metadata;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
+import io.grpc.stub.StreamObserver;
+import io.kvorum.server.errors.EtcdException;
 import io.kvorum.server.etcdserver.AuthServer;
 import io.kvorum.server.etcdserver.Credentials;
-import io.kvorum.server.errors.EtcdException;
 import io.kvorum.server.etcdserver.RequestContext;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
@@ -22,7 +23,6 @@ import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
-import io.grpc.stub.StreamObserver;
 
 /**
  * Finds what a call presents to say who it is — the {@code token} metadata (or {@code

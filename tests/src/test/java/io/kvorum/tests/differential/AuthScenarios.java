@@ -46,6 +46,7 @@ import io.kvorum.proto.etcdserverpb.WatchCreateRequest;
 import io.kvorum.proto.etcdserverpb.WatchGrpc;
 import io.kvorum.proto.etcdserverpb.WatchRequest;
 import io.kvorum.proto.etcdserverpb.WatchResponse;
+import io.kvorum.tests.MemberProcess;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -53,7 +54,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import io.kvorum.tests.MemberProcess;
 
 /**
  * The Auth service, and the data calls with auth on: allowed, denied, anonymous, with a bad or an
