@@ -1,6 +1,7 @@
 package io.kvorum.cli;
 
 import io.kvorum.server.config.ConfigException;
+import io.kvorum.server.config.GoDuration;
 import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.config.TlsConfig;
 import java.net.URI;
@@ -274,37 +275,16 @@ public final class EtcdFlags {
     };
   }
 
-  /** Go duration syntax for the few duration flags: 300ms, 10s, 2m, 1h, 1h30m. */
+  /** Go's duration syntax ({@link GoDuration}) for the few duration flags: 300ms, 10s, 2m, 1h, 1h30m. */
   static Duration duration(Parsed p, String flag, Duration dflt) {
     if (!p.has(flag)) {
       return dflt;
     }
     String v = p.get(flag).trim();
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(ns|us|µs|ms|s|m|h)").matcher(v);
-    long nanos = 0;
-    int end = 0;
-    while (m.find()) {
-      if (m.start() != end) {
-        break;
-      }
-      end = m.end();
-      double n = Double.parseDouble(m.group(1));
-      long unit = switch (m.group(2)) {
-        case "ns" -> 1L;
-        case "us", "µs" -> 1_000L;
-        case "ms" -> 1_000_000L;
-        case "s" -> 1_000_000_000L;
-        case "m" -> 60_000_000_000L;
-        default -> 3_600_000_000_000L;
-      };
-      nanos += (long) (n * unit);
-    }
-    if (v.equals("0")) {
-      return Duration.ZERO;
-    }
-    if (end != v.length() || v.isEmpty()) {
+    try {
+      return GoDuration.parse(v);
+    } catch (IllegalArgumentException e) {
       throw new ConfigException("invalid value \"" + v + "\" for flag -" + flag + ": parse error");
     }
-    return Duration.ofNanos(nanos);
   }
 }

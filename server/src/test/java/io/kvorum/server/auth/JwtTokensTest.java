@@ -433,28 +433,6 @@ class JwtTokensTest {
     assertThatThrownBy(() -> provider(flag)).isInstanceOf(ConfigException.class).hasMessage(INVALID);
   }
 
-  @Test
-  void parseDuration_isGos() {
-    assertThat(JwtOptions.parseDuration("0")).isEqualTo(Duration.ZERO);
-    assertThat(JwtOptions.parseDuration("-0")).isEqualTo(Duration.ZERO);
-    assertThat(JwtOptions.parseDuration(".5s")).isEqualTo(Duration.ofMillis(500));
-    assertThat(JwtOptions.parseDuration("1.s")).isEqualTo(Duration.ofSeconds(1));
-    assertThat(JwtOptions.parseDuration("1.5h")).isEqualTo(Duration.ofMinutes(90));
-    assertThat(JwtOptions.parseDuration("-1.5h")).isEqualTo(Duration.ofMinutes(-90));
-    assertThat(JwtOptions.parseDuration("1h2m3s4ms5us6ns")).isEqualTo(Duration.ofNanos(3_723_004_005_006L));
-    assertThat(JwtOptions.parseDuration("7\u00b5s")).isEqualTo(Duration.ofNanos(7_000));
-    assertThat(JwtOptions.parseDuration("7\u03bcs")).isEqualTo(Duration.ofNanos(7_000));
-    assertThat(JwtOptions.parseDuration("0.000000001s")).isEqualTo(Duration.ofNanos(1));
-    assertThat(JwtOptions.parseDuration("9223372036854775807ns")).isEqualTo(Duration.ofNanos(Long.MAX_VALUE));
-    assertThat(JwtOptions.parseDuration("-9223372036854775808ns")).isEqualTo(Duration.ofNanos(Long.MIN_VALUE));
-    assertThat(JwtOptions.parseDuration("2562047h47m16.854775807s")).isEqualTo(Duration.ofNanos(Long.MAX_VALUE));
-    assertThatThrownBy(() -> JwtOptions.parseDuration("5")).hasMessage("time: missing unit in duration \"5\"");
-    assertThatThrownBy(() -> JwtOptions.parseDuration("1d")).hasMessage("time: unknown unit \"d\" in duration \"1d\"");
-    assertThatThrownBy(() -> JwtOptions.parseDuration("")).hasMessage("time: invalid duration \"\"");
-    assertThatThrownBy(() -> JwtOptions.parseDuration("9223372036854775808ns"))
-        .hasMessage("time: invalid duration \"9223372036854775808ns\"");
-  }
-
   // Option errors.
 
   @ParameterizedTest
