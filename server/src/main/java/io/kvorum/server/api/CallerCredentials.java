@@ -92,9 +92,20 @@ final class CallerCredentials implements ServerInterceptor {
   /** Serves a call etcd identifies: resolves its credentials into {@code ctx}, then runs {@code call}. */
   static <T> void answer(StreamObserver<T> out, AuthServer auth, RequestContext ctx,
       Function<RequestContext, CompletableFuture<T>> call) {
+    KvService.answer(out, identified(auth, ctx, call));
+  }
+
+  /**
+   * {@code call} as the current call's credentials name; without any (the common case) it runs at
+   * once with {@code ctx}, which is what identifying nothing gives.
+   */
+  private static <T> Supplier<CompletableFuture<T>> identified(AuthServer auth, RequestContext ctx,
+      Function<RequestContext, CompletableFuture<T>> call) {
     Credentials c = current();
-    Supplier<CompletableFuture<T>> s = () -> auth.identify(ctx, c).thenCompose(call);
-    KvService.answer(out, s);
+    if (c == Credentials.NONE) {
+      return () -> call.apply(ctx);
+    }
+    return () -> auth.identify(ctx, c).thenCompose(call);
   }
 
   /**
@@ -103,10 +114,16 @@ final class CallerCredentials implements ServerInterceptor {
    */
   static <T> void answerAuthUnmapped(StreamObserver<T> out, AuthServer auth, RequestContext ctx,
       Function<RequestContext, CompletableFuture<T>> call) {
-    Credentials c = current();
-    Supplier<CompletableFuture<T>> s = () -> auth.identify(ctx, c).thenCompose(call)
-        .exceptionallyCompose(err -> CompletableFuture.failedFuture(unmapped(err)));
-    KvService.answer(out, s);
+    Supplier<CompletableFuture<T>> s = identified(auth, ctx, call);
+    KvService.answer(out, () -> {
+      CompletableFuture<T> f;
+      try {
+        f = s.get();
+      } catch (RuntimeException e) {
+        f = CompletableFuture.failedFuture(e);
+      }
+      return f.exceptionallyCompose(err -> CompletableFuture.failedFuture(unmapped(err)));
+    });
   }
 
   private static Throwable unmapped(Throwable err) {

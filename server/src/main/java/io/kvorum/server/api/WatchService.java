@@ -1,5 +1,6 @@
 package io.kvorum.server.api;
 
+import com.google.protobuf.ByteString;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.kvorum.proto.etcdserverpb.WatchCreateRequest;
@@ -38,6 +39,8 @@ final class WatchService extends WatchGrpc.WatchImplBase {
   private static final int NO_LEADER_CHECKS_MAX = 3;
 
   private static final RequestContext WATCH = Requests.base(WatchGrpc.getWatchMethod());
+  /** An empty watch key means "\0", the smallest key (as etcd reads it). */
+  private static final ByteString SMALLEST_KEY = ByteString.copyFrom(new byte[] {0});
   private final MemberView member;
   private final AuthServer auth;
   private final WatchHub hub;
@@ -113,8 +116,7 @@ final class WatchService extends WatchGrpc.WatchImplBase {
         who.whenComplete((ctx, err) -> {
           try {
             if (err == null) {
-              byte[] key = r.getKey().isEmpty() ? new byte[] {0} : r.getKey().toByteArray();
-              auth.checkRange(ctx, key, r.getRangeEnd().toByteArray());
+              auth.checkRange(ctx, r.getKey().isEmpty() ? SMALLEST_KEY : r.getKey(), r.getRangeEnd());
               ws.create(r);
             } else {
               ws.refuse(cancelReason(err));
@@ -129,7 +131,6 @@ final class WatchService extends WatchGrpc.WatchImplBase {
 
       private void handle(WatchRequest req) {
         switch (req.getRequestUnionCase()) {
-          case CREATE_REQUEST -> ws.create(req.getCreateRequest());
           case CANCEL_REQUEST -> ws.cancel(req.getCancelRequest().getWatchId());
           case PROGRESS_REQUEST -> ws.requestProgress();
           default -> {

@@ -65,7 +65,6 @@ import java.util.List;
  * </ul>
  */
 final class AuthLink extends ApplierLink {
-  private static final byte[] NO_END = new byte[0];
   private final AuthStore auth;
   private final Lessor lessor;
 
@@ -75,17 +74,13 @@ final class AuthLink extends ApplierLink {
     this.lessor = lessor;
   }
 
-  private static byte[] bytes(ByteString b) {
-    return b.toByteArray();
-  }
-
   @Override
   public PutResponse put(ApplyContext ctx, PutRequest r) {
     if (auth.isEnabled()) {
-      auth.checkPut(ctx.user(), ctx.authRevision(), bytes(r.getKey()));
+      auth.checkPut(ctx.user(), ctx.authRevision(), r.getKey());
       checkLeaseKeys(ctx, r.getLease());
       if (r.getPrevKv()) {
-        auth.checkRange(ctx.user(), ctx.authRevision(), bytes(r.getKey()), NO_END);
+        auth.checkRange(ctx.user(), ctx.authRevision(), r.getKey(), ByteString.EMPTY);
       }
     }
     return next.put(ctx, r);
@@ -94,9 +89,9 @@ final class AuthLink extends ApplierLink {
   @Override
   public DeleteRangeResponse deleteRange(ApplyContext ctx, DeleteRangeRequest r) {
     if (auth.isEnabled()) {
-      auth.checkDeleteRange(ctx.user(), ctx.authRevision(), bytes(r.getKey()), bytes(r.getRangeEnd()));
+      auth.checkDeleteRange(ctx.user(), ctx.authRevision(), r.getKey(), r.getRangeEnd());
       if (r.getPrevKv()) {
-        auth.checkRange(ctx.user(), ctx.authRevision(), bytes(r.getKey()), bytes(r.getRangeEnd()));
+        auth.checkRange(ctx.user(), ctx.authRevision(), r.getKey(), r.getRangeEnd());
       }
     }
     return next.deleteRange(ctx, r);
@@ -112,7 +107,7 @@ final class AuthLink extends ApplierLink {
 
   private void checkTxn(ApplyContext ctx, TxnRequest r) {
     for (Compare c : r.getCompareList()) {
-      auth.checkRange(ctx.user(), ctx.authRevision(), bytes(c.getKey()), bytes(c.getRangeEnd()));
+      auth.checkRange(ctx.user(), ctx.authRevision(), c.getKey(), c.getRangeEnd());
     }
     checkOps(ctx, r.getSuccessList());
     checkOps(ctx, r.getFailureList());
@@ -121,15 +116,15 @@ final class AuthLink extends ApplierLink {
   private void checkOps(ApplyContext ctx, List<RequestOp> ops) {
     for (RequestOp op : ops) {
       switch (op.getRequestCase()) {
-        case REQUEST_RANGE -> auth.checkRange(ctx.user(), ctx.authRevision(), bytes(op.getRequestRange().getKey()),
-            bytes(op.getRequestRange().getRangeEnd()));
-        case REQUEST_PUT -> auth.checkPut(ctx.user(), ctx.authRevision(), bytes(op.getRequestPut().getKey()));
+        case REQUEST_RANGE -> auth.checkRange(ctx.user(), ctx.authRevision(), op.getRequestRange().getKey(),
+            op.getRequestRange().getRangeEnd());
+        case REQUEST_PUT -> auth.checkPut(ctx.user(), ctx.authRevision(), op.getRequestPut().getKey());
         case REQUEST_DELETE_RANGE -> {
           DeleteRangeRequest d = op.getRequestDeleteRange();
           if (d.getPrevKv()) {
-            auth.checkRange(ctx.user(), ctx.authRevision(), bytes(d.getKey()), bytes(d.getRangeEnd()));
+            auth.checkRange(ctx.user(), ctx.authRevision(), d.getKey(), d.getRangeEnd());
           }
-          auth.checkDeleteRange(ctx.user(), ctx.authRevision(), bytes(d.getKey()), bytes(d.getRangeEnd()));
+          auth.checkDeleteRange(ctx.user(), ctx.authRevision(), d.getKey(), d.getRangeEnd());
         }
         case REQUEST_TXN -> checkTxn(ctx, op.getRequestTxn());
         case REQUEST_NOT_SET -> { }
@@ -151,7 +146,7 @@ final class AuthLink extends ApplierLink {
       return;
     }
     for (ByteString key : lessor.keys(id)) {
-      auth.checkPut(ctx.user(), ctx.authRevision(), bytes(key));
+      auth.checkPut(ctx.user(), ctx.authRevision(), key);
     }
   }
 

@@ -160,21 +160,22 @@ public final class AuthStore {
   // ---------------------------------------------------------------- checks (any thread)
 
   /** etcd's {@code IsRangePermitted}: read on {@code [key, rangeEnd)} (an empty end: the key alone). */
-  public void checkRange(String user, long revision, byte[] key, byte[] rangeEnd) {
+  public void checkRange(String user, long revision, ByteString key, ByteString rangeEnd) {
     checkOp(user, revision, key, rangeEnd, false);
   }
 
   /** etcd's {@code IsPutPermitted}: write on {@code key}. */
-  public void checkPut(String user, long revision, byte[] key) {
-    checkOp(user, revision, key, new byte[0], true);
+  public void checkPut(String user, long revision, ByteString key) {
+    checkOp(user, revision, key, ByteString.EMPTY, true);
   }
 
   /** etcd's {@code IsDeleteRangePermitted}: write on {@code [key, rangeEnd)}. */
-  public void checkDeleteRange(String user, long revision, byte[] key, byte[] rangeEnd) {
+  public void checkDeleteRange(String user, long revision, ByteString key, ByteString rangeEnd) {
     checkOp(user, revision, key, rangeEnd, true);
   }
 
-  private void checkOp(String user, long revision, byte[] key, byte[] rangeEnd, boolean write) {
+  /** The keys are copied out of their {@code ByteString}s only when a user's intervals must be searched. */
+  private void checkOp(String user, long revision, ByteString key, ByteString rangeEnd, boolean write) {
     State s = state;
     if (!s.enabled()) {
       return;
@@ -194,7 +195,7 @@ public final class AuthStore {
     }
     UserPermissions p = s.permissions().get(user);
     KeyIntervals iv = p == null ? KeyIntervals.NONE : write ? p.write() : p.read();
-    if (!iv.covers(key, rangeEnd)) {
+    if (!iv.covers(key.toByteArray(), rangeEnd.toByteArray())) {
       throw EtcdError.PERMISSION_DENIED.exception();
     }
   }

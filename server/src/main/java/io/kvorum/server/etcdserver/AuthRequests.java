@@ -144,25 +144,21 @@ final class AuthRequests implements AuthServer, AutoCloseable {
   }
 
   @Override
-  public void checkRange(RequestContext ctx, byte[] key, byte[] rangeEnd) {
+  public void checkRange(RequestContext ctx, ByteString key, ByteString rangeEnd) {
     store.checkRange(ctx.user(), ctx.authRevision(), key, rangeEnd);
   }
 
   // ---------------------------------------------------------------- the Auth service
 
-  private <T> CompletableFuture<T> propose(RequestContext ctx, InternalRaftRequest.Builder req, Class<T> type) {
-    return proposer.propose(ctx, req, type);
-  }
-
   @Override
   public CompletableFuture<AuthEnableResponse> authEnable(RequestContext ctx) {
-    return propose(ctx, InternalRaftRequest.newBuilder().setAuthEnable(AuthEnableRequest.getDefaultInstance()),
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthEnable(AuthEnableRequest.getDefaultInstance()),
         AuthEnableResponse.class);
   }
 
   @Override
   public CompletableFuture<AuthDisableResponse> authDisable(RequestContext ctx) {
-    return propose(ctx, InternalRaftRequest.newBuilder().setAuthDisable(AuthDisableRequest.getDefaultInstance()),
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthDisable(AuthDisableRequest.getDefaultInstance()),
         AuthDisableResponse.class);
   }
 
@@ -174,7 +170,7 @@ final class AuthRequests implements AuthServer, AutoCloseable {
   private CompletableFuture<AuthenticateResponse> attempt(RequestContext ctx, AuthenticateRequest r, int attempt) {
     return onBcrypt(() -> checkPassword(r)).thenCompose(checked -> {
       Authenticate a = Authenticate.newBuilder().setName(r.getName()).setSimpleTokenPrefix(tokens.newPrefix()).build();
-      return propose(ctx, InternalRaftRequest.newBuilder().setAuthenticate(a), Authenticated.class)
+      return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthenticate(a), Authenticated.class)
           .thenCompose(done -> {
             if (done.revision() == checked) {
               String token = tokens.issue(done.user(), done.revision(), done.registered());
@@ -205,9 +201,9 @@ final class AuthRequests implements AuthServer, AutoCloseable {
   public CompletableFuture<AuthUserAddResponse> userAdd(RequestContext ctx, AuthUserAddRequest r) {
     AuthUserAdd.Builder add = AuthUserAdd.newBuilder().setName(r.getName()).setOptions(r.getOptions());
     if (r.getOptions().getNoPassword()) {
-      return propose(ctx, InternalRaftRequest.newBuilder().setAuthUserAdd(add), AuthUserAddResponse.class);
+      return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthUserAdd(add), AuthUserAddResponse.class);
     }
-    return onBcrypt(() -> passwords.hash(r.getPassword())).thenCompose(h -> propose(ctx,
+    return onBcrypt(() -> passwords.hash(r.getPassword())).thenCompose(h -> proposer.propose(ctx,
         InternalRaftRequest.newBuilder().setAuthUserAdd(add.setHashedPassword(ByteString.copyFrom(h))),
         AuthUserAddResponse.class));
   }
@@ -215,7 +211,7 @@ final class AuthRequests implements AuthServer, AutoCloseable {
   @Override
   public CompletableFuture<AuthUserChangePasswordResponse> userChangePassword(RequestContext ctx,
       AuthUserChangePasswordRequest r) {
-    return onBcrypt(() -> passwords.hash(r.getPassword())).thenCompose(h -> propose(ctx,
+    return onBcrypt(() -> passwords.hash(r.getPassword())).thenCompose(h -> proposer.propose(ctx,
         InternalRaftRequest.newBuilder().setAuthUserChangePassword(AuthUserChangePassword.newBuilder()
             .setName(r.getName()).setHashedPassword(ByteString.copyFrom(h))),
         AuthUserChangePasswordResponse.class));
@@ -223,63 +219,63 @@ final class AuthRequests implements AuthServer, AutoCloseable {
 
   @Override
   public CompletableFuture<AuthUserGetResponse> userGet(RequestContext ctx, AuthUserGetRequest r) {
-    return propose(ctx, InternalRaftRequest.newBuilder().setAuthUserGet(r), AuthUserGetResponse.class);
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthUserGet(r), AuthUserGetResponse.class);
   }
 
   @Override
   public CompletableFuture<AuthUserListResponse> userList(RequestContext ctx) {
-    return propose(ctx, InternalRaftRequest.newBuilder().setAuthUserList(AuthUserListRequest.getDefaultInstance()),
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthUserList(AuthUserListRequest.getDefaultInstance()),
         AuthUserListResponse.class);
   }
 
   @Override
   public CompletableFuture<AuthUserDeleteResponse> userDelete(RequestContext ctx, AuthUserDeleteRequest r) {
-    return propose(ctx, InternalRaftRequest.newBuilder().setAuthUserDelete(r), AuthUserDeleteResponse.class);
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthUserDelete(r), AuthUserDeleteResponse.class);
   }
 
   @Override
   public CompletableFuture<AuthUserGrantRoleResponse> userGrantRole(RequestContext ctx, AuthUserGrantRoleRequest r) {
-    return propose(ctx, InternalRaftRequest.newBuilder().setAuthUserGrantRole(r), AuthUserGrantRoleResponse.class);
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthUserGrantRole(r), AuthUserGrantRoleResponse.class);
   }
 
   @Override
   public CompletableFuture<AuthUserRevokeRoleResponse> userRevokeRole(RequestContext ctx,
       AuthUserRevokeRoleRequest r) {
-    return propose(ctx, InternalRaftRequest.newBuilder().setAuthUserRevokeRole(r), AuthUserRevokeRoleResponse.class);
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthUserRevokeRole(r), AuthUserRevokeRoleResponse.class);
   }
 
   @Override
   public CompletableFuture<AuthRoleAddResponse> roleAdd(RequestContext ctx, AuthRoleAddRequest r) {
-    return propose(ctx, InternalRaftRequest.newBuilder().setAuthRoleAdd(r), AuthRoleAddResponse.class);
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthRoleAdd(r), AuthRoleAddResponse.class);
   }
 
   @Override
   public CompletableFuture<AuthRoleGetResponse> roleGet(RequestContext ctx, AuthRoleGetRequest r) {
-    return propose(ctx, InternalRaftRequest.newBuilder().setAuthRoleGet(r), AuthRoleGetResponse.class);
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthRoleGet(r), AuthRoleGetResponse.class);
   }
 
   @Override
   public CompletableFuture<AuthRoleListResponse> roleList(RequestContext ctx) {
-    return propose(ctx, InternalRaftRequest.newBuilder().setAuthRoleList(AuthRoleListRequest.getDefaultInstance()),
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthRoleList(AuthRoleListRequest.getDefaultInstance()),
         AuthRoleListResponse.class);
   }
 
   @Override
   public CompletableFuture<AuthRoleDeleteResponse> roleDelete(RequestContext ctx, AuthRoleDeleteRequest r) {
-    return propose(ctx, InternalRaftRequest.newBuilder().setAuthRoleDelete(r), AuthRoleDeleteResponse.class);
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthRoleDelete(r), AuthRoleDeleteResponse.class);
   }
 
   @Override
   public CompletableFuture<AuthRoleGrantPermissionResponse> roleGrantPermission(RequestContext ctx,
       AuthRoleGrantPermissionRequest r) {
-    return propose(ctx, InternalRaftRequest.newBuilder().setAuthRoleGrantPermission(r),
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthRoleGrantPermission(r),
         AuthRoleGrantPermissionResponse.class);
   }
 
   @Override
   public CompletableFuture<AuthRoleRevokePermissionResponse> roleRevokePermission(RequestContext ctx,
       AuthRoleRevokePermissionRequest r) {
-    return propose(ctx, InternalRaftRequest.newBuilder().setAuthRoleRevokePermission(r),
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAuthRoleRevokePermission(r),
         AuthRoleRevokePermissionResponse.class);
   }
 

@@ -1,5 +1,6 @@
 package io.kvorum.server.etcdserver;
 
+import com.google.protobuf.ByteString;
 import io.kvorum.proto.etcdserverpb.AuthDisableResponse;
 import io.kvorum.proto.etcdserverpb.AuthEnableResponse;
 import io.kvorum.proto.etcdserverpb.AuthRoleAddRequest;
@@ -79,5 +80,5 @@ public interface AuthServer {
   void checkAdmin(RequestContext ctx);
 
   /** Fails unless the context's user may read {@code [key, rangeEnd)} (etcd's watch-create check). */
-  void checkRange(RequestContext ctx, byte[] key, byte[] rangeEnd);
+  void checkRange(RequestContext ctx, ByteString key, ByteString rangeEnd);
 }

@@ -57,7 +57,7 @@ final class Reads implements AutoCloseable {
     Supplier<RangeResponse> read = () -> {
       // etcd's doSerialize: the permission checked once the read may happen, and the answer refused
       // if the auth store moved on while it was read.
-      auth.checkRange(ctx.user(), ctx.authRevision(), r.getKey().toByteArray(), r.getRangeEnd().toByteArray());
+      auth.checkRange(ctx.user(), ctx.authRevision(), r.getKey(), r.getRangeEnd());
       try (ReadTxn t = kv.read()) {
         RangeResponse resp = KvApplier.range(r, t::range);
         if (ctx.authRevision() != 0 && ctx.authRevision() != auth.revision()) {

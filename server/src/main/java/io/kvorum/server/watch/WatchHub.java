@@ -452,6 +452,7 @@ public final class WatchHub implements AutoCloseable {
 
   // ---------------------------------------------------------------- commands (hub thread)
 
+  /** A create refused (by the hub's own checks, or by auth before it): created and canceled at once, id -1. */
   void refuse(WatchStream s, String reason) {
     if (s.closed) {
       return;
@@ -488,12 +489,11 @@ public final class WatchHub implements AutoCloseable {
         error = "mvcc: duplicate watch ID provided on the WatchStream";
       }
     }
-    long headerRev = hubRev;
     if (error != null) {
-      s.offerControl(WatchResponse.newBuilder().setHeader(headers.apply(headerRev)).setWatchId(NO_WATCH_ID)
-          .setCreated(true).setCanceled(true).setCancelReason(error).build());
+      refuse(s, error);
       return;
     }
+    long headerRev = hubRev;
     boolean noPut = false;
     boolean noDelete = false;
     for (WatchCreateRequest.FilterType f : r.getFiltersList()) {

@@ -70,8 +70,6 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
@@ -274,24 +272,11 @@ class AuthPermissionMatrixTest {
 
   /** Opens a watch as {@code c}: OK when created, else its cancel reason (watch id -1). */
   private static String watch(Caller c, WatchCreateRequest.Builder create) throws InterruptedException {
-    BlockingQueue<Object> in = new LinkedBlockingQueue<>();
-    StreamObserver<WatchRequest> out = WatchGrpc.newStub(c.ch()).watch(new StreamObserver<WatchResponse>() {
-      @Override
-      public void onNext(WatchResponse r) {
-        in.add(r);
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        in.add(t);
-      }
-
-      @Override
-      public void onCompleted() {}
-    });
+    WatchLeaseGrpcTest.Recorder<WatchRequest, WatchResponse> in = new WatchLeaseGrpcTest.Recorder<>();
+    StreamObserver<WatchRequest> out = WatchGrpc.newStub(c.ch()).watch(in);
     try {
       out.onNext(WatchRequest.newBuilder().setCreateRequest(create).build());
-      Object r = in.poll(20, TimeUnit.SECONDS);
+      Object r = in.next();
       assertThat(r).isInstanceOf(WatchResponse.class);
       WatchResponse w = (WatchResponse) r;
       assertThat(w.getCreated()).isTrue();
@@ -381,25 +366,12 @@ class AuthPermissionMatrixTest {
         .setRole("exact-role").build())), OWN_ROLE));
     rows.add(new Row("LeaseKeepAlive (stream) of a lease on k", c -> {
       long id = leaseWith(c.m(), K);
-      BlockingQueue<Object> in = new LinkedBlockingQueue<>();
-      StreamObserver<LeaseKeepAliveRequest> out = LeaseGrpc.newStub(c.ch()).leaseKeepAlive(
-          new StreamObserver<LeaseKeepAliveResponse>() {
-            @Override
-            public void onNext(LeaseKeepAliveResponse r) {
-              in.add(r);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-              in.add(t);
-            }
-
-            @Override
-            public void onCompleted() {}
-          });
+      WatchLeaseGrpcTest.Recorder<LeaseKeepAliveRequest, LeaseKeepAliveResponse> in =
+          new WatchLeaseGrpcTest.Recorder<>();
+      StreamObserver<LeaseKeepAliveRequest> out = LeaseGrpc.newStub(c.ch()).leaseKeepAlive(in);
       try {
         out.onNext(LeaseKeepAliveRequest.newBuilder().setID(id).build());
-        Object r = in.poll(20, TimeUnit.SECONDS);
+        Object r = in.next();
         if (r instanceof StatusRuntimeException e) {
           throw e;
         }

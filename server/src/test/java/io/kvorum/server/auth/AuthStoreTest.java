@@ -11,7 +11,6 @@ import io.kvorum.server.errors.EtcdError;
 import io.kvorum.server.errors.EtcdException;
 import io.kvorum.server.storage.Backend;
 import io.kvorum.server.storage.ConsistentIndex;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
@@ -46,10 +45,6 @@ class AuthStoreTest {
     return new ConsistentIndex(++index, 1);
   }
 
-  private static byte[] b(String s) {
-    return s.getBytes(StandardCharsets.UTF_8);
-  }
-
   private static ByteString bs(String s) {
     return ByteString.copyFromUtf8(s);
   }
@@ -75,8 +70,8 @@ class AuthStoreTest {
 
   @Test
   void disabled_everythingPasses() {
-    store.checkRange("", 0, b("x"), new byte[0]);
-    store.checkPut("", 0, b("x"));
+    store.checkRange("", 0, bs("x"), ByteString.EMPTY);
+    store.checkPut("", 0, bs("x"));
     store.checkAdmin("");
     assertEtcd(() -> store.checkPassword("root", "x"), EtcdError.AUTH_NOT_ENABLED);
   }
@@ -99,14 +94,14 @@ class AuthStoreTest {
     setUpRootAndTestUser();
     store.enable(next());
     long rev = store.revision();
-    assertEtcd(() -> store.checkRange("alice", 0, b("foo"), new byte[0]), EtcdError.USER_EMPTY);
-    assertEtcd(() -> store.checkRange("alice", rev - 1, b("foo"), new byte[0]), EtcdError.AUTH_OLD_REVISION);
-    assertEtcd(() -> store.checkRange("nobody", rev, b("foo"), new byte[0]), EtcdError.PERMISSION_DENIED);
-    store.checkRange("alice", rev, b("foo"), new byte[0]);
-    store.checkRange("alice", rev, b("foo"), b("fop"));
-    assertEtcd(() -> store.checkRange("alice", rev, b("foo"), b("foq")), EtcdError.PERMISSION_DENIED);
-    assertEtcd(() -> store.checkPut("alice", rev, b("foo")), EtcdError.PERMISSION_DENIED);
-    store.checkPut("root", rev, b("anything"));
+    assertEtcd(() -> store.checkRange("alice", 0, bs("foo"), ByteString.EMPTY), EtcdError.USER_EMPTY);
+    assertEtcd(() -> store.checkRange("alice", rev - 1, bs("foo"), ByteString.EMPTY), EtcdError.AUTH_OLD_REVISION);
+    assertEtcd(() -> store.checkRange("nobody", rev, bs("foo"), ByteString.EMPTY), EtcdError.PERMISSION_DENIED);
+    store.checkRange("alice", rev, bs("foo"), ByteString.EMPTY);
+    store.checkRange("alice", rev, bs("foo"), bs("fop"));
+    assertEtcd(() -> store.checkRange("alice", rev, bs("foo"), bs("foq")), EtcdError.PERMISSION_DENIED);
+    assertEtcd(() -> store.checkPut("alice", rev, bs("foo")), EtcdError.PERMISSION_DENIED);
+    store.checkPut("root", rev, bs("anything"));
     store.checkAdmin("root");
     assertEtcd(() -> store.checkAdmin(""), EtcdError.USER_EMPTY);
     assertEtcd(() -> store.checkAdmin("nobody"), EtcdError.USER_NOT_FOUND);
@@ -190,7 +185,7 @@ class AuthStoreTest {
     store.enable(next());
     store.roleDelete(next(), "reader");
     assertThat(store.userGet("alice")).isEmpty();
-    assertEtcd(() -> store.checkRange("alice", store.revision(), b("foo"), new byte[0]), EtcdError.PERMISSION_DENIED);
+    assertEtcd(() -> store.checkRange("alice", store.revision(), bs("foo"), ByteString.EMPTY), EtcdError.PERMISSION_DENIED);
   }
 
   @Test
