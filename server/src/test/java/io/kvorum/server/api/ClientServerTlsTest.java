@@ -28,6 +28,7 @@ import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.config.TlsConfig;
 import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.testing.LocalCluster;
 import io.kvorum.server.tls.Fixtures;
 import io.kvorum.server.tls.TlsException;
 import io.kvorum.server.tls.TlsMaterial;
@@ -80,6 +81,8 @@ class ClientServerTlsTest {
     toClose.add(server);
     ClientServer cs = ClientServer.start(server, List.of(url));
     toClose.add(cs);
+    // Writes fail fast with "etcdserver: no leader" until the member has elected itself.
+    LocalCluster.await("a leader", () -> server.leader() != 0);
     return cs.ports().get(0);
   }
 
