@@ -67,8 +67,8 @@ public final class EtcdFlags {
   /** Flags accepted for compatibility that change nothing in Kvorum (no v2 API, no proxy, no discovery). */
   public static final List<String> IGNORED = List.of("max-snapshots", "max-wals", "backend-batch-interval",
       "backend-batch-limit", "grpc-keepalive-min-time", "grpc-keepalive-interval", "grpc-keepalive-timeout",
-      "discovery", "discovery-fallback", "discovery-proxy", "discovery-srv", "discovery-srv-name", "cors",
-      "host-whitelist", "metrics", "logger", "proxy", "proxy-failure-wait", "proxy-refresh-interval",
+      "discovery", "discovery-fallback", "discovery-proxy", "discovery-srv", "discovery-srv-name",
+      "metrics", "logger", "proxy", "proxy-failure-wait", "proxy-refresh-interval",
       "proxy-dial-timeout", "proxy-write-timeout", "proxy-read-timeout", "experimental-enable-v2v3",
       "experimental-backend-bbolt-freelist-type", "experimental-warning-apply-duration", "log-package-levels",
       "initial-election-tick-advance", "enable-v2", "enable-pprof", "experimental-peer-skip-client-san-verification",
@@ -223,6 +223,8 @@ public final class EtcdFlags {
       b.logOutputs = List.of(outputs.split(","));
     }
     b.listenMetricsUrls = urls(p, "listen-metrics-urls", b.listenMetricsUrls);
+    b.cors = commaList(p, "cors", b.cors);
+    b.hostWhitelist = commaList(p, "host-whitelist", b.hostWhitelist);
     if (p.has("auto-compaction-mode")) {
       b.autoCompactionMode = p.get("auto-compaction-mode");
     }
@@ -245,6 +247,14 @@ public final class EtcdFlags {
   private static Path path(Parsed p, String flag) {
     String v = blankToNull(p.get(flag));
     return v == null ? null : Path.of(v);
+  }
+
+  /** etcd's comma-separated string sets (blank entries dropped). */
+  private static List<String> commaList(Parsed p, String flag, List<String> dflt) {
+    if (!p.has(flag)) {
+      return dflt;
+    }
+    return java.util.Arrays.stream(p.get(flag).split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
   }
 
   private static List<URI> urls(Parsed p, String flag, List<URI> dflt) {

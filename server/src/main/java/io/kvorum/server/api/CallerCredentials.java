@@ -12,17 +12,10 @@ import io.kvorum.server.errors.EtcdException;
 import io.kvorum.server.etcdserver.AuthServer;
 import io.kvorum.server.etcdserver.Credentials;
 import io.kvorum.server.etcdserver.RequestContext;
-import java.security.cert.Certificate;
-import java.security.cert.X509Certificate;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import javax.naming.InvalidNameException;
-import javax.naming.ldap.LdapName;
-import javax.naming.ldap.Rdn;
-import javax.net.ssl.SSLPeerUnverifiedException;
-import javax.net.ssl.SSLSession;
 
 /**
  * Finds what a call presents to say who it is — the {@code token} metadata (or {@code
@@ -46,41 +39,12 @@ final class CallerCredentials implements ServerInterceptor {
     if (token == null) {
       token = headers.get(AUTHORIZATION);
     }
-    String cn = commonName(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+    String cn = CommonNames.of(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
     if (token == null && cn == null) {
       return next.startCall(call, headers);
     }
     Credentials c = new Credentials(token, cn, headers.containsKey(GATEWAY));
     return Contexts.interceptCall(Context.current().withValue(KEY, c), call, headers, next);
-  }
-
-  /** The Common Name of the client certificate the TLS session verified, or null. */
-  static String commonName(SSLSession session) {
-    if (session == null) {
-      return null;
-    }
-    Certificate[] chain;
-    try {
-      chain = session.getPeerCertificates();
-    } catch (SSLPeerUnverifiedException e) {
-      return null;
-    }
-    if (chain.length == 0 || !(chain[0] instanceof X509Certificate leaf)) {
-      return null;
-    }
-    try {
-      LdapName name = new LdapName(leaf.getSubjectX500Principal().getName());
-      // RFC 2253 names list the most specific part last; Go takes the subject's (last) CN.
-      for (int i = name.size() - 1; i >= 0; i--) {
-        Rdn rdn = name.getRdn(i);
-        if (rdn.getType().equalsIgnoreCase("CN")) {
-          return rdn.getValue().toString();
-        }
-      }
-    } catch (InvalidNameException e) {
-      return null;
-    }
-    return null;
   }
 
   /** The current call's credentials. */

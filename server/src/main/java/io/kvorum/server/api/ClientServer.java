@@ -1,15 +1,33 @@
 package io.kvorum.server.api;
 
+import com.google.protobuf.ByteString;
+import io.grpc.BindableService;
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
+import io.grpc.ServerInterceptor;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ApplicationProtocolNames;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.kvorum.proto.etcdserverpb.RangeRequest;
+import io.kvorum.server.api.http.Gateway;
+import io.kvorum.server.api.http.HealthChecks;
+import io.kvorum.server.api.http.HttpListener;
+import io.kvorum.server.api.http.HttpSite;
+import io.kvorum.server.api.http.MetricsPage;
+import io.kvorum.server.api.http.PortSharing;
 import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.etcdserver.RequestContext;
 import io.kvorum.server.tls.TlsException;
 import io.kvorum.server.tls.TlsMaterial;
 import java.io.IOException;
@@ -18,10 +36,13 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLException;
 
 /**
@@ -39,7 +60,27 @@ import javax.net.ssl.SSLException;
 public final class ClientServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(ClientServer.class.getName());
 
+  private static final AtomicLong GATEWAYS = new AtomicLong();
+
   private final List<Server> servers = new ArrayList<>();
+  private final List<HttpListener> metricsListeners = new ArrayList<>();
+  /** The metrics the HTTP side serves; none until a registry is set. */
+  private volatile MetricsPage metrics;
+  private final MetricsPage metricsPage = new MetricsPage() {
+    @Override
+    public String contentType() {
+      MetricsPage m = metrics;
+      return m == null ? "text/plain; version=0.0.4; charset=utf-8" : m.contentType();
+    }
+
+    @Override
+    public byte[] render() {
+      MetricsPage m = metrics;
+      return m == null ? new byte[0] : m.render();
+    }
+  };
+  private Server gatewayServer;
+  private ManagedChannel gatewayChannel;
   /** Sends watch responses for every stream (they never block: gRPC flow control decides). */
   private final ExecutorService watchSenders = Executors.newFixedThreadPool(2, daemon("kvorum-watch-send"));
   private WatchService watch;
@@ -64,6 +105,18 @@ public final class ClientServer implements AutoCloseable {
     WatchService watch = new WatchService(server, server.auth(), server.watchHub(), cs.watchSenders);
     cs.watch = watch;
     try {
+      List<ServerServiceDefinition> services = services(server, watch);
+      long maxMessageBytes = Math.min(Integer.MAX_VALUE, cfg.maxRequestBytes + EtcdServer.GRPC_OVERHEAD_BYTES);
+      String name = "kvorum-gateway-" + Long.toHexString(server.memberId()) + "-" + GATEWAYS.incrementAndGet();
+      InProcessServerBuilder inProcess = InProcessServerBuilder.forName(name).directExecutor();
+      services.forEach(inProcess::addService);
+      cs.gatewayServer = inProcess.build().start();
+      cs.gatewayChannel = InProcessChannelBuilder.forName(name).directExecutor().build();
+      Gateway gateway = new Gateway(services, cs.gatewayChannel, cfg.maxConcurrentStreams, maxMessageBytes,
+          () -> server.authStore().isEnabled());
+      HealthChecks health = healthChecks(server);
+      HttpSite site = HttpSite.client(gateway, health, cs.metricsPage,
+          new HttpSite.Access(Set.copyOf(cfg.cors), Set.copyOf(cfg.hostWhitelist), cfg.clientTls.clientCertAuth()));
       for (URI u : listenUrls) {
         boolean secure = isSecure(u);
         if (secure && tls == null) {
@@ -80,28 +133,82 @@ public final class ClientServer implements AutoCloseable {
             // Every handler only checks, proposes or hands off (reads run on the member's reader
             // pool), so calls run on the transport threads: no executor hop per call.
             .directExecutor()
-            .maxInboundMessageSize((int) Math.min(Integer.MAX_VALUE, server.config().maxRequestBytes
-                + EtcdServer.GRPC_OVERHEAD_BYTES))
-            .addService(new KvService(server, server.kv(), server.auth()))
-            .addService(new MaintenanceService(server, server, server.auth()))
-            .addService(new ClusterService(server, server, server.auth()))
-            .addService(new LeaseService(server, server.leases(), server.auth()))
-            .addService(new AuthService(server, server.auth()))
-            .addService(watch)
-            .intercept(new CallerCredentials())
-            .intercept(new RequireLeader(server))
-            .intercept(new LearnerGuard(server));
-        if (secure) {
-          b.sslContext(tls);
-        }
+            .maxInboundMessageSize((int) maxMessageBytes)
+            .maxConcurrentCallsPerConnection((int) Math.min(Integer.MAX_VALUE, cfg.maxConcurrentStreams))
+            // gRPC and HTTP/1.1 share the port: the negotiator picks per connection (TLS included).
+            .protocolNegotiator(new PortSharing(secure ? tls : null, site));
+        services.forEach(b::addService);
         Server s = b.build().start();
         cs.servers.add(s);
+      }
+      if (!cfg.listenMetricsUrls.isEmpty()) {
+        HttpSite metricsSite = HttpSite.metricsOnly(health, cs.metricsPage);
+        for (URI u : cfg.listenMetricsUrls) {
+          boolean secure = isSecure(u);
+          if (secure && tls == null) {
+            throw new TlsException("TLS key/cert (--cert-file, --key-file) must be provided for metrics url " + u
+                + " with HTTPS scheme");
+          }
+          String host = u.getHost() == null ? "0.0.0.0" : u.getHost();
+          cs.metricsListeners.add(HttpListener.start(new InetSocketAddress(host, u.getPort()),
+              secure ? tls : null, metricsSite));
+          LOG.log(System.Logger.Level.INFO, "serving metrics on {0}", u);
+        }
       }
     } catch (IOException | RuntimeException e) {
       cs.close();
       throw e;
     }
     return cs;
+  }
+
+  /** The member's services as every client reaches them: through the same interceptors. */
+  private static List<ServerServiceDefinition> services(EtcdServer server, WatchService watch) {
+    List<BindableService> bound = List.of(
+        new KvService(server, server.kv(), server.auth()),
+        new MaintenanceService(server, server, server.auth()),
+        new ClusterService(server, server, server.auth()),
+        new LeaseService(server, server.leases(), server.auth()),
+        new AuthService(server, server.auth()),
+        watch);
+    // The last interceptor runs first: learners refuse, then the leader requirement, then credentials.
+    List<ServerInterceptor> interceptors = List.of(new CallerCredentials(), new RequireLeader(server),
+        new LearnerGuard(server));
+    List<ServerServiceDefinition> out = new ArrayList<>();
+    for (BindableService s : bound) {
+      out.add(ServerInterceptors.intercept(s, interceptors));
+    }
+    return out;
+  }
+
+  private static HealthChecks healthChecks(EtcdServer server) {
+    HealthChecks.Member member = new HealthChecks.Member() {
+      @Override
+      public long leader() {
+        return server.leader();
+      }
+
+      @Override
+      public List<String> activeAlarms() {
+        return List.of();
+      }
+
+      @Override
+      public CompletableFuture<Void> quorumRead() {
+        return server.linearizableReadNotify();
+      }
+
+      @Override
+      public CompletableFuture<Void> serializableRead() {
+        return server.kv().range(RequestContext.MEMBER, RangeRequest.newBuilder()
+            .setKey(ByteString.copyFromUtf8("health")).setSerializable(true).setLimit(1).setKeysOnly(true).build())
+            .thenApply(r -> null);
+      }
+
+      @Override
+      public void healthChecked(boolean healthy) {}
+    };
+    return new HealthChecks(member, server.clock(), EtcdServer.SERVER_VERSION, () -> EtcdServer.CLUSTER_VERSION);
   }
 
   /** True for the schemes etcd serves TLS on. */
@@ -115,7 +222,13 @@ public final class ClientServer implements AutoCloseable {
     SslContextBuilder b = GrpcSslContexts.configure(SslContextBuilder.forServer(m.keyManagerFactory()), SslProvider.JDK)
         .trustManager(m.acceptingTrustManager())
         .clientAuth(m.clientCertRequired() ? ClientAuth.REQUIRE : ClientAuth.NONE)
-        .protocols(m.protocols());
+        .protocols(m.protocols())
+        // HTTP/1.1 first: a client that offers it (curl, browsers) is served the HTTP side; gRPC
+        // clients offer only h2 (see PortSharing).
+        .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+            ApplicationProtocolNames.HTTP_1_1, ApplicationProtocolNames.HTTP_2, "grpc-exp"));
     if (!m.cipherSuites().isEmpty()) {
       b.ciphers(m.cipherSuites(), SupportedCipherSuiteFilter.INSTANCE);
     }
@@ -134,6 +247,15 @@ public final class ClientServer implements AutoCloseable {
     }
     for (Server s : servers) {
       s.shutdownNow();
+    }
+    for (HttpListener l : metricsListeners) {
+      l.close();
+    }
+    if (gatewayChannel != null) {
+      gatewayChannel.shutdownNow();
+    }
+    if (gatewayServer != null) {
+      gatewayServer.shutdownNow();
     }
     watchSenders.shutdown();
     for (Server s : servers) {

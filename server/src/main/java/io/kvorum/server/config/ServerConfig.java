@@ -61,6 +61,10 @@ public final class ServerConfig {
   public final String logLevel;
   public final List<String> logOutputs;
   public final List<URI> listenMetricsUrls;
+  /** {@code --cors}: origins the HTTP side accepts ({@code *}, or empty, for any). */
+  public final List<String> cors;
+  /** {@code --host-whitelist}: Host headers plain-HTTP requests may carry ({@code *}, or empty, for any). */
+  public final List<String> hostWhitelist;
   public final String autoCompactionMode;
   public final String autoCompactionRetention;
   public final boolean initialCorruptCheck;
@@ -106,6 +110,8 @@ public final class ServerConfig {
     logLevel = b.logLevel;
     logOutputs = List.copyOf(b.logOutputs);
     listenMetricsUrls = List.copyOf(b.listenMetricsUrls);
+    cors = List.copyOf(b.cors);
+    hostWhitelist = List.copyOf(b.hostWhitelist);
     autoCompactionMode = b.autoCompactionMode;
     autoCompactionRetention = b.autoCompactionRetention;
     initialCorruptCheck = b.initialCorruptCheck;
@@ -169,6 +175,8 @@ public final class ServerConfig {
     public String logLevel = "info";
     public List<String> logOutputs = List.of("default");
     public List<URI> listenMetricsUrls = List.of();
+    public List<String> cors = List.of("*");
+    public List<String> hostWhitelist = List.of("*");
     public String autoCompactionMode = "periodic";
     public String autoCompactionRetention = "0";
     public boolean initialCorruptCheck;

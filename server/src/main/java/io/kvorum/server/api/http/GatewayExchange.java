@@ -1,0 +1,388 @@
+package io.kvorum.server.api.http;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+import io.grpc.netty.shaded.io.netty.buffer.Unpooled;
+import io.grpc.netty.shaded.io.netty.channel.ChannelFuture;
+import io.grpc.netty.shaded.io.netty.channel.ChannelFutureListener;
+import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.DefaultHttpContent;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.DefaultHttpResponse;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.FullHttpResponse;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpHeaderValues;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpHeaders;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpResponse;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpResponseStatus;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpVersion;
+import io.grpc.netty.shaded.io.netty.handler.codec.http.LastHttpContent;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * One gateway call: the request body's JSON objects become the call's messages, and its answers
+ * become the HTTP response — one JSON object for a unary call; for a stream, each message as
+ * {@code {"result":…}} and a newline, flushed one by one with chunked encoding, and an error as
+ * grpc-gateway's error chunk. The next message is asked for only once the previous one is
+ * written, so a slow HTTP client holds one message, not a backlog.
+ *
+ * <p>Everything but the call's callbacks runs on the connection's event loop; the callbacks hop
+ * onto it. The call starts once the gateway's stream limit gives it a slot (it may wait).
+ */
+final class GatewayExchange implements Exchange {
+  private static final Metadata.Key<String> AUTHORIZATION =
+      Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+  private static final String METADATA_HEADER_PREFIX = "grpc-metadata-";
+  /** The trailer grpc-gateway forwards from a failed call. */
+  private static final String TRAILER = "Grpc-Trailer-Content-Type";
+  /** The bound on a body's bytes, as a multiple of the message limit (JSON and base64 grow a message). */
+  private static final long JSON_BYTES_PER_MESSAGE_BYTE = 4;
+
+  private final ChannelHandlerContext ctx;
+  private final Gateway.Route route;
+  private final Channel channel;
+  private final GatewayStreams streams;
+  private final long maxMessageBytes;
+  private final HttpHeaders requestHeaders;
+  private final boolean keepAlive;
+  private final String corsOrigin;
+  private final JsonFramer framer;
+  private final ArrayDeque<Message> pending = new ArrayDeque<>();
+  private final Runnable start = this::scheduleStart;
+
+  private Metadata metadata;
+  private ClientCall<Message, Message> call;
+  private boolean started;
+  private boolean released;
+  private boolean bodyEnded;
+  private boolean halfClosed;
+  private boolean inputStopped;
+  private int accepted;
+  private boolean headersSent;
+  private boolean cancelled;
+  private boolean finished;
+  private volatile boolean done;
+  private String unaryAnswer;
+
+  GatewayExchange(ChannelHandlerContext ctx, Gateway.Route route, Channel channel, GatewayStreams streams,
+      long maxMessageBytes, HttpHeaders requestHeaders, boolean keepAlive, String corsOrigin) {
+    this.ctx = ctx;
+    this.route = route;
+    this.channel = channel;
+    this.streams = streams;
+    this.maxMessageBytes = maxMessageBytes;
+    this.requestHeaders = requestHeaders;
+    this.keepAlive = keepAlive;
+    this.corsOrigin = corsOrigin;
+    this.framer = new JsonFramer(maxMessageBytes * JSON_BYTES_PER_MESSAGE_BYTE);
+  }
+
+  /** Reads the request's headers and asks for a slot. */
+  void open() {
+    try {
+      metadata = metadata(requestHeaders);
+    } catch (IllegalArgumentException e) {
+      fail(Status.INVALID_ARGUMENT.withDescription(e.getMessage()));
+      return;
+    }
+    if (!streams.acquire(start)) {
+      fail(Status.UNAVAILABLE.withDescription("too many gateway calls waiting for a stream"));
+    }
+  }
+
+  /**
+   * grpc-gateway's header mapping: {@code Authorization} as {@code authorization} (the raw
+   * token), HTTP's permanent headers as {@code grpcgateway-…}, {@code Grpc-Metadata-X} as
+   * {@code x}.
+   */
+  static Metadata metadata(HttpHeaders headers) {
+    Metadata md = new Metadata();
+    for (Map.Entry<String, String> h : headers) {
+      String name = h.getKey().toLowerCase(Locale.ROOT);
+      if (name.equals("authorization")) {
+        md.put(AUTHORIZATION, h.getValue());
+      } else if (name.equals("accept") || name.equals("user-agent") || name.equals("accept-language")
+          || name.equals("cache-control") || name.equals("accept-charset")) {
+        md.put(Metadata.Key.of("grpcgateway-" + name, Metadata.ASCII_STRING_MARSHALLER), h.getValue());
+      } else if (name.startsWith(METADATA_HEADER_PREFIX) && name.length() > METADATA_HEADER_PREFIX.length()
+          && !name.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {
+        md.put(Metadata.Key.of(name.substring(METADATA_HEADER_PREFIX.length()), Metadata.ASCII_STRING_MARSHALLER),
+            h.getValue());
+      }
+    }
+    return md;
+  }
+
+  private void scheduleStart() {
+    ctx.executor().execute(this::startCall);
+  }
+
+  private void startCall() {
+    started = true;
+    if (cancelled || finished) {
+      release();
+      return;
+    }
+    call = channel.newCall(route.method(), CallOptions.DEFAULT);
+    call.start(new Listener(), metadata);
+    call.request(1);
+    flush();
+  }
+
+  @Override
+  public void content(ByteBuf chunk) {
+    if (finished || inputStopped) {
+      return;
+    }
+    try {
+      for (String doc : framer.feed(chunk)) {
+        accept(doc);
+        if (finished || inputStopped) {
+          return;
+        }
+      }
+    } catch (JsonFramer.FramingException e) {
+      badInput(e.getMessage());
+      return;
+    }
+    flush();
+  }
+
+  private void accept(String json) {
+    if (!route.clientStreaming() && accepted > 0) {
+      // Like Go's json.Decoder, a unary call reads the body's first value only.
+      return;
+    }
+    Message m;
+    try {
+      m = JsonMessages.parse(route.requestPrototype(), json);
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      badInput(e.getMessage() == null ? "invalid request body" : e.getMessage());
+      return;
+    }
+    int size = m.getSerializedSize();
+    if (size > maxMessageBytes) {
+      // What the gRPC server answers a message over its limit.
+      fail(Status.RESOURCE_EXHAUSTED.withDescription(
+          "grpc: received message larger than max (" + size + " vs. " + maxMessageBytes + ")"));
+      return;
+    }
+    accepted++;
+    pending.add(m);
+  }
+
+  /**
+   * A body that is not JSON objects: the call is refused (grpc-gateway's InvalidArgument for a
+   * unary call, its untyped error for a stream's first message); a stream that already runs stops
+   * reading, as the gateway's send loop does.
+   */
+  private void badInput(String message) {
+    if (!route.clientStreaming()) {
+      fail(Status.INVALID_ARGUMENT.withDescription(message));
+    } else if (accepted == 0) {
+      fail(Status.UNKNOWN.withDescription(message));
+    } else {
+      inputStopped = true;
+      bodyEnded = true;
+      flush();
+    }
+  }
+
+  @Override
+  public void end() {
+    if (finished || bodyEnded) {
+      return;
+    }
+    bodyEnded = true;
+    if (framer.partial()) {
+      badInput("unexpected EOF");
+      return;
+    }
+    if (!route.clientStreaming() && accepted == 0) {
+      // An empty body is the default request, as grpc-gateway reads io.EOF.
+      accepted++;
+      pending.add(route.requestPrototype());
+    }
+    flush();
+  }
+
+  private void flush() {
+    if (!started || call == null || finished) {
+      return;
+    }
+    while (!pending.isEmpty()) {
+      call.sendMessage(pending.poll());
+    }
+    if (bodyEnded && !halfClosed && route.endsWithRequests()) {
+      halfClosed = true;
+      call.halfClose();
+    }
+  }
+
+  @Override
+  public void cancel() {
+    cancelled = true;
+    if (call != null) {
+      call.cancel("the HTTP client went away", null);
+    } else if (!started && streams.withdraw(start)) {
+      started = true;
+    }
+  }
+
+  @Override
+  public boolean done() {
+    return done;
+  }
+
+  private void release() {
+    if (!released) {
+      released = true;
+      streams.release();
+    }
+  }
+
+  /** Answers with {@code s} before the call produced anything, and ends it. */
+  private void fail(Status s) {
+    if (call != null) {
+      call.cancel("the gateway refused the request", null);
+    }
+    respondError(s);
+  }
+
+  private void respondError(Status s) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    if (route.method().getType().serverSendsOneMessage() || !headersSent) {
+      if (route.method().getType().serverSendsOneMessage()) {
+        FullHttpResponse r = Responses.full(JsonMessages.httpStatus(s.getCode()), Responses.JSON,
+            JsonMessages.errorBody(s));
+        HttpSite.cors(r, corsOrigin);
+        done = true;
+        Responses.send(ctx, r, keepAlive);
+        return;
+      }
+      sendStreamHeaders(JsonMessages.httpStatus(s.getCode()));
+    }
+    ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(JsonMessages.streamError(s))));
+    endStream();
+  }
+
+  /**
+   * A unary call's error as grpc-gateway writes one the member answered: the body chunked, then
+   * the call's trailer as an HTTP trailer ({@code Grpc-Trailer-Content-Type}).
+   */
+  private void answerWithTrailer(Status s) {
+    finished = true;
+    done = true;
+    HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
+        HttpResponseStatus.valueOf(JsonMessages.httpStatus(s.getCode())));
+    r.headers().set(Responses.CONTENT_TYPE, Responses.JSON);
+    r.headers().set("Trailer", TRAILER);
+    r.headers().set("Transfer-Encoding", HttpHeaderValues.CHUNKED);
+    if (corsOrigin != null) {
+      HttpSite.corsHeaders(r.headers(), corsOrigin);
+    }
+    ctx.write(r);
+    ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(JsonMessages.errorBody(s))));
+    LastHttpContent last = new DefaultLastHttpContent();
+    last.trailingHeaders().set(TRAILER, "application/grpc");
+    ChannelFuture f = ctx.writeAndFlush(last);
+    if (!keepAlive) {
+      f.addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  private void sendStreamHeaders(int status) {
+    headersSent = true;
+    HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status));
+    r.headers().set(Responses.CONTENT_TYPE, Responses.JSON);
+    r.headers().set("Transfer-Encoding", HttpHeaderValues.CHUNKED);
+    if (status == 200) {
+      r.headers().set("Grpc-Metadata-Content-Type", "application/grpc");
+    }
+    if (corsOrigin != null) {
+      HttpSite.corsHeaders(r.headers(), corsOrigin);
+    }
+    ctx.write(r);
+  }
+
+  private void endStream() {
+    done = true;
+    ChannelFuture f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+    if (!keepAlive) {
+      f.addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  private void onMessage(String json) {
+    if (finished || cancelled) {
+      return;
+    }
+    if (route.method().getType().serverSendsOneMessage()) {
+      unaryAnswer = json;
+      return;
+    }
+    if (!headersSent) {
+      sendStreamHeaders(200);
+    }
+    ByteBuf chunk = Unpooled.copiedBuffer("{\"result\":" + json + "}\n", StandardCharsets.UTF_8);
+    ctx.writeAndFlush(new DefaultHttpContent(chunk)).addListener(f -> {
+      if (f.isSuccess() && !finished && call != null) {
+        call.request(1);
+      }
+    });
+  }
+
+  private void onClose(Status status) {
+    release();
+    if (finished || cancelled) {
+      return;
+    }
+    if (!status.isOk()) {
+      if (route.method().getType().serverSendsOneMessage()) {
+        answerWithTrailer(status);
+      } else {
+        respondError(status);
+      }
+      return;
+    }
+    finished = true;
+    if (route.method().getType().serverSendsOneMessage()) {
+      String body = unaryAnswer == null ? "{}" : unaryAnswer;
+      FullHttpResponse r = Responses.full(200, Responses.JSON, body.getBytes(StandardCharsets.UTF_8));
+      r.headers().set("Grpc-Metadata-Content-Type", "application/grpc");
+      HttpSite.cors(r, corsOrigin);
+      done = true;
+      Responses.send(ctx, r, keepAlive);
+      return;
+    }
+    if (!headersSent) {
+      sendStreamHeaders(200);
+    }
+    endStream();
+  }
+
+  /** The call's callbacks, on whatever thread the service answered: each hops to the event loop. */
+  private final class Listener extends ClientCall.Listener<Message> {
+    @Override
+    public void onMessage(Message message) {
+      String json = JsonMessages.print(message);
+      ctx.executor().execute(() -> GatewayExchange.this.onMessage(json));
+    }
+
+    @Override
+    public void onClose(Status status, Metadata trailers) {
+      ctx.executor().execute(() -> GatewayExchange.this.onClose(status));
+    }
+  }
+}
