@@ -79,7 +79,8 @@ public final class Main {
         closeQuietly(clients, server, log);
         System.exit(removed ? 0 : 1);
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | Error e) {
+      // An Error too: the member's threads would keep a half-started JVM alive otherwise.
       log.error("failed to start member: {}", e.toString(), e);
       closeQuietly(clients, server, log);
       System.exit(1);

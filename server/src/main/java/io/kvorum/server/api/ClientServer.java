@@ -79,6 +79,7 @@ public final class ClientServer implements AutoCloseable {
       return m == null ? new byte[0] : m.render();
     }
   };
+  private Gateway gateway;
   private Server gatewayServer;
   private ManagedChannel gatewayChannel;
   /** Sends watch responses for every stream (they never block: gRPC flow control decides). */
@@ -112,10 +113,10 @@ public final class ClientServer implements AutoCloseable {
       services.forEach(inProcess::addService);
       cs.gatewayServer = inProcess.build().start();
       cs.gatewayChannel = InProcessChannelBuilder.forName(name).directExecutor().build();
-      Gateway gateway = new Gateway(services, cs.gatewayChannel, cfg.maxConcurrentStreams, maxMessageBytes,
+      cs.gateway = new Gateway(services, cs.gatewayChannel, cfg.maxConcurrentStreams, maxMessageBytes,
           () -> server.authStore().isEnabled());
       HealthChecks health = healthChecks(server);
-      HttpSite site = HttpSite.client(gateway, health, cs.metricsPage,
+      HttpSite site = HttpSite.client(cs.gateway, health, cs.metricsPage,
           new HttpSite.Access(Set.copyOf(cfg.cors), Set.copyOf(cfg.hostWhitelist), cfg.clientTls.clientCertAuth()));
       for (URI u : listenUrls) {
         boolean secure = isSecure(u);
@@ -233,6 +234,16 @@ public final class ClientServer implements AutoCloseable {
       b.ciphers(m.cipherSuites(), SupportedCipherSuiteFilter.INSTANCE);
     }
     return b.build();
+  }
+
+  /** The JSON gateway all client URLs share. */
+  public Gateway gateway() {
+    return gateway;
+  }
+
+  /** The bound ports of {@code --listen-metrics-urls}, in order. */
+  public List<Integer> metricsPorts() {
+    return metricsListeners.stream().map(HttpListener::port).toList();
   }
 
   /** The bound ports, in listen-URL order (useful with port 0). */

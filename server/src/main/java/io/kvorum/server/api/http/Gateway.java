@@ -147,7 +147,13 @@ public final class Gateway {
     return Map.copyOf(routes);
   }
 
-  GatewayStreams streams() {
-    return streams;
+  /** Gateway calls running now (each holds one of {@code --max-concurrent-streams}). */
+  public long activeCalls() {
+    return streams.active();
+  }
+
+  /** Gateway calls waiting for a stream. */
+  public int waitingCalls() {
+    return streams.waiting();
   }
 }
