@@ -135,7 +135,9 @@ public final class ClientServer implements AutoCloseable {
             // pool), so calls run on the transport threads: no executor hop per call.
             .directExecutor()
             .maxInboundMessageSize((int) maxMessageBytes)
-            .maxConcurrentCallsPerConnection((int) Math.min(Integer.MAX_VALUE, cfg.maxConcurrentStreams))
+            // grpc-go reads 0 as no limit, as does the gateway's share.
+            .maxConcurrentCallsPerConnection(cfg.maxConcurrentStreams <= 0 ? Integer.MAX_VALUE
+                : (int) Math.min(Integer.MAX_VALUE, cfg.maxConcurrentStreams))
             // gRPC and HTTP/1.1 share the port: the negotiator picks per connection (TLS included).
             .protocolNegotiator(new PortSharing(secure ? tls : null, site));
         services.forEach(b::addService);

@@ -132,7 +132,9 @@ class JsonGatewayTest {
         + "\"}}]}";
     TxnResponse tr = parse(post("/v3/kv/txn", txn).body(), TxnResponse.getDefaultInstance());
     assertThat(tr.getSucceeded()).isTrue();
-    assertThat(post("/v3/kv/txn", txn).body()).contains("\"responses\":[{\"response_range\":{\"header\":")
+    // The compare fails now: the failure branch's range answers, and false is left out.
+    String failing = txn.replace("]}", "],\"failure\":[{\"request_range\":{\"key\":\"" + b64("foo") + "\"}}]}");
+    assertThat(post("/v3/kv/txn", failing).body()).contains("\"responses\":[{\"response_range\":{\"header\":")
         .doesNotContain("succeeded");
 
     // The same member answers gRPC on the same port.
