@@ -7,7 +7,9 @@ import io.kvorum.proto.etcdserverpb.AuthenticateResponse;
 import io.kvorum.proto.etcdserverpb.AuthDisableResponse;
 import io.kvorum.proto.etcdserverpb.AuthEnableResponse;
 import io.kvorum.proto.etcdserverpb.AuthRoleAddResponse;
+import io.kvorum.proto.etcdserverpb.AuthRoleDeleteResponse;
 import io.kvorum.proto.etcdserverpb.AuthUserAddResponse;
+import io.kvorum.proto.etcdserverpb.AuthUserDeleteResponse;
 import io.kvorum.proto.etcdserverpb.AuthUserGetResponse;
 import io.kvorum.proto.etcdserverpb.AuthUserGrantRoleResponse;
 import io.kvorum.proto.etcdserverpb.CompactionResponse;
@@ -84,7 +86,7 @@ final class GatewayScenarios {
     s.add(single("gateway: errors, paths and methods", c -> {
       HttpRecorder h = new HttpRecorder(c);
       h.send("POST", "/v3/kv/range", "{}");
-      h.send("POST", "/v3/kv/range", "{\"key\":");
+      h.sendMalformed("/v3/kv/range", "{\"key\":");
       h.send("POST", "/v3/kv/range", "{\"key\":\"" + h.key("k") + "\",\"revision\":\"" + (c.revision() + 1000)
           + "\"}");
       h.send("POST", "/v3/kv/put", "{\"key\":\"" + h.key("k") + "\",\"lease\":\"" + (LEASE_BASE + 99) + "\"}");
@@ -95,7 +97,9 @@ final class GatewayScenarios {
       h.send("POST", "/v3/kv/nothing", "{}");
       h.send("POST", "/v3alpha/kv/range", "{}");
       h.post("/v3beta/kv/range", "{\"key\":\"" + h.key("k") + "\"}", RangeResponse.getDefaultInstance());
-      h.send("POST", "/v3/kv/range", "not json");
+      h.sendMalformed("/v3/kv/range", "not json");
+      h.sendMalformed("/v3/kv/range", "{\"key\":\"not base64!\"}");
+      h.sendMalformed("/v3/kv/range", "{\"revision\":\"x\"}");
       h.post("/v3/kv/range", "", RangeResponse.getDefaultInstance());
     }));
     s.add(single("gateway: health and version", c -> {
@@ -168,8 +172,8 @@ final class GatewayScenarios {
       h.post("/v3/auth/user/get", "{\"name\":\"root\"}", AuthUserGetResponse.getDefaultInstance());
       h.post("/v3/auth/disable", "{}", AuthDisableResponse.getDefaultInstance());
       h.authorization(null);
-      h.send("POST", "/v3/auth/user/delete", "{\"name\":\"root\"}");
-      h.send("POST", "/v3/auth/role/delete", "{\"role\":\"root\"}");
+      h.post("/v3/auth/user/delete", "{\"name\":\"root\"}", AuthUserDeleteResponse.getDefaultInstance());
+      h.post("/v3/auth/role/delete", "{\"role\":\"root\"}", AuthRoleDeleteResponse.getDefaultInstance());
     }));
     return s;
   }

@@ -78,6 +78,24 @@ final class HttpRecorder {
     send(0, method, path, body, null);
   }
 
+  /**
+   * A body that is not etcd's JSON: the status and the error's gRPC code are compared, not the
+   * JSON parser's text (Go's and protobuf-java's word a syntax error differently).
+   */
+  void sendMalformed(String path, String body) {
+    c.note("HTTP POST " + path + " " + body);
+    try {
+      HttpResponse<String> r = http.send(request(0, "POST", path, body).build(), HttpResponse.BodyHandlers.ofString());
+      java.util.regex.Matcher code = java.util.regex.Pattern.compile("\"code\":(\\d+)").matcher(r.body());
+      c.note("HTTP " + r.statusCode() + " code " + (code.find() ? code.group(1) : "(none)"));
+    } catch (IOException e) {
+      c.note("HTTP failed: " + e.getClass().getSimpleName());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   <R extends Message> R send(int member, String method, String path, String body, R prototype) {
     c.note("HTTP " + method + " " + path + (body == null ? "" : " " + body));
     HttpResponse<String> r;

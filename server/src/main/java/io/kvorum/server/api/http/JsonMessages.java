@@ -3,7 +3,6 @@ package io.kvorum.server.api.http;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import com.google.protobuf.MessageOrBuilder;
-import com.google.protobuf.Value;
 import com.google.protobuf.util.JsonFormat;
 import io.grpc.Status;
 import java.nio.charset.StandardCharsets;
@@ -37,9 +36,32 @@ final class JsonMessages {
     return b.build();
   }
 
-  /** A JSON string literal. */
+  /**
+   * A JSON string literal as Go's encoding/json writes it: quotes, backslashes and control
+   * characters escaped, and {@code <}, {@code >}, {@code &}, U+2028 and U+2029 as six-character
+   * escapes (HTML-safe); apostrophes and {@code =} stay as they are (protobuf's printer, through
+   * gson, would escape those two as well).
+   */
   static String quote(String s) {
-    return print(Value.newBuilder().setStringValue(s));
+    StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
+    for (int i = 0; i < s.length(); i++) {
+      char ch = s.charAt(i);
+      switch (ch) {
+        case '"' -> sb.append("\\\"");
+        case '\\' -> sb.append("\\\\");
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        default -> {
+          if (ch < 0x20 || ch == '<' || ch == '>' || ch == '&' || ch == 0x2028 || ch == 0x2029) {
+            sb.append(String.format("\\u%04x", (int) ch));
+          } else {
+            sb.append(ch);
+          }
+        }
+      }
+    }
+    return sb.append('"').toString();
   }
 
   /** grpc-gateway's error body for a call that failed: {@code {"error":…,"message":…,"code":N}}. */
