@@ -8,6 +8,8 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SupportedCipherSuiteFilter;
+import io.kvorum.server.concurrency.Elections;
+import io.kvorum.server.concurrency.Locks;
 import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.etcdserver.EtcdServer;
 import io.kvorum.server.tls.TlsException;
@@ -88,6 +90,8 @@ public final class ClientServer implements AutoCloseable {
             .addService(new LeaseService(server, server.leases(), server.auth()))
             .addService(new AuthService(server, server.auth()))
             .addService(watch)
+            .addService(new ElectionService(server, new Elections(server.kv(), server.leases(), server.auth(), server.watchHub())))
+            .addService(new LockService(server, new Locks(server.kv(), server.leases(), server.auth(), server.watchHub())))
             .intercept(new CallerCredentials())
             .intercept(new RequireLeader(server))
             .intercept(new LearnerGuard(server));
