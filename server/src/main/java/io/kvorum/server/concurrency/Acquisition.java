@@ -11,6 +11,7 @@ import io.kvorum.proto.mvccpb.KeyValue;
 import io.kvorum.proto.v3lockpb.LockRequest;
 import io.kvorum.proto.v3lockpb.LockResponse;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -71,14 +72,23 @@ final class Acquisition {
     Elections.session(client, request.getLease()).thenCompose(this::enter).whenComplete((t, err) -> {
       if (err != null) {
         finish(null, err);
-      } else {
+        return;
+      }
+      try {
         entered(t);
+      } catch (RuntimeException e) {
+        // A txn answer that cannot be (a read of the key that exists, without it): a defect.
+        finish(null, e);
       }
     });
     return result;
   }
 
   private CompletableFuture<TxnResponse> enter(long lease) {
+    if (result.isCancelled()) {
+      // Gone while the lease was granted: as in etcd, no key is made.
+      return CompletableFuture.failedFuture(new CancellationException());
+    }
     key = ElectionKeys.candidate(prefix, lease);
     RequestOp owner = RequestOp.newBuilder().setRequestRange(ElectionKeys.oldest(prefix)).build();
     TxnRequest txn = TxnRequest.newBuilder()

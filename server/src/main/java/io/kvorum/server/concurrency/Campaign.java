@@ -12,6 +12,7 @@ import io.kvorum.proto.v3electionpb.CampaignRequest;
 import io.kvorum.proto.v3electionpb.CampaignResponse;
 import io.kvorum.proto.v3electionpb.LeaderKey;
 import io.kvorum.server.errors.EtcdError;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -79,14 +80,23 @@ final class Campaign {
     Elections.session(client, request.getLease()).thenCompose(this::enter).whenComplete((t, err) -> {
       if (err != null) {
         finish(err);
-      } else {
+        return;
+      }
+      try {
         entered(t);
+      } catch (RuntimeException e) {
+        // A txn answer that cannot be (a read of the key that exists, without it): a defect.
+        finish(e);
       }
     });
     return result;
   }
 
   private CompletableFuture<TxnResponse> enter(long lease) {
+    if (result.isCancelled()) {
+      // Gone while the lease was granted: as in etcd, no key is made.
+      return CompletableFuture.failedFuture(new CancellationException());
+    }
     this.lease = lease;
     this.key = ElectionKeys.candidate(prefix, lease);
     TxnRequest txn = TxnRequest.newBuilder()

@@ -18,6 +18,7 @@ final class Catalogue {
     all.addAll(MaintenanceScenarios.all());
     all.addAll(ClusterScenarios.all());
     all.addAll(AuthScenarios.all());
+    all.addAll(ElectionScenarios.all());
     all.addAll(DeliberateScenarios.all());
     Set<String> names = new HashSet<>();
     for (Scenario s : all) {
