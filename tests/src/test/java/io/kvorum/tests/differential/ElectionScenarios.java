@@ -264,9 +264,10 @@ final class ElectionScenarios {
       LeaseScenarios.grant(c, 120, 0xe402);
       campaign(c, 0, e, 0xe401, "a");
       lock(c, 0, l, 0xe401);
+      // One at a time, so that each key's revision is the same on both sides.
       var campaign = c.start(0, ElectionGrpc.getCampaignMethod(), campaign(e, 0xe402, "b"));
-      var lock = c.start(0, LockGrpc.getLockMethod(), LockRequest.newBuilder().setName(l).setLease(0xe402).build());
       awaitCandidates(c, e, 2);
+      var lock = c.start(0, LockGrpc.getLockMethod(), LockRequest.newBuilder().setName(l).setLease(0xe402).build());
       awaitCandidates(c, l, 2);
       campaign.stillWaiting();
       lock.stillWaiting();
@@ -333,11 +334,11 @@ final class ElectionScenarios {
       CampaignResponse first = campaign(c, 1, e, 0x1701, "a");
       LockResponse held = lock(c, 2, l, 0x1701);
       var second = c.start(2, ElectionGrpc.getCampaignMethod(), campaign(e, 0x1702, "b"));
+      awaitCandidates(c, e, 2);
       var waiting = c.start(1, LockGrpc.getLockMethod(), LockRequest.newBuilder().setName(l).setLease(0x1702).build());
+      awaitCandidates(c, l, 2);
       var o = c.serverStream(2, ElectionGrpc.getObserveMethod(), LeaderRequest.newBuilder().setName(e).build());
       o.await(1);
-      awaitCandidates(c, e, 2);
-      awaitCandidates(c, l, 2);
       second.stillWaiting();
       waiting.stillWaiting();
       c.call(0, MaintenanceGrpc.getMoveLeaderMethod(), MoveLeaderRequest.newBuilder()
