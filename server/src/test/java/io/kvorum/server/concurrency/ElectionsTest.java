@@ -372,6 +372,36 @@ class ElectionsTest {
     assertThat(o.observation.finished()).isTrue();
   }
 
+  /**
+   * A client that reads nothing while the value changes 300 times: the observation holds at most
+   * {@link Observation#READY_MAX} answers and leaves the rest in the hub (whose stream falls back to
+   * history when full); once read, every value arrives, in order.
+   */
+  @Test
+  void observe_aClientThatDoesNotRead_getsEveryValueInOrder_onceItReads() throws Exception {
+    start(1);
+    long a = lease(0x7a, 100);
+    LeaderKey l = get(campaign("slow", a, "v0")).getLeader();
+    Observation o = elections.observe(CALLER, LeaderRequest.newBuilder().setName(b("slow")).build(), () -> { });
+    LocalCluster.await("the observation follows the leader", () -> member.watchHub().watcherCount() == 1);
+    int changes = 300;
+    for (int i = 1; i <= changes; i++) {
+      get(elections.proclaim(CALLER, ProclaimRequest.newBuilder().setLeader(l).setValue(b("v" + i)).build()));
+    }
+    List<String> values = new java.util.ArrayList<>();
+    LocalCluster.await("every value read", () -> {
+      for (LeaderResponse r = o.poll(); r != null; r = o.poll()) {
+        values.add(r.getKv().getValue().toStringUtf8());
+      }
+      return values.size() == changes + 1;
+    });
+    for (int i = 0; i <= changes; i++) {
+      assertThat(values.get(i)).isEqualTo("v" + i);
+    }
+    assertThat(member.watchHub().victimCount()).as("the hub's stream filled up meanwhile").isPositive();
+    o.close();
+  }
+
   private Observed observe(Caller caller, String name) {
     Observed o = new Observed();
     o.observation = elections.observe(caller, LeaderRequest.newBuilder().setName(b(name)).build(), o::drain);
