@@ -52,7 +52,7 @@ final class Acquisition {
   // Guarded by this.
   private State state = State.ENTERING;
   private CompletableFuture<ResponseHeader> waiting;
-  // Set by the txn's completion before the state becomes WAITING.
+  // Set before the txn (key) and by its completion (rev), before the state becomes WAITING.
   private ByteString key;
   private long rev;
 

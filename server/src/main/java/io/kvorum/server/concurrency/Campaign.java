@@ -58,7 +58,7 @@ final class Campaign {
   // Guarded by this.
   private State state = State.ENTERING;
   private CompletableFuture<ResponseHeader> waiting;
-  // Set once, by the txn's completion, before the state becomes CANDIDATE.
+  // Set before the txn (key, lease) and by its completion (rev, header), before the state becomes CANDIDATE.
   private ByteString key;
   private long lease;
   private long rev;
