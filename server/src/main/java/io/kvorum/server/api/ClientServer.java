@@ -25,6 +25,8 @@ import io.kvorum.server.api.http.HttpListener;
 import io.kvorum.server.api.http.HttpSite;
 import io.kvorum.server.api.http.MetricsPage;
 import io.kvorum.server.api.http.PortSharing;
+import io.kvorum.server.concurrency.Elections;
+import io.kvorum.server.concurrency.Locks;
 import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.etcdserver.EtcdServer;
 import io.kvorum.server.etcdserver.RequestContext;
@@ -173,7 +175,9 @@ public final class ClientServer implements AutoCloseable {
         new ClusterService(server, server, server.auth()),
         new LeaseService(server, server.leases(), server.auth()),
         new AuthService(server, server.auth()),
-        watch);
+        watch,
+        new ElectionService(server, new Elections(server.kv(), server.leases(), server.auth(), server.watchHub())),
+        new LockService(server, new Locks(server.kv(), server.leases(), server.auth(), server.watchHub())));
     // The last interceptor runs first: learners refuse, then the leader requirement, then credentials.
     List<ServerInterceptor> interceptors = List.of(new CallerCredentials(), new RequireLeader(server),
         new LearnerGuard(server));

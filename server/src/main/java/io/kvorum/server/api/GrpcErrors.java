@@ -21,6 +21,16 @@ final class GrpcErrors {
     return Status.fromCodeValue(e.code().ordinal()).withDescription(e.message());
   }
 
+  /**
+   * The status etcd's election and lock services send for {@code err}: they call the member
+   * through an in-process client, which turns etcd's errors back into plain Go errors, and return
+   * those as they are, so gRPC sends every one as UNKNOWN with its text.
+   */
+  static StatusRuntimeException unmapped(Throwable err) {
+    Status s = toStatus(err).getStatus();
+    return Status.UNKNOWN.withDescription(s.getDescription()).asRuntimeException();
+  }
+
   static StatusRuntimeException toStatus(Throwable err) {
     Throwable t = err;
     while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {

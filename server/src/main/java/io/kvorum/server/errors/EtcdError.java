@@ -80,6 +80,15 @@ public enum EtcdError {
   NOT_SUPPORTED_FOR_LEARNER(Code.UNAVAILABLE, "etcdserver: rpc not supported for learner"),
   BAD_LEADER_TRANSFEREE(Code.FAILED_PRECONDITION, "etcdserver: bad leader transferee"),
   /**
+   * etcd's election service (clientv3/concurrency's errors, sent unmapped: UNKNOWN): a proclaim
+   * by a candidate whose key is gone or was created again, and a leader asked of an election
+   * with no candidate.
+   */
+  ELECTION_NOT_LEADER(Code.UNKNOWN, "election: not leader"),
+  ELECTION_NO_LEADER(Code.UNKNOWN, "election: no leader"),
+  /** etcd's election service: a Proclaim or Resign without its {@code leader} field (UNKNOWN). */
+  ELECTION_MISSING_LEADER_KEY(Code.UNKNOWN, "\"leader\" field must be provided"),
+  /**
    * Not etcd's: an unexpected failure inside Kvorum (a defect; the member logs the cause). etcd
    * sends its Go error's text with the same code; Kvorum never sends a Java exception's text.
    */

@@ -147,6 +147,11 @@ public final class WatchHub implements AutoCloseable {
     return streamEventSlots;
   }
 
+  /** The watchers open on every stream now (as the hub thread last counted them). */
+  public int watcherCount() {
+    return watcherCount;
+  }
+
   /** How many times a watcher's stream was full and it fell back to history (etcd's victims). */
   public long victimCount() {
     return victims.get();

@@ -19,6 +19,7 @@ final class Catalogue {
     all.addAll(ClusterScenarios.all());
     all.addAll(AuthScenarios.all());
     all.addAll(GatewayScenarios.all());
+    all.addAll(ElectionScenarios.all());
     all.addAll(DeliberateScenarios.all());
     Set<String> names = new HashSet<>();
     for (Scenario s : all) {

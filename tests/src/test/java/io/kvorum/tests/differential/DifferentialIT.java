@@ -36,9 +36,6 @@ class DifferentialIT {
    * coverage check fails on an RPC neither covered nor listed, and on a listed RPC that is covered.
    */
   static final Set<String> PENDING = Set.of(
-      // Issue 13 (election and lock services).
-      "v3electionpb.Election/Campaign", "v3electionpb.Election/Proclaim", "v3electionpb.Election/Leader",
-      "v3electionpb.Election/Observe", "v3electionpb.Election/Resign", "v3lockpb.Lock/Lock", "v3lockpb.Lock/Unlock",
       // Issue 14 (etcd's snapshot format).
       "etcdserverpb.Maintenance/Snapshot");
 

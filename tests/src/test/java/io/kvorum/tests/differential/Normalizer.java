@@ -32,7 +32,8 @@ final class Normalizer {
       "etcdserverpb.LeaseGrantRequest.ID", "etcdserverpb.LeaseGrantResponse.ID", "etcdserverpb.LeaseRevokeRequest.ID",
       "etcdserverpb.LeaseKeepAliveRequest.ID", "etcdserverpb.LeaseKeepAliveResponse.ID",
       "etcdserverpb.LeaseTimeToLiveRequest.ID", "etcdserverpb.LeaseTimeToLiveResponse.ID",
-      "etcdserverpb.LeaseStatus.ID", "etcdserverpb.PutRequest.lease", "mvccpb.KeyValue.lease");
+      "etcdserverpb.LeaseStatus.ID", "etcdserverpb.PutRequest.lease", "mvccpb.KeyValue.lease",
+      "v3electionpb.CampaignRequest.lease", "v3electionpb.LeaderKey.lease", "v3lockpb.LockRequest.lease");
   /** Fields whose value depends on timing, raft's history or the storage engine: only "set or not" is compared. */
   private static final Set<String> MASKED = Set.of(
       "etcdserverpb.ResponseHeader.raft_term", "etcdserverpb.StatusResponse.dbSize",

@@ -36,6 +36,8 @@ import java.util.concurrent.TimeUnit;
 final class Recorder {
   /** How long one unary call may take. */
   static final long CALL_DEADLINE_MS = 15_000;
+  /** How long a call started with {@link #start} may wait for its answer. */
+  static final long PENDING_DEADLINE_MS = 30_000;
   /** How long {@link RecordedStream#await} waits for each expected stream message. */
   static final long STREAM_WAIT_MS = 5_000;
   /** How long {@link RecordedStream#finish()} waits for the server to end the stream. */
@@ -115,6 +117,87 @@ final class Recorder {
     }
   }
 
+  /**
+   * Starts a unary call to member {@code member} that may wait (an election campaign, a lock):
+   * the request is recorded now, the answer only when the scenario {@link Pending#await awaits} it,
+   * so the transcript's order does not depend on when the answer arrived.
+   */
+  <Q extends Message, R extends Message> Pending<R> start(int member, MethodDescriptor<Q, R> method, Q request) {
+    CALLED.add(method.getFullMethodName());
+    log.add(new Exchange(Exchange.Kind.REQUEST, member, method.getFullMethodName(), request, null, null));
+    ClientCall<Q, R> call = channel(member).newCall(method,
+        CallOptions.DEFAULT.withDeadlineAfter(PENDING_DEADLINE_MS, TimeUnit.MILLISECONDS));
+    java.util.concurrent.CompletableFuture<R> answer = new java.util.concurrent.CompletableFuture<>();
+    ClientCalls.asyncUnaryCall(call, request, new StreamObserver<R>() {
+      @Override
+      public void onNext(R value) {
+        answer.complete(value);
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        answer.completeExceptionally(t);
+      }
+
+      @Override
+      public void onCompleted() {
+        // The answer came with onNext.
+      }
+    });
+    return new Pending<>(member, method.getFullMethodName(), call, answer);
+  }
+
+  /** A unary call started with {@link #start}, answered (or not yet) in the background. */
+  final class Pending<R extends Message> {
+    private final int member;
+    private final String name;
+    private final ClientCall<?, R> call;
+    private final java.util.concurrent.CompletableFuture<R> answer;
+
+    Pending(int member, String name, ClientCall<?, R> call, java.util.concurrent.CompletableFuture<R> answer) {
+      this.member = member;
+      this.name = name;
+      this.call = call;
+      this.answer = answer;
+    }
+
+    /** Records that no answer came within {@link #QUIET_MS} (the call still waits), or the answer that did. */
+    void stillWaiting() throws InterruptedException {
+      try {
+        answer.get(QUIET_MS, TimeUnit.MILLISECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        note(name + " still waiting");
+        return;
+      } catch (java.util.concurrent.ExecutionException e) {
+        // Recorded below.
+      }
+      note(name + " answered while it should wait");
+      await();
+    }
+
+    /** Records the answer (waiting for it up to the call's deadline); null when it failed. */
+    R await() throws InterruptedException {
+      try {
+        R r = answer.get(PENDING_DEADLINE_MS, TimeUnit.MILLISECONDS);
+        log.add(new Exchange(Exchange.Kind.RESPONSE, member, name, r, null, null));
+        return r;
+      } catch (java.util.concurrent.ExecutionException e) {
+        log.add(new Exchange(Exchange.Kind.ERROR, member, name, null, Status.fromThrowable(e.getCause()), null));
+        return null;
+      } catch (java.util.concurrent.TimeoutException e) {
+        note(name + " not answered within " + PENDING_DEADLINE_MS + " ms");
+        cancel();
+        return null;
+      }
+    }
+
+    /** Cancels the call (the client goes away); recorded as a note. */
+    void cancel() {
+      call.cancel("scenario cancels", null);
+      note(name + " cancelled by the client");
+    }
+  }
+
   PutResponse put(String key, String value) {
     return call(KVGrpc.getPutMethod(), PutRequest.newBuilder().setKey(key(key)).setValue(bytes(value)).build());
   }
@@ -140,6 +223,13 @@ final class Recorder {
     return new RecordedStream<>(member, method);
   }
 
+  /** Starts a server-streaming call to member {@code member} with {@code request} (recorded as sent). */
+  <Q extends Message, R extends Message> RecordedStream<Q, R> serverStream(int member, MethodDescriptor<Q, R> method,
+      Q request) {
+    CALLED.add(method.getFullMethodName());
+    return new RecordedStream<>(member, method, request);
+  }
+
   /** A recorded bidirectional stream; messages are moved into the transcript only when the scenario asks. */
   final class RecordedStream<Q extends Message, R extends Message> {
     private final int member;
@@ -154,7 +244,21 @@ final class Recorder {
       this.member = member;
       this.name = method.getFullMethodName();
       this.call = channel(member).newCall(method, CallOptions.DEFAULT);
-      this.requests = ClientCalls.asyncBidiStreamingCall(call, new StreamObserver<R>() {
+      this.requests = ClientCalls.asyncBidiStreamingCall(call, inbox());
+    }
+
+    /** A server-streaming call: {@code request} is its only request (no {@link #send}, no half-close). */
+    RecordedStream(int member, MethodDescriptor<Q, R> method, Q request) {
+      this.member = member;
+      this.name = method.getFullMethodName();
+      this.call = channel(member).newCall(method, CallOptions.DEFAULT);
+      this.requests = null;
+      log.add(new Exchange(Exchange.Kind.SEND, member, name, request, null, null));
+      ClientCalls.asyncServerStreamingCall(call, request, inbox());
+    }
+
+    private StreamObserver<R> inbox() {
+      return new StreamObserver<R>() {
         @Override
         public void onNext(R value) {
           inbox.add(value);
@@ -169,7 +273,7 @@ final class Recorder {
         public void onCompleted() {
           inbox.add(Status.OK);
         }
-      });
+      };
     }
 
     void send(Q request) {
