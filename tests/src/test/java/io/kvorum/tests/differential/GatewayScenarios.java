@@ -25,6 +25,12 @@ import io.kvorum.proto.etcdserverpb.RangeResponse;
 import io.kvorum.proto.etcdserverpb.StatusResponse;
 import io.kvorum.proto.etcdserverpb.TxnResponse;
 import io.kvorum.proto.etcdserverpb.WatchResponse;
+import io.kvorum.proto.v3electionpb.CampaignResponse;
+import io.kvorum.proto.v3electionpb.LeaderResponse;
+import io.kvorum.proto.v3electionpb.ProclaimResponse;
+import io.kvorum.proto.v3electionpb.ResignResponse;
+import io.kvorum.proto.v3lockpb.LockResponse;
+import io.kvorum.proto.v3lockpb.UnlockResponse;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -174,6 +180,36 @@ final class GatewayScenarios {
       h.authorization(null);
       h.post("/v3/auth/user/delete", "{\"name\":\"root\"}", AuthUserDeleteResponse.getDefaultInstance());
       h.post("/v3/auth/role/delete", "{\"role\":\"root\"}", AuthRoleDeleteResponse.getDefaultInstance());
+    }));
+    s.add(single("gateway: election and lock as JSON", c -> {
+      HttpRecorder h = new HttpRecorder(c);
+      long id = LEASE_BASE + 2;
+      h.post("/v3/lease/grant", "{\"TTL\":60,\"ID\":" + id + "}", LeaseGrantResponse.getDefaultInstance());
+      String name = h.key("e");
+      CampaignResponse won = h.post("/v3/election/campaign", "{\"name\":\"" + name + "\",\"lease\":\"" + id
+          + "\",\"value\":\"" + HttpRecorder.b64("v1") + "\"}", CampaignResponse.getDefaultInstance());
+      h.post("/v3/election/leader", "{\"name\":\"" + name + "\"}", LeaderResponse.getDefaultInstance());
+      if (won != null) {
+        String leader = "{\"name\":\"" + name + "\",\"key\":\"" + java.util.Base64.getEncoder().encodeToString(
+            won.getLeader().getKey().toByteArray()) + "\",\"rev\":\"" + won.getLeader().getRev() + "\",\"lease\":\""
+            + id + "\"}";
+        h.post("/v3/election/proclaim", "{\"leader\":" + leader + ",\"value\":\"" + HttpRecorder.b64("v2") + "\"}",
+            ProclaimResponse.getDefaultInstance());
+        try (HttpRecorder.Stream o = h.stream("/v3/election/observe", "{\"name\":\"" + name + "\"}")) {
+          o.next(LeaderResponse.getDefaultInstance());
+        }
+        h.post("/v3/election/resign", "{\"leader\":" + leader + "}", ResignResponse.getDefaultInstance());
+      }
+      h.send("POST", "/v3/election/proclaim", "{\"value\":\"" + HttpRecorder.b64("v3") + "\"}");
+      h.send("POST", "/v3/election/resign", "{}");
+      h.send("POST", "/v3/election/leader", "{\"name\":\"" + name + "\"}");
+      LockResponse lock = h.post("/v3/lock/lock", "{\"name\":\"" + h.key("lk") + "\",\"lease\":\"" + id + "\"}",
+          LockResponse.getDefaultInstance());
+      if (lock != null) {
+        h.post("/v3/lock/unlock", "{\"key\":\"" + java.util.Base64.getEncoder().encodeToString(
+            lock.getKey().toByteArray()) + "\"}", UnlockResponse.getDefaultInstance());
+      }
+      h.post("/v3/lease/revoke", "{\"ID\":\"" + id + "\"}", LeaseRevokeResponse.getDefaultInstance());
     }));
     return s;
   }
