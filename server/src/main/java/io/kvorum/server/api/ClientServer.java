@@ -88,6 +88,7 @@ public final class ClientServer implements AutoCloseable {
             .addService(new LeaseService(server, server.leases(), server.auth()))
             .addService(new AuthService(server, server.auth()))
             .addService(watch)
+            .intercept(new GrpcMetrics(server.metrics().grpc()))
             .intercept(new CallerCredentials())
             .intercept(new RequireLeader(server))
             .intercept(new LearnerGuard(server));
