@@ -20,9 +20,14 @@ final class NetworkMetrics implements PeerObserver {
   private final Counter receivedBytes;
   private final Counter sentFailures;
   private final Histogram roundTrips;
+  private final Counter disconnects;
+  private final Supplier<MemberGauges> member;
   private final LongAdder heartbeatFailures = new LongAdder();
 
   NetworkMetrics(Families f, Supplier<MemberGauges> member) {
+    this.member = member;
+    disconnects = f.labelledCounter("etcd_network_disconnected_peers_total", "The total number of disconnected peers.",
+        "Local", "Remote");
     sentBytes = f.labelledCounter("etcd_network_peer_sent_bytes_total", "The total number of bytes sent to peers.",
         "To");
     receivedBytes = f.labelledCounter("etcd_network_peer_received_bytes_total",
@@ -54,6 +59,9 @@ final class NetworkMetrics implements PeerObserver {
     CounterDataPoint received = receivedBytes.labelValues(id);
     CounterDataPoint failures = sentFailures.labelValues(id);
     io.prometheus.metrics.core.datapoints.DistributionDataPoint rtt = roundTrips.labelValues(id);
+    MemberGauges m = member.get();
+    // The transport asks before the member is bound only in tests of the transport alone.
+    String local = m == null ? "0" : Long.toHexString(m.memberId());
     return new Peer() {
       @Override
       public void sent(long bytes) {
@@ -76,6 +84,11 @@ final class NetworkMetrics implements PeerObserver {
       @Override
       public void roundTrip(long nanos) {
         rtt.observe(nanos / NANOS_PER_SECOND);
+      }
+
+      @Override
+      public void disconnected() {
+        disconnects.labelValues(local, id).inc();
       }
     };
   }

@@ -26,5 +26,8 @@ public interface PeerObserver {
 
     /** A probe of the peer answered after {@code nanos}. */
     default void roundTrip(long nanos) {}
+
+    /** The stream to the peer, active until now, failed. */
+    default void disconnected() {}
   }
 }

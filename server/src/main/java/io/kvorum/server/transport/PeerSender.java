@@ -384,6 +384,9 @@ final class PeerSender {
     if (active || !failure.equals(lastFailure)) {
       LOG.log(System.Logger.Level.WARNING, "peer {0} became inactive: {1}", hex(peerId), failure);
     }
+    if (active) {
+      counters.disconnected();
+    }
     active = false;
     dropQueued();
     report(() -> reports.unreachable(peerId));
