@@ -30,9 +30,12 @@ import io.kvorum.server.concurrency.Locks;
 import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.etcdserver.EtcdServer;
 import io.kvorum.server.etcdserver.RequestContext;
+import io.kvorum.server.metrics.Metrics;
 import io.kvorum.server.tls.TlsException;
 import io.kvorum.server.tls.TlsMaterial;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
@@ -66,21 +69,7 @@ public final class ClientServer implements AutoCloseable {
 
   private final List<Server> servers = new ArrayList<>();
   private final List<HttpListener> metricsListeners = new ArrayList<>();
-  /** The metrics the HTTP side serves; none until a registry is set. */
-  private volatile MetricsPage metrics;
-  private final MetricsPage metricsPage = new MetricsPage() {
-    @Override
-    public String contentType() {
-      MetricsPage m = metrics;
-      return m == null ? "text/plain; version=0.0.4; charset=utf-8" : m.contentType();
-    }
-
-    @Override
-    public byte[] render() {
-      MetricsPage m = metrics;
-      return m == null ? new byte[0] : m.render();
-    }
-  };
+  private MetricsPage metricsPage;
   private Gateway gateway;
   private Server gatewayServer;
   private ManagedChannel gatewayChannel;
@@ -105,6 +94,7 @@ public final class ClientServer implements AutoCloseable {
       tls = sslContext(TlsMaterial.load("client", cfg.clientTls, cfg.cipherSuites, cfg.dataDir, listenUrls));
     }
     ClientServer cs = new ClientServer();
+    cs.metricsPage = metricsPage(server.metrics());
     WatchService watch = new WatchService(server, server.auth(), server.watchHub(), cs.watchSenders);
     cs.watch = watch;
     try {
@@ -178,14 +168,36 @@ public final class ClientServer implements AutoCloseable {
         watch,
         new ElectionService(server, new Elections(server.kv(), server.leases(), server.auth(), server.watchHub())),
         new LockService(server, new Locks(server.kv(), server.leases(), server.auth(), server.watchHub())));
-    // The last interceptor runs first: learners refuse, then the leader requirement, then credentials.
-    List<ServerInterceptor> interceptors = List.of(new CallerCredentials(), new RequireLeader(server),
-        new LearnerGuard(server));
+    // The last interceptor runs first: learners refuse, then the leader requirement, then
+    // credentials; gRPC's metrics count inside those checks, as go-grpc-prometheus does in etcd.
+    List<ServerInterceptor> interceptors = List.of(new GrpcMetrics(server.metrics().grpc()), new CallerCredentials(),
+        new RequireLeader(server), new LearnerGuard(server));
     List<ServerServiceDefinition> out = new ArrayList<>();
     for (BindableService s : bound) {
       out.add(ServerInterceptors.intercept(s, interceptors));
     }
     return out;
+  }
+
+  /** The member's registry as {@code /metrics} serves it. */
+  private static MetricsPage metricsPage(Metrics metrics) {
+    return new MetricsPage() {
+      @Override
+      public String contentType() {
+        return metrics.contentType();
+      }
+
+      @Override
+      public byte[] render() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
+        try {
+          metrics.scrape(out);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+      }
+    };
   }
 
   private static HealthChecks healthChecks(EtcdServer server) {
@@ -213,7 +225,13 @@ public final class ClientServer implements AutoCloseable {
       }
 
       @Override
-      public void healthChecked(boolean healthy) {}
+      public void healthChecked(boolean healthy) {
+        if (healthy) {
+          server.metrics().healthSucceeded();
+        } else {
+          server.metrics().healthFailed();
+        }
+      }
     };
     return new HealthChecks(member, server.clock(), EtcdServer.SERVER_VERSION, () -> EtcdServer.CLUSTER_VERSION);
   }

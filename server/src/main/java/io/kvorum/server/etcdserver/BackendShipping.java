@@ -5,6 +5,7 @@ import com.google.protobuf.UnsafeByteOperations;
 import io.kvorum.proto.serverpb.SnapshotRecord;
 import io.kvorum.proto.serverpb.SnapshotRecords;
 import io.kvorum.raft.Message;
+import io.kvorum.server.clock.Timing;
 import io.kvorum.server.mvcc.IndexRebuild;
 import io.kvorum.server.storage.Backend;
 import io.kvorum.server.storage.ReadView;
@@ -46,9 +47,13 @@ final class BackendShipping {
 
   private static final String KEY_BUCKET = Schema.Bucket.KEY.diskName();
 
-  BackendShipping(Path memberDir, Backend backend) {
+  private final Timing sends;
+
+  /** @param sends times each backend sent to a follower, from the first chunk read to the reader's close */
+  BackendShipping(Path memberDir, Backend backend, Timing sends) {
     this.memberDir = memberDir;
     this.backend = backend;
+    this.sends = sends;
   }
 
   /** Records per snapshot chunk are added until a chunk holds this many bytes. */
@@ -69,6 +74,7 @@ final class BackendShipping {
   SnapshotStreams.Reader read() {
     ReadView view = backend.snapshotView();
     Schema.Bucket[] buckets = Schema.Bucket.values();
+    long started = sends.start();
     return new SnapshotStreams.Reader() {
       private int bucket;
       private byte[] from = new byte[0];
@@ -105,6 +111,7 @@ final class BackendShipping {
       @Override
       public void close() {
         view.close();
+        sends.stop(started);
       }
     };
   }

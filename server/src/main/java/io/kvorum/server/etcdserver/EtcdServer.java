@@ -17,6 +17,7 @@ import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.lease.Lessor;
 import io.kvorum.server.membership.Member;
 import io.kvorum.server.membership.Membership;
+import io.kvorum.server.metrics.Metrics;
 import io.kvorum.server.mvcc.KvStore;
 import io.kvorum.server.replication.RaftLoop;
 import io.kvorum.server.replication.ReplicationException;
@@ -75,6 +76,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   private final LeadershipTransfer transfer;
   private final Publication publication;
   private final Termination termination;
+  private final Metrics metrics;
   private final AtomicBoolean closed = new AtomicBoolean();
   private Clock.Timer ticks;
 
@@ -90,6 +92,11 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.lessor = o.lessor();
     this.authStore = new AuthStore(backend, tokens);
     this.termination = new Termination(hex(memberId), this::stopProposals, this::close);
+    this.metrics = new Metrics(clock, SERVER_VERSION, CLUSTER_VERSION.substring(0, CLUSTER_VERSION.lastIndexOf('.')));
+    kv.observe(metrics.store());
+    lessor.observe(metrics.leases());
+    backend.observeCommits(metrics.backendCommits());
+    o.storage().observe(metrics.walFsyncs(), metrics.walAppended(), metrics.snapshotFsyncs());
     Duration requestTimeout = Duration.ofSeconds(5).plus(cfg.electionTimeout.multipliedBy(2));
     // Raft starts from its snapshot (applied = the snapshot index) and hands out every committed
     // entry after it again: the apply loop skips what the backend already holds, but membership
@@ -105,8 +112,9 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
         PeerSecurity.forMember(cfg.peerTls, cfg.cipherSuites, cfg.dataDir, cfg.listenPeerUrls),
         TransportSettings.defaults());
     transport.readTimeFrom(clock::nanos);
+    transport.observe(metrics.peers());
     Waiters waiters = new Waiters();
-    BackendShipping shipping = new BackendShipping(cfg.memberDir(), backend);
+    BackendShipping shipping = new BackendShipping(cfg.memberDir(), backend, metrics.backendSnapshots());
     this.applier = new MemberApplier(memberId, cfg.memberDir(), shipping, backend, kv, lessor, authStore, membership,
         new TransportPeers(memberId, transport, termination::removedFromCluster), waiters, clock, this::header,
         o.appliedIndex());
@@ -115,7 +123,8 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.proposer = new Proposer(loop, clock, new RequestIds(memberId, clock.wallMillis()), waiters,
         cfg.maxRequestBytes, requestTimeout);
     this.publication = new Publication(proposer, clock);
-    this.reads = new Reads(kv, authStore, proposer, this::header, cfg.readerNice);
+    this.reads = new Reads(kv, authStore, proposer, this::header, cfg.readerNice, metrics.hashes(),
+        metrics.revisionHashes());
     this.watchHub = new WatchHub(kv, this::header, cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES, clock::nanos,
         cfg.watchProgressNotifyInterval.toNanos());
     applier.notify(watchHub);
@@ -134,6 +143,8 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     transport.serveForwards(leaderCalls);
     transport.serveSnapshots(s -> shipping.read(), shipping::receive);
     transport.handleRemoved(membership::isRemoved, termination::removedFromCluster);
+    metrics.bind(new MemberReadings(memberId, cfg.quotaBackendBytes, membership, loop, proposer, applier, leaseDuties,
+        backend, kv, watchHub, authStore, transport));
   }
 
   /** Opens or creates the member's data and starts serving peers; clients are served by the API edge. */
@@ -313,6 +324,15 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   /** The Auth service's requests, and who a call's credentials name. */
   public AuthServer auth() {
     return authRequests;
+  }
+
+  /**
+   * The member's Prometheus metrics, etcd's names: the {@code /metrics} endpoint writes
+   * {@link Metrics#scrape} with {@link Metrics#contentType()}, and {@code /health} counts its
+   * answers with {@link Metrics#healthSucceeded()} and {@link Metrics#healthFailed()}.
+   */
+  public Metrics metrics() {
+    return metrics;
   }
 
   /** The auth store, for tests and tools. */

@@ -45,6 +45,13 @@ final class LeaseDuties {
   private long leadingTerm;
   /** Whether a batch of expired leases is on its way through the log. */
   private boolean expiryInFlight;
+  /** Leases this member found expired while leading (etcd's {@code lease_expired_total}). */
+  private volatile long expiredLeases;
+
+  /** Leases found expired and proposed for revocation so far. */
+  long expiredCount() {
+    return expiredLeases;
+  }
 
   LeaseDuties(Lessor lessor, RaftLoop loop, Proposer proposer, Duration electionTimeout, Clock clock) {
     this.clock = clock;
@@ -95,6 +102,7 @@ final class LeaseDuties {
       return;
     }
     expiryInFlight = true;
+    expiredLeases += expired.size();
     proposer.propose(RequestContext.MEMBER, InternalRaftRequest.newBuilder()
         .setLeaseExpire(LeaseExpire.newBuilder().addAllIds(expired)), LeaseRevokeResponse.class)
         .whenComplete((v, err) -> afterExpiry(err == null));

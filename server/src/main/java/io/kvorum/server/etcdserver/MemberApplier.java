@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
  */
 final class MemberApplier implements Applier {
   private static final Logger LOG = LoggerFactory.getLogger(MemberApplier.class);
+  /** etcd's warnApplyDuration: an apply slower than this is counted as slow. */
+  static final long SLOW_APPLY_NANOS = 100_000_000L;
 
   private final long memberId;
   private final Path memberDir;
@@ -64,6 +66,8 @@ final class MemberApplier implements Applier {
   private WatchHub watchHub;
   private LongConsumer termStarted = term -> {};
   private volatile long applied;
+  /** Requests that took longer than {@link #SLOW_APPLY_NANOS} to apply (apply thread writes). */
+  private volatile long slowApplies;
 
   /** The member's peers as the transport knows them; follows the applied membership. */
   interface Peers {
@@ -101,6 +105,11 @@ final class MemberApplier implements Applier {
     return peers;
   }
 
+  /** Requests that took longer than etcd's 100 ms to apply (etcd's {@code slow_apply_total}). */
+  long slowApplies() {
+    return slowApplies;
+  }
+
   /** The watchers to tell when the store is replaced by a snapshot (set once, before raft starts). */
   void notify(WatchHub hub) {
     this.watchHub = hub;
@@ -119,7 +128,11 @@ final class MemberApplier implements Applier {
     for (Entry e : entries) {
       if (e.type() == EntryType.NORMAL) {
         if (e.data().length > 0) {
+          long start = clock.nanos();
           chain.apply(new ConsistentIndex(e.index(), e.term()), e.data());
+          if (clock.nanos() - start > SLOW_APPLY_NANOS) {
+            slowApplies = slowApplies + 1;
+          }
         } else {
           termStarted.accept(e.term());
         }

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Puts requests through the log and waits for their outcome: gives each a unique id, registers
@@ -33,6 +34,8 @@ final class Proposer {
   private final long maxRequestBytes;
   private final Duration requestTimeout;
   private volatile boolean stopped;
+  /** Proposals raft refused or that timed out (etcd's {@code proposals_failed_total}). */
+  private final LongAdder failed = new LongAdder();
 
   Proposer(RaftLoop loop, Clock clock, RequestIds ids, Waiters waiters, long maxRequestBytes,
       Duration requestTimeout) {
@@ -67,8 +70,8 @@ final class Proposer {
     CompletableFuture<T> f = waiters.register(id, type);
     expireAt(ctx, id, f);
     loop.propose(data).whenComplete((v, err) -> {
-      if (err != null) {
-        waiters.failWith(id, toEtcd(err));
+      if (err != null && waiters.failWith(id, toEtcd(err))) {
+        failed.increment();
       }
     });
     return f;
@@ -76,8 +79,11 @@ final class Proposer {
 
   /** Fails waiter {@code id} with etcd's timeout unless {@code f} completes first. */
   private void expireAt(RequestContext ctx, long id, CompletableFuture<?> f) {
-    Clock.Timer timer = clock.schedule(Duration.ofNanos(waitNanos(ctx)),
-        () -> waiters.failWith(id, EtcdError.TIMEOUT.exception()));
+    Clock.Timer timer = clock.schedule(Duration.ofNanos(waitNanos(ctx)), () -> {
+      if (waiters.failWith(id, EtcdError.TIMEOUT.exception())) {
+        failed.increment();
+      }
+    });
     f.whenComplete((v, err) -> timer.cancel());
   }
 
@@ -101,8 +107,8 @@ final class Proposer {
     CompletableFuture<Reconfigured> f = waiters.register(rid, Reconfigured.class);
     expireAt(ctx, rid, f);
     loop.proposeConfChange(cc).whenComplete((v, err) -> {
-      if (err != null) {
-        waiters.failWith(rid, toEtcd(err));
+      if (err != null && waiters.failWith(rid, toEtcd(err))) {
+        failed.increment();
       }
     });
     return f.thenApply(Reconfigured::members);
@@ -145,6 +151,16 @@ final class Proposer {
 
   boolean isStopped() {
     return stopped;
+  }
+
+  /** Proposals refused by raft or timed out so far. */
+  long failedCount() {
+    return failed.sum();
+  }
+
+  /** Proposals waiting for their outcome. */
+  int pendingCount() {
+    return waiters.size();
   }
 
   /** The cause inside completion wrappers. */

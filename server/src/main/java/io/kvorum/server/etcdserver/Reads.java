@@ -7,6 +7,7 @@ import io.kvorum.proto.etcdserverpb.RangeResponse;
 import io.kvorum.server.apply.ApplierChain;
 import io.kvorum.server.apply.KvApplier;
 import io.kvorum.server.auth.AuthStore;
+import io.kvorum.server.clock.Timing;
 import io.kvorum.server.errors.EtcdError;
 import io.kvorum.server.mvcc.BackendHash;
 import io.kvorum.server.mvcc.CompactedException;
@@ -35,9 +36,14 @@ final class Reads implements AutoCloseable {
   private final Proposer proposer;
   private final ApplierChain.Headers headers;
   private final ExecutorService readers;
+  private final Timing hashes;
+  private final Timing revisionHashes;
 
   /** @param readerNice nice steps the reader threads run below the write path (0: as the rest) */
-  Reads(KvStore kv, AuthStore auth, Proposer proposer, ApplierChain.Headers headers, int readerNice) {
+  Reads(KvStore kv, AuthStore auth, Proposer proposer, ApplierChain.Headers headers, int readerNice,
+      Timing hashes, Timing revisionHashes) {
+    this.hashes = hashes;
+    this.revisionHashes = revisionHashes;
     this.readers = Executors.newFixedThreadPool(READ_THREADS, r -> {
       Thread t = new Thread(() -> {
         Niceness.lowerCurrentThread(readerNice);
@@ -78,8 +84,10 @@ final class Reads implements AutoCloseable {
 
   CompletableFuture<HashKVResponse> hashKv(long revision) {
     return CompletableFuture.supplyAsync(() -> {
+      long start = revisionHashes.start();
       try {
         HashKv h = kv.hashKv(revision);
+        revisionHashes.stop(start);
         return HashKVResponse.newBuilder().setHeader(headers.header(h.revision())).setHash((int) h.hash())
             .setCompactRevision(h.compactRevision()).build();
       } catch (CompactedException e) {
@@ -96,7 +104,9 @@ final class Reads implements AutoCloseable {
    */
   CompletableFuture<HashResponse> hash() {
     return CompletableFuture.supplyAsync(() -> {
+      long start = hashes.start();
       BackendHash h = kv.hash();
+      hashes.stop(start);
       return HashResponse.newBuilder().setHeader(headers.header(h.revision())).setHash((int) h.hash()).build();
     }, readers);
   }

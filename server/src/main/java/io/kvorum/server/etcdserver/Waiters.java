@@ -46,11 +46,14 @@ final class Waiters implements ApplierChain.Results {
     failWith(id, error);
   }
 
-  void failWith(long id, Throwable t) {
+  /** Fails waiter {@code id} with {@code t}; false if it was not waiting (any more). */
+  boolean failWith(long id, Throwable t) {
     Waiter<?> w = waiting.remove(id);
     if (w != null) {
       w.future().completeExceptionally(t);
+      return true;
     }
+    return false;
   }
 
   void failAll(Throwable t) {

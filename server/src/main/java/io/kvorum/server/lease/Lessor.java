@@ -90,6 +90,7 @@ public final class Lessor {
   private final Map<ByteString, Long> keyLease = new HashMap<>();
   private final LeaseHeap expiries = new LeaseHeap(LeaseHeap.EXPIRY);
   private final LeaseHeap checkpoints = new LeaseHeap(LeaseHeap.CHECKPOINT);
+  private LeaseObserver observer = LeaseObserver.NONE;
   private boolean primary;
 
   /**
@@ -101,6 +102,11 @@ public final class Lessor {
     this.minTtl = minTtlSeconds;
     this.clock = nanoClock;
     this.checkpointIntervalNanos = checkpointIntervalNanos;
+  }
+
+  /** Reports grants, revocations and renewals to {@code o} from now on. */
+  public synchronized void observe(LeaseObserver o) {
+    observer = o;
   }
 
   /** etcd's minimum lease TTL: 1.5 election timeouts, rounded up to whole seconds. */
@@ -151,6 +157,7 @@ public final class Lessor {
       expiries.upsert(l);
       scheduleCheckpoint(l, now);
     }
+    observer.granted(granted);
     return granted;
   }
 
@@ -171,6 +178,7 @@ public final class Lessor {
     }
     expiries.remove(l);
     checkpoints.remove(l);
+    observer.revoked();
     List<ByteString> keys = new ArrayList<>();
     if (l.keys != null) {
       keys.addAll(l.keys);
@@ -317,6 +325,7 @@ public final class Lessor {
     l.expiryNanos = now + l.ttl * NANOS_PER_SECOND;
     expiries.upsert(l);
     scheduleCheckpoint(l, now);
+    observer.renewed();
     return new Renewal(l.ttl, clear);
   }
 

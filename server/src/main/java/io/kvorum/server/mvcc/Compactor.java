@@ -157,10 +157,12 @@ final class Compactor {
         view.scanKeys(Bucket.KEY, next, end, max, k -> scanned.add(k));
       }
       boolean finished = scanned.size() < max;
+      int deleted = 0;
       try (Batch b = backend.newBatch()) {
         for (byte[] k : scanned) {
           if (!keep.contains(Revision.fromKey(k))) {
             b.delete(Bucket.KEY, k);
+            deleted++;
           }
         }
         if (finished) {
@@ -168,6 +170,7 @@ final class Compactor {
         }
         backend.commit(b);
       }
+      store.observer().compacted(deleted);
       if (!finished) {
         next = Revision.fromKey(scanned.get(scanned.size() - 1)).nextSub().toKey();
       }

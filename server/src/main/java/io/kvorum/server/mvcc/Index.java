@@ -32,6 +32,8 @@ final class Index {
 
   /** Replaced whole when the store is rebuilt; a reader keeps the map it started with. */
   private volatile ConcurrentSkipListMap<ByteString, KeyIndex> keys = newMap();
+  /** Keys live at the newest revision (etcd's keys gauge); written by the writer thread only. */
+  private volatile long liveKeys;
 
   static ConcurrentSkipListMap<ByteString, KeyIndex> newMap() {
     return new ConcurrentSkipListMap<>(KeyRange.ORDER);
@@ -73,6 +75,9 @@ final class Index {
   /** Records a write of {@code key} at {@code main_sub}. Writer thread only. */
   void put(ByteString key, long main, long sub) {
     KeyIndex ki = keys.get(key);
+    if (ki == null || ki.isDeleted()) {
+      liveKeys = liveKeys + 1;
+    }
     if (ki == null) {
       // The index outlives requests; hold a copy of exactly the key, not a view into a request or
       // a stored value that happens to contain it.
@@ -88,6 +93,7 @@ final class Index {
     KeyIndex ki = keys.get(key);
     Invariants.check(ki != null, "tombstone of unknown key %s", key.toStringUtf8());
     keys.put(ki.key(), ki.tombstone(main, sub));
+    liveKeys = liveKeys - 1;
   }
 
   /**
@@ -135,7 +141,19 @@ final class Index {
 
   /** Replaces the whole content with {@code rebuilt}, which this index owns from now on (writer only). */
   void load(ConcurrentSkipListMap<ByteString, KeyIndex> rebuilt) {
+    long live = 0;
+    for (KeyIndex ki : rebuilt.values()) {
+      if (!ki.isDeleted()) {
+        live++;
+      }
+    }
     keys = rebuilt;
+    liveKeys = live;
+  }
+
+  /** Number of keys live at the newest revision. */
+  long liveCount() {
+    return liveKeys;
   }
 
   /** Number of keys with any revision left (live or deleted but not yet compacted away). */

@@ -95,6 +95,7 @@ public final class KvStore implements AutoCloseable {
   private volatile Throwable failure;
   /** The consistent index last written or restored; written by the writer thread only. */
   private volatile ConsistentIndex consistentIndex;
+  private volatile StoreObserver observer = StoreObserver.NONE;
 
   private KvStore(
       Backend backend, KvStoreConfig config, Executor compactorExecutor, ExecutorService owned) {
@@ -286,6 +287,20 @@ public final class KvStore implements AutoCloseable {
     long first = compactRev;
     // After reading rev: the writer commits to the backend before publishing a revision.
     return new ReadTxn(this, backend.snapshotView(), rev, first);
+  }
+
+  /** Reports every transaction's operations and every compaction batch to {@code o} from now on. */
+  public void observe(StoreObserver o) {
+    observer = o;
+  }
+
+  StoreObserver observer() {
+    return observer;
+  }
+
+  /** Keys live at the current revision (etcd's {@code keys_total} gauge). */
+  public long liveKeyCount() {
+    return index.liveCount();
   }
 
   /** Reads {@code range} with {@code options} in a read transaction of its own. */

@@ -14,6 +14,8 @@ public final class ReadTxn implements AutoCloseable {
   private final ReadView view;
   private final long revision;
   private final long compactRevision;
+  /** Ranges read so far, reported to the store's observer on close. */
+  private int ranges;
 
   ReadTxn(KvStore store, ReadView view, long revision, long compactRevision) {
     this.store = store;
@@ -40,6 +42,7 @@ public final class ReadTxn implements AutoCloseable {
    *     compaction while this read is open makes older revisions fail, as in etcd)
    */
   public RangeResult range(KeyRange range, RangeOptions options) {
+    ranges++;
     return store.rangeAt(range, options, revision, revs -> KvStore.fetchFrom(view, revs));
   }
 
@@ -57,6 +60,10 @@ public final class ReadTxn implements AutoCloseable {
   /** Releases the backend snapshot; idempotent. */
   @Override
   public void close() {
+    if (ranges > 0) {
+      store.observer().txnEnded(ranges, 0, 0, 0);
+      ranges = 0;
+    }
     view.close();
   }
 }

@@ -34,6 +34,11 @@ public final class WriteTxn implements AutoCloseable {
   private boolean over;
   /** Whether the batch holds writes outside the key space (they commit even without a revision). */
   private boolean extras;
+  // Operations so far, for the store's observer (etcd's metricsTxnWrite).
+  private int ranges;
+  private int puts;
+  private int deletes;
+  private long putBytes;
 
   WriteTxn(KvStore store, Backend backend, Index index, long beginRev, ConsistentIndex ci) {
     this.store = store;
@@ -62,6 +67,7 @@ public final class WriteTxn implements AutoCloseable {
   /** Reads {@code range} as it is inside this transaction (see {@link ReadTxn#range}). */
   public RangeResult range(KeyRange range, RangeOptions options) {
     checkNotOver();
+    ranges++;
     return store.rangeAt(range, options, revision(), this::fetch);
   }
 
@@ -103,6 +109,8 @@ public final class WriteTxn implements AutoCloseable {
     if (key.isEmpty()) {
       throw new IllegalArgumentException("mvcc: cannot put an empty key");
     }
+    puts++;
+    putBytes += key.size() + value.size();
     long rev = beginRev + 1;
     int sub = changes.size();
     KeyIndex.Found prev = index.get(key, rev);
@@ -128,6 +136,7 @@ public final class WriteTxn implements AutoCloseable {
    */
   public DeleteResult deleteRange(KeyRange range) {
     checkNotOver();
+    deletes++;
     List<ByteString> keys = new ArrayList<>();
     index.range(
         range,
@@ -226,6 +235,9 @@ public final class WriteTxn implements AutoCloseable {
   }
 
   private void release() {
+    if (ranges + puts + deletes > 0) {
+      store.observer().txnEnded(ranges, puts, deletes, putBytes);
+    }
     try {
       if (live != null) {
         live.close();

@@ -112,6 +112,10 @@ public final class RaftLoop implements AutoCloseable {
   private volatile long appliedIndex;
   private volatile Status lastStatus;
   private volatile long snapshotIndex;
+  /** Times this member saw a new leader (etcd's {@code leader_changes_seen_total}); raft thread writes. */
+  private volatile long leaderChanges;
+  /** True while the apply thread installs a snapshot from the leader. */
+  private volatile boolean restoring;
 
   // Apply thread only.
   private ConfState appliedConfState;
@@ -266,6 +270,16 @@ public final class RaftLoop implements AutoCloseable {
     return snapshotIndex;
   }
 
+  /** How many times this member saw a new leader (none counts as no change). */
+  public long leaderChanges() {
+    return leaderChanges;
+  }
+
+  /** True while a snapshot received from the leader is being installed. */
+  public boolean isRestoring() {
+    return restoring;
+  }
+
   /** The raft status as of the last round (refreshed every round). */
   public Status status() {
     return lastStatus;
@@ -374,6 +388,9 @@ public final class RaftLoop implements AutoCloseable {
       SoftState old = softState;
       softState = rd.softState();
       if (old.lead() != rd.softState().lead()) {
+        if (rd.softState().lead() != 0) {
+          leaderChanges = leaderChanges + 1;
+        }
         leaderIs(rd.softState().lead());
         // Read requests in flight were addressed to the old leader, which forgets them.
         failReads(new ReplicationException(ReplicationException.Kind.LEADER_CHANGED, "etcdserver: leader changed"));
@@ -508,7 +525,12 @@ public final class RaftLoop implements AutoCloseable {
           continue;
         }
         if (t.snapshot() != null && t.snapshot().index() > applier.appliedIndex()) {
-          applier.restore(t.snapshot());
+          restoring = true;
+          try {
+            applier.restore(t.snapshot());
+          } finally {
+            restoring = false;
+          }
           appliedConfState = t.snapshot().metadata().confState();
           lastSnapshotIndex = t.snapshot().index();
         }

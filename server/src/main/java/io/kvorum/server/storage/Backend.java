@@ -1,5 +1,6 @@
 package io.kvorum.server.storage;
 
+import io.kvorum.server.clock.Timing;
 import io.kvorum.server.storage.Schema.Bucket;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -60,6 +61,7 @@ public final class Backend implements AutoCloseable {
   private final EnumMap<Bucket, ColumnFamilyHandle> families;
   /** Bit 63 set once closed; the low bits count pins (open batches, views and calls in flight). */
   private final AtomicLong state = new AtomicLong();
+  private volatile Timing commits = Timing.NONE;
 
   private Backend(
       Path dir,
@@ -217,13 +219,20 @@ public final class Backend implements AutoCloseable {
       throw new IllegalArgumentException("storage: batch belongs to another backend");
     }
     pin();
+    long start = commits.start();
     try {
       db.write(writeOptions, batch.rocks());
+      commits.stop(start);
     } catch (RocksDBException e) {
       throw translate("write batch", e);
     } finally {
       unpin();
     }
+  }
+
+  /** Reports the time of every {@link #commit} to {@code commits} (etcd's {@code backend_commit_duration_seconds}). */
+  public void observeCommits(Timing commits) {
+    this.commits = commits;
   }
 
   /**
@@ -349,6 +358,27 @@ public final class Backend implements AutoCloseable {
       long total = 0;
       for (ColumnFamilyHandle h : families.values()) {
         total += db.getLongProperty(h, "rocksdb.total-sst-files-size");
+        total += db.getLongProperty(h, "rocksdb.size-all-mem-tables");
+      }
+      return total;
+    } catch (RocksDBException e) {
+      throw translate("read size properties", e);
+    } finally {
+      unpin();
+    }
+  }
+
+  /**
+   * Bytes of live data: RocksDB's estimate of what its table files would hold without the
+   * overwritten and deleted entries it has not compacted away yet, plus the memtables (etcd's
+   * "in use" size, for {@code db_total_size_in_use_in_bytes}).
+   */
+  public long inUseBytes() {
+    pin();
+    try {
+      long total = 0;
+      for (ColumnFamilyHandle h : families.values()) {
+        total += db.getLongProperty(h, "rocksdb.estimate-live-data-size");
         total += db.getLongProperty(h, "rocksdb.size-all-mem-tables");
       }
       return total;

@@ -51,9 +51,18 @@ final class InboundRaftStream extends ChannelInboundHandlerAdapter {
   private ScheduledFuture<?> keepAlive;
   /** The sender, once its opening frame was accepted; 0 before. */
   private long from;
+  private final PeerObserver observer;
+  /** The sender's counters, once it said who it is. */
+  private PeerObserver.Peer counters = PeerObserver.Peer.NONE;
   private boolean closed;
 
   InboundRaftStream(long selfId, Admission admission, Consumer<Message> inbound, Duration keepAlive) {
+    this(selfId, admission, inbound, keepAlive, PeerObserver.NONE);
+  }
+
+  InboundRaftStream(long selfId, Admission admission, Consumer<Message> inbound, Duration keepAlive,
+      PeerObserver observer) {
+    this.observer = observer;
     this.selfId = selfId;
     this.admission = admission;
     this.inbound = inbound;
@@ -70,6 +79,7 @@ final class InboundRaftStream extends ChannelInboundHandlerAdapter {
       if (from == 0) {
         open(ctx, RaftStreams.parse(frame, ProbeRequest.parser()));
       } else {
+        counters.received(frame.readableBytes());
         deliver(ctx, RaftStreams.parse(frame, MessageBatch.parser()));
       }
     } catch (InvalidProtocolBufferException e) {
@@ -91,6 +101,7 @@ final class InboundRaftStream extends ChannelInboundHandlerAdapter {
       reject(ctx, refused, null);
     } else {
       from = hello.getFrom();
+      counters = observer.peer(from);
       sendOk(ctx);
       keepAlive = ctx.executor().scheduleAtFixedRate(() -> {
         if (!closed) {

@@ -100,6 +100,7 @@ final class PeerSender {
   private volatile long activeSinceNanos;
   /** The member's clock (nanoseconds). */
   private final java.util.function.LongSupplier nanos;
+  private volatile PeerObserver.Peer counters = PeerObserver.Peer.NONE;
 
   PeerSender(long selfId, long clusterId, long peerId, List<Endpoint> endpoints, PeerSecurity security,
       TransportSettings settings, java.util.function.LongSupplier nanos, Supplier<EventLoopGroup> domainGroup,
@@ -117,6 +118,11 @@ final class PeerSender {
     this.reports = reports;
     this.thread = new Thread(this::run, "kvorum-peer-" + Long.toHexString(peerId));
     this.thread.setDaemon(true);
+  }
+
+  /** Reports this peer's traffic to {@code c}; set before {@link #start}. */
+  void observe(PeerObserver.Peer c) {
+    counters = c;
   }
 
   void start() {
@@ -378,6 +384,9 @@ final class PeerSender {
     if (active || !failure.equals(lastFailure)) {
       LOG.log(System.Logger.Level.WARNING, "peer {0} became inactive: {1}", hex(peerId), failure);
     }
+    if (active) {
+      counters.disconnected();
+    }
     active = false;
     dropQueued();
     report(() -> reports.unreachable(peerId));
@@ -402,9 +411,11 @@ final class PeerSender {
       return "stopping";
     }
     try {
+      long probed = nanos.getAsLong();
       ProbeResponse r = RaftPeerGrpc.newBlockingStub(ch)
           .withDeadlineAfter(settings.dialTimeout().toMillis(), TimeUnit.MILLISECONDS)
           .probe(ProbeRequest.newBuilder().setClusterId(clusterId).setFrom(selfId).setTo(peerId).build());
+      counters.roundTrip(nanos.getAsLong() - probed);
       if (r.getClusterId() != clusterId) {
         closeChannel(true);
         return ep.url() + ": cluster ID mismatch (local " + hex(clusterId) + ", remote " + hex(r.getClusterId()) + ")";
@@ -489,7 +500,7 @@ final class PeerSender {
       if (m.type() == MessageType.SNAP) {
         // Snapshots travel on their own call, with the state machine's data, after what came before.
         if (b.getMessagesCount() > 0) {
-          stream.send(b.build());
+          sendBatch(stream, b.build());
           b = MessageBatch.newBuilder().setClusterId(clusterId).setFrom(selfId);
         }
         sendSnapshot(m);
@@ -512,8 +523,13 @@ final class PeerSender {
       b.addMessages(pm);
     }
     if (b.getMessagesCount() > 0) {
-      stream.send(b.build());
+      sendBatch(stream, b.build());
     }
+  }
+
+  private void sendBatch(OutboundRaftStream stream, MessageBatch batch) {
+    stream.send(batch);
+    counters.sent(batch.getSerializedSize());
   }
 
   /** How long a snapshot transfer may take in all. */
@@ -584,6 +600,7 @@ final class PeerSender {
         }
         requests.onNext(SnapshotChunk.newBuilder().setData(chunk).build());
         bytes += chunk.size();
+        counters.sent(chunk.size());
       }
       if (isStopping()) {
         requests.cancel("stopping", null);
@@ -639,6 +656,7 @@ final class PeerSender {
       lock.unlock();
     }
     dropped.addAndGet(stale.size());
+    counted(stale);
     reportSnapshotFailures(stale);
   }
 
@@ -650,8 +668,20 @@ final class PeerSender {
       LOG.log(System.Logger.Level.WARNING, "peer {0}: dropped {1} message(s) ({2} in all): {3}", hex(peerId), messages.size(),
           before + messages.size(), why);
     }
+    counted(messages);
     reportSnapshotFailures(messages);
     report(() -> reports.unreachable(peerId));
+  }
+
+  /** Tells the metrics about dropped messages, and how many of them were heartbeats. */
+  private void counted(List<Message> messages) {
+    int heartbeats = 0;
+    for (Message m : messages) {
+      if (m.type() == MessageType.HEARTBEAT) {
+        heartbeats++;
+      }
+    }
+    counters.dropped(messages.size(), heartbeats);
   }
 
   private void reportSnapshotFailures(List<Message> messages) {

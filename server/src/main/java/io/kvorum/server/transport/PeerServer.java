@@ -66,6 +66,7 @@ public final class PeerServer implements AutoCloseable {
   private EventLoopGroup domainGroup;
   /** Open raft streams accepted by this server. */
   private final Set<Channel> streams = ConcurrentHashMap.newKeySet();
+  private volatile PeerObserver observer = PeerObserver.NONE;
 
   private PeerServer(long selfId, long clusterId, Consumer<Message> inbound, ForwardHandler forwards,
       SnapshotStreams.Receiver snapshots) {
@@ -179,10 +180,15 @@ public final class PeerServer implements AutoCloseable {
     }
     pipeline.addAfter(last, "raft-frames", RaftStreams.frameDecoder(settings.messageBytesMax()));
     pipeline.addAfter("raft-frames", "raft-stream", new InboundRaftStream(selfId, this::refusal, inbound,
-        settings.keepAliveTime()));
+        settings.keepAliveTime(), observer));
     // gRPC does not know these connections as its own: close() cuts them.
     streams.add(ch);
     ch.closeFuture().addListener(f -> streams.remove(ch));
+  }
+
+  /** Reports the bytes of raft streams accepted from now on to {@code o}. */
+  void observe(PeerObserver o) {
+    observer = o;
   }
 
   /** Sets which members are removed from the cluster. */

@@ -74,6 +74,7 @@ public final class PeerTransport implements Outbox, AutoCloseable {
   private volatile Runnable onRemoved = () -> { };
   private volatile SnapshotStreams.Source snapshotSource = SnapshotStreams.NO_DATA;
   private volatile SnapshotStreams.Receiver snapshotReceiver = SnapshotStreams.DISCARD;
+  private volatile PeerObserver observer = PeerObserver.NONE;
 
   /**
    * @param inbound receives every message peers send to this member; must not block
@@ -250,6 +251,7 @@ public final class PeerTransport implements Outbox, AutoCloseable {
     PeerServer server = PeerServer.start(listenUrls, selfId, clusterId, inbound, forwards, snapshotReceiver, security,
         settings);
     server.refuseRemoved(removedMembers);
+    server.observe(observer);
     synchronized (this) {
       if (closed) {
         server.close();
@@ -279,6 +281,7 @@ public final class PeerTransport implements Outbox, AutoCloseable {
     SnapshotStreams.Source source = snapshotSource;
     PeerSender sender = new PeerSender(selfId, clusterId, id, endpoints, security, settings, nanos, this::domainGroup, dialer, reports,
         source);
+    sender.observe(observer.peer(id));
     peers.put(id, sender);
     sender.start();
   }
@@ -361,8 +364,16 @@ public final class PeerTransport implements Outbox, AutoCloseable {
     return s == null ? java.util.OptionalLong.empty() : s.activeSince();
   }
 
+  /**
+   * Reports each peer's traffic to {@code o}: set before the transport listens and adds peers (what
+   * is set up before keeps the previous observer).
+   */
+  public void observe(PeerObserver o) {
+    observer = o;
+  }
+
   /** True while a stream to {@code id} is open. */
-  boolean isActive(long id) {
+  public boolean isActive(long id) {
     PeerSender s = peers.get(id);
     return s != null && s.isActive();
   }

@@ -5,10 +5,12 @@ import io.kvorum.raft.Entry;
 import io.kvorum.raft.HardState;
 import io.kvorum.raft.MemoryStorage;
 import io.kvorum.raft.Snapshot;
+import io.kvorum.server.clock.Timing;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.LongConsumer;
 
 /**
  * A member's durable raft state: the WAL and the snapshot files on disk, mirrored in a
@@ -92,6 +94,15 @@ public final class RaftStorage implements Closeable {
 
   public MemoryStorage memory() {
     return memory;
+  }
+
+  /**
+   * Reports WAL fsyncs to {@code walFsyncs}, appended WAL bytes to {@code walAppended} and snapshot
+   * file fsyncs to {@code snapshotFsyncs}.
+   */
+  public void observe(Timing walFsyncs, LongConsumer walAppended, Timing snapshotFsyncs) {
+    wal.observe(walFsyncs, walAppended);
+    snapshots.observe(snapshotFsyncs);
   }
 
   public byte[] metadata() {

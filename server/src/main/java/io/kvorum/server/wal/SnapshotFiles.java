@@ -3,6 +3,7 @@ package io.kvorum.server.wal;
 import io.kvorum.raft.ConfState;
 import io.kvorum.raft.Snapshot;
 import io.kvorum.raft.SnapshotMetadata;
+import io.kvorum.server.clock.Timing;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -37,9 +38,16 @@ public final class SnapshotFiles {
 
   private final Path dir;
 
+  private volatile Timing fsyncs = Timing.NONE;
+
   public SnapshotFiles(Path dir) throws IOException {
     this.dir = dir;
     Files.createDirectories(dir);
+  }
+
+  /** Reports the fsync of every snapshot file saved to {@code fsyncs} (etcd's {@code snap_fsync_duration_seconds}). */
+  public void observe(Timing fsyncs) {
+    this.fsyncs = fsyncs;
   }
 
   public void save(Snapshot s) throws IOException {
@@ -55,7 +63,9 @@ public final class SnapshotFiles {
       while (b.hasRemaining()) {
         ch.write(b);
       }
+      long start = fsyncs.start();
       ch.force(true);
+      fsyncs.stop(start);
     }
     Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     new DiskWalFiles(dir).syncDirectory();

@@ -2,12 +2,14 @@ package io.kvorum.server.wal;
 
 import io.kvorum.raft.Entry;
 import io.kvorum.raft.HardState;
+import io.kvorum.server.clock.Timing;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.LongConsumer;
 
 /**
  * The write-ahead log of one member. Single writer (the raft loop). {@link #save} appends the hard
@@ -28,6 +30,8 @@ public final class Wal implements Closeable {
   private final byte[] metadata;
   private WalFiles.Segment tail;
   private long tailSeq;
+  private Timing fsyncs = Timing.NONE;
+  private LongConsumer appended = n -> { };
   private long lastIndex;
   private HardState state;
   private ByteBuffer buf = ByteBuffer.allocate(64 * 1024);
@@ -238,7 +242,7 @@ public final class Wal implements Closeable {
       endRecord(b, at);
     }
     b.flip();
-    tail.append(b);
+    append(b);
     if (!ents.isEmpty()) {
       lastIndex = ents.get(ents.size() - 1).index();
     }
@@ -246,11 +250,32 @@ public final class Wal implements Closeable {
       state = hs;
     }
     if (sync) {
-      tail.force();
+      fsync();
     }
     if (tail.size() >= SEGMENT_BYTES_MAX) {
       cut();
     }
+  }
+
+  /**
+   * Reports every fsync of the tail segment to {@code fsyncs} (etcd's {@code wal_fsync_duration_seconds})
+   * and the bytes of every append to {@code appended} (etcd's {@code wal_write_bytes_total}).
+   */
+  public synchronized void observe(Timing fsyncs, LongConsumer appended) {
+    this.fsyncs = fsyncs;
+    this.appended = appended;
+  }
+
+  private void append(ByteBuffer b) throws IOException {
+    int bytes = b.remaining();
+    tail.append(b);
+    appended.accept(bytes);
+  }
+
+  private void fsync() throws IOException {
+    long start = fsyncs.start();
+    tail.force();
+    fsyncs.stop(start);
   }
 
   /** Records that a snapshot at ({@code index}, {@code term}) is durable; fsyncs. */
@@ -260,8 +285,8 @@ public final class Wal implements Closeable {
     b.putLong(index).putLong(term);
     endRecord(b, at);
     b.flip();
-    tail.append(b);
-    tail.force();
+    append(b);
+    fsync();
   }
 
   /** Deletes the segments that hold only entries before {@code index} (after a durable snapshot). */
@@ -288,12 +313,12 @@ public final class Wal implements Closeable {
   }
 
   private void cut() throws IOException {
-    tail.force();
+    fsync();
     tail.close();
     tailSeq++;
     tail = files.create(WalFormat.segmentName(tailSeq, lastIndex + 1));
     writeHeader();
-    tail.force();
+    fsync();
     files.syncDirectory();
   }
 
@@ -309,7 +334,7 @@ public final class Wal implements Closeable {
       endRecord(b, at);
     }
     b.flip();
-    tail.append(b);
+    append(b);
   }
 
   private ByteBuffer buffer(int size) {

@@ -96,6 +96,11 @@ public final class WatchHub implements AutoCloseable {
   private long nextProgressNanos;
   /** Written by the hub thread only; read by the apply thread to decide whether to wake it. */
   private volatile int watcherCount;
+  // Published by the hub thread for the member's metrics.
+  private volatile int streamCount;
+  private volatile int unsyncedCount;
+  /** Events handed to the edge to send (etcd's {@code events_total}); added by the edge's threads. */
+  private final java.util.concurrent.atomic.LongAdder eventsSent = new java.util.concurrent.atomic.LongAdder();
 
   /**
    * @param headers the response header for a revision (cluster, member, term filled in)
@@ -135,7 +140,10 @@ public final class WatchHub implements AutoCloseable {
   /** A new client stream. */
   public WatchStream openStream() {
     WatchStream s = new WatchStream(this);
-    submit(() -> streams.add(s));
+    submit(() -> {
+      streams.add(s);
+      streamCount = streams.size();
+    });
     return s;
   }
 
@@ -147,14 +155,33 @@ public final class WatchHub implements AutoCloseable {
     return streamEventSlots;
   }
 
-  /** The watchers open on every stream now (as the hub thread last counted them). */
+  /** How many times a watcher's stream was full and it fell back to history (etcd's victims). */
+  public long victimCount() {
+    return victims.get();
+  }
+
+  /** Open watch streams (etcd's {@code watch_stream_total}). */
+  public int streamCount() {
+    return streamCount;
+  }
+
+  /** Watchers of all streams (etcd's {@code watcher_total}). */
   public int watcherCount() {
     return watcherCount;
   }
 
-  /** How many times a watcher's stream was full and it fell back to history (etcd's victims). */
-  public long victimCount() {
-    return victims.get();
+  /** Watchers catching up from history (etcd's unsynced {@code slow_watcher_total}). */
+  public int slowWatcherCount() {
+    return unsyncedCount;
+  }
+
+  /** Events handed to the client streams so far (etcd's {@code events_total}). */
+  public long eventsSent() {
+    return eventsSent.sum();
+  }
+
+  void sent(int events) {
+    eventsSent.add(events);
   }
 
   long maxResponseBytes() {
@@ -226,6 +253,7 @@ public final class WatchHub implements AutoCloseable {
         }
         busy |= syncStep();
         progressTick();
+        unsyncedCount = unsynced.size();
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "watch hub step failed", e);
       }
@@ -553,6 +581,7 @@ public final class WatchHub implements AutoCloseable {
     }
     s.watchers.clear();
     streams.remove(s);
+    streamCount = streams.size();
   }
 
   private void checkPendingProgress() {

@@ -116,6 +116,9 @@ public final class WatchStream {
       return List.of(o.resp);
     }
     WatchResponse r = o.resp;
+    if (r.getEventsCount() > 0) {
+      hub.sent(r.getEventsCount());
+    }
     if (o.watcher.prevKv && r.getEventsCount() > 0) {
       r = withPrevKvs(r);
     }

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The server's shape, checked on its compiled classes: one clock, each library's types behind
- * one package, no cycles between packages.
+ * one package (RocksDB, gRPC, Prometheus), no cycles between packages.
  */
 class ArchitectureTest {
   private static JavaClasses server;
@@ -44,6 +44,14 @@ class ArchitectureTest {
   void grpc_staysAtTheEdgeAndInTheTransport() {
     noClasses().that().resideOutsideOfPackages("io.kvorum.server.api..", "io.kvorum.server.transport..")
         .should().dependOnClassesThat().resideInAPackage("io.grpc..")
+        .check(server);
+  }
+
+  @Test
+  void prometheus_staysInMetrics() {
+    noClasses().that().resideOutsideOfPackage("io.kvorum.server.metrics..")
+        .should().dependOnClassesThat().resideInAPackage("io.prometheus..")
+        .because("the member's parts report through small interfaces they declare; only metrics knows the library")
         .check(server);
   }
 
