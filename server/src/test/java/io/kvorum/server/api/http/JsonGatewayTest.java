@@ -181,6 +181,10 @@ class JsonGatewayTest {
     assertThat(get("/livez").body()).isEqualTo("ok\n");
     assertThat(get("/readyz?verbose").body())
         .isEqualTo("[+]data_corruption ok\n[+]serializable_read ok\n[+]linearizable_read ok\nok\n");
+    HttpResponse<String> metrics = get("/metrics");
+    assertThat(metrics.headers().firstValue("Content-Type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
+    assertThat(metrics.body()).contains("etcd_server_version{server_version=\"3.4.23\"} 1")
+        .contains("etcd_server_health_success");
     // The metrics URL serves health and metrics only.
     int metricsPort = clients.metricsPorts().get(0);
     HttpResponse<String> viaMetrics = http.send(HttpRequest.newBuilder(
