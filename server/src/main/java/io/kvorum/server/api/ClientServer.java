@@ -91,6 +91,7 @@ public final class ClientServer implements AutoCloseable {
             .intercept(new CallerCredentials())
             .intercept(new RequireLeader(server))
             .intercept(new LearnerGuard(server));
+        keepAlive(b, cfg);
         if (secure) {
           b.sslContext(tls);
         }
@@ -102,6 +103,22 @@ public final class ClientServer implements AutoCloseable {
       throw e;
     }
     return cs;
+  }
+
+  /**
+   * etcd's {@code --grpc-keepalive-*}, applied as etcd applies them: the minimum ping interval only
+   * when positive, the server's ping interval and timeout only when both are; otherwise gRPC's
+   * defaults (5 minutes; 2 hours and 20 seconds), which are grpc-go's too.
+   */
+  static void keepAlive(NettyServerBuilder b, ServerConfig cfg) {
+    if (cfg.grpcKeepAliveMinTime.compareTo(java.time.Duration.ZERO) > 0) {
+      b.permitKeepAliveTime(cfg.grpcKeepAliveMinTime.toNanos(), TimeUnit.NANOSECONDS);
+    }
+    if (cfg.grpcKeepAliveInterval.compareTo(java.time.Duration.ZERO) > 0
+        && cfg.grpcKeepAliveTimeout.compareTo(java.time.Duration.ZERO) > 0) {
+      b.keepAliveTime(cfg.grpcKeepAliveInterval.toNanos(), TimeUnit.NANOSECONDS)
+          .keepAliveTimeout(cfg.grpcKeepAliveTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
   }
 
   /** True for the schemes etcd serves TLS on. */

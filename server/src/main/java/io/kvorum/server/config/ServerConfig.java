@@ -32,6 +32,7 @@ public final class ServerConfig {
 
   public final String name;
   public final Path dataDir;
+  /** {@code --wal-dir}: the WAL's own directory, or null for {@code member/wal} in the data dir. */
   public final Path walDir;
   public final long snapshotCount;
   public final Duration heartbeatInterval;
@@ -70,6 +71,20 @@ public final class ServerConfig {
   public final Duration watchProgressNotifyInterval;
   /** How often the leader checkpoints the remaining TTL of long leases (etcd's 5 minutes). */
   public final Duration leaseCheckpointInterval;
+  /** {@code --force-new-cluster}: on restart, make this member a one-member cluster of its own data. */
+  public final boolean forceNewCluster;
+  /** {@code --initial-election-tick-advance}: skip most of the first election timeout at start. */
+  public final boolean initialElectionTickAdvance;
+  /** {@code --grpc-keepalive-min-time}: the shortest interval a client may ping the client server at. */
+  public final Duration grpcKeepAliveMinTime;
+  /** {@code --grpc-keepalive-interval}: how often the client server pings an idle client; 0 disables. */
+  public final Duration grpcKeepAliveInterval;
+  /** {@code --grpc-keepalive-timeout}: how long the client server waits for the ping's answer; 0 disables. */
+  public final Duration grpcKeepAliveTimeout;
+  /** {@code --logger}: {@code zap} or {@code capnslog} (both written as zap's JSON lines). */
+  public final String logger;
+  /** {@code --metrics}: {@code basic} or {@code extensive}. */
+  public final String metrics;
   /**
    * The member's clock, for every timer and time read; null for the system's (a timer thread the
    * member owns). Tests inject a {@link io.kvorum.server.clock.FakeClock}.
@@ -114,6 +129,13 @@ public final class ServerConfig {
     compactionBatchLimit = b.compactionBatchLimit;
     watchProgressNotifyInterval = b.watchProgressNotifyInterval;
     leaseCheckpointInterval = b.leaseCheckpointInterval;
+    forceNewCluster = b.forceNewCluster;
+    initialElectionTickAdvance = b.initialElectionTickAdvance;
+    grpcKeepAliveMinTime = b.grpcKeepAliveMinTime;
+    grpcKeepAliveInterval = b.grpcKeepAliveInterval;
+    grpcKeepAliveTimeout = b.grpcKeepAliveTimeout;
+    logger = b.logger;
+    metrics = b.metrics;
     clock = b.clock;
   }
 
@@ -125,6 +147,11 @@ public final class ServerConfig {
   /** The member directory, where etcd keeps {@code snap/} and {@code wal/}. */
   public Path memberDir() {
     return dataDir.resolve("member");
+  }
+
+  /** The WAL's directory: {@code --wal-dir}, or {@code member/wal} in the data dir (etcd's {@code WALDir()}). */
+  public Path walDirectory() {
+    return walDir != null ? walDir : memberDir().resolve("wal");
   }
 
   /** This member's peer URLs as listed in {@code --initial-cluster}. */
@@ -178,6 +205,13 @@ public final class ServerConfig {
     public int compactionBatchLimit = 1000;
     public Duration watchProgressNotifyInterval = Duration.ofMinutes(10);
     public Duration leaseCheckpointInterval = Duration.ofMinutes(5);
+    public boolean forceNewCluster;
+    public boolean initialElectionTickAdvance = true;
+    public Duration grpcKeepAliveMinTime = Duration.ofSeconds(5);
+    public Duration grpcKeepAliveInterval = Duration.ofHours(2);
+    public Duration grpcKeepAliveTimeout = Duration.ofSeconds(20);
+    public String logger = "capnslog";
+    public String metrics = "basic";
     public io.kvorum.server.clock.Clock clock;
 
     public ServerConfig build() {

@@ -157,7 +157,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
       s.loop.start();
       // etcd's initial election tick advance: skip most of the first election timeout so a fresh
       // cluster (or a restarted member) elects a leader within a few ticks of starting.
-      for (int i = 0; i < cfg.electionTicks() - 1; i++) {
+      for (int i = 0; cfg.initialElectionTickAdvance && i < cfg.electionTicks() - 1; i++) {
         s.loop.tick();
       }
       s.ticks = clock.scheduleEvery(cfg.heartbeatInterval, s::onTick);

@@ -36,7 +36,22 @@ public final class RaftStorage implements Closeable {
 
   /** True if {@code memberDir} holds a WAL (the member has started before). */
   public static boolean exists(Path memberDir) throws IOException {
-    return Wal.exists(new DiskWalFiles(memberDir.resolve("wal")));
+    return walExists(memberDir.resolve("wal"));
+  }
+
+  /** True if {@code walDir} holds WAL segments; a missing directory holds none (and is not created). */
+  public static boolean walExists(Path walDir) throws IOException {
+    return java.nio.file.Files.isDirectory(walDir) && Wal.exists(new DiskWalFiles(walDir));
+  }
+
+  /** Creates the storage of a new member with its WAL in {@code walDir} (etcd's {@code --wal-dir}). */
+  public static RaftStorage create(Path walDir, Path memberDir, byte[] metadata) throws IOException {
+    return create(new DiskWalFiles(walDir), memberDir, metadata);
+  }
+
+  /** Opens an existing member's storage with its WAL in {@code walDir}. */
+  public static RaftStorage open(Path walDir, Path memberDir) throws IOException {
+    return open(new DiskWalFiles(walDir), memberDir);
   }
 
   /** Creates the storage of a new member. */
