@@ -147,6 +147,7 @@ public final class EtcdFlags {
         }
       }
       fromFile.put("config-file", configFile);
+      checkSelective(fromFile);
       UnsupportedFlags.check(fromFile, warnings);
       return new Parsed(fromFile, warnings, notices);
     }
@@ -168,6 +169,7 @@ public final class EtcdFlags {
         values.put(flag, e.getValue());
       }
     }
+    checkSelective(values);
     UnsupportedFlags.check(values, warnings);
     return new Parsed(values, warnings, notices);
   }
@@ -237,8 +239,6 @@ public final class EtcdFlags {
     if (p.has("initial-cluster-token")) {
       b.initialClusterToken = p.get("initial-cluster-token");
     }
-    selective(p, "discovery-fallback", "proxy", "exit");
-    selective(p, "proxy", "off", "readonly", "on");
     b.initialElectionTickAdvance = boolFlag(p, "initial-election-tick-advance", b.initialElectionTickAdvance);
     b.strictReconfigCheck = boolFlag(p, "strict-reconfig-check", b.strictReconfigCheck);
     b.preVote = boolFlag(p, "pre-vote", b.preVote);
@@ -301,9 +301,14 @@ public final class EtcdFlags {
     return b.build();
   }
 
-  /** A flag with a fixed set of values (etcd's SelectiveStringValue), refused with etcd's words otherwise. */
-  private static void selective(Parsed p, String flag, String... valid) {
-    String v = p.get(flag);
+  /** The flags with a fixed set of values (etcd's SelectiveStringValue), checked as etcd parses them. */
+  private static void checkSelective(Map<String, String> values) {
+    selective(values, "discovery-fallback", "proxy", "exit");
+    selective(values, "proxy", "off", "readonly", "on");
+  }
+
+  private static void selective(Map<String, String> values, String flag, String... valid) {
+    String v = values.get(flag);
     if (v != null && !List.of(valid).contains(v)) {
       throw new ConfigException("invalid value \"" + v + "\" for flag -" + flag + ": invalid value \"" + v + "\"");
     }
