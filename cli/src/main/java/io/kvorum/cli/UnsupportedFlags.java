@@ -56,7 +56,7 @@ final class UnsupportedFlags {
       new Entry("experimental-enable-v2v3", Action.REFUSE, String::isEmpty,
           "the v2 API (also emulated over v3) is not served"),
       new Entry("enable-v2", Action.WARN, UnsupportedFlags::isFalse,
-          "the v2 API is not served, v2 requests get 404 (a warning, not a refusal: etcd's own "
+          "the v2 API is not served, Kvorum serves v3 only (a warning, not a refusal: etcd's own "
               + "etcd.conf.yml.sample sets it)"),
       new Entry("enable-pprof", Action.WARN, UnsupportedFlags::isFalse,
           "/debug/pprof is Go's profiler and is not served; profile the JVM with jcmd or JDK Flight Recorder"),
