@@ -298,6 +298,9 @@ public final class EtcdFlags {
           + "experimental-enable-lease-checkpoint");
     }
     b.forceNewCluster = boolFlag(p, "force-new-cluster", false);
+    b.maxSnapshots = (int) uintFlag(p, "max-snapshots", b.maxSnapshots, Integer.MAX_VALUE);
+    b.maxWals = (int) uintFlag(p, "max-wals", b.maxWals, Integer.MAX_VALUE);
+    b.warningApplyDuration = duration(p, "experimental-warning-apply-duration", b.warningApplyDuration);
     return b.build();
   }
 
@@ -351,6 +354,15 @@ public final class EtcdFlags {
     } catch (NumberFormatException e) {
       throw new ConfigException("invalid value \"" + v + "\" for flag -" + flag + ": parse error");
     }
+  }
+
+  /** An unsigned flag (Go's uint), up to {@code max}. */
+  private static long uintFlag(Parsed p, String flag, long dflt, long max) {
+    long v = longFlag(p, flag, dflt);
+    if (v < 0 || v > max) {
+      throw new ConfigException("invalid value \"" + p.get(flag) + "\" for flag -" + flag + ": parse error");
+    }
+    return v;
   }
 
   private static boolean boolFlag(Parsed p, String flag, boolean dflt) {

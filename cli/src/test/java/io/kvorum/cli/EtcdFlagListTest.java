@@ -101,7 +101,10 @@ class EtcdFlagListTest {
       new Honoured("experimental-enable-lease-checkpoint", "false", c -> c.enableLeaseCheckpoint),
       new Honoured("experimental-compaction-batch-limit", "10", c -> c.compactionBatchLimit),
       new Honoured("experimental-watch-progress-notify-interval", "1m", c -> c.watchProgressNotifyInterval),
-      new Honoured("force-new-cluster", "true", c -> c.forceNewCluster));
+      new Honoured("force-new-cluster", "true", c -> c.forceNewCluster),
+      new Honoured("max-snapshots", "0", c -> c.maxSnapshots),
+      new Honoured("max-wals", "10", c -> c.maxWals),
+      new Honoured("experimental-warning-apply-duration", "1s", c -> c.warningApplyDuration));
 
   /** Flags that are the launcher's behaviour, not a config field; each has its own test below. */
   static final Set<String> LAUNCHER = Set.of("version", "help", "config-file");
@@ -129,9 +132,6 @@ class EtcdFlagListTest {
       Map.entry("backend-batch-interval", "10ms"),
       Map.entry("backend-batch-limit", "100"),
       Map.entry("experimental-backend-bbolt-freelist-type", "map"),
-      Map.entry("max-snapshots", "10"),
-      Map.entry("max-wals", "10"),
-      Map.entry("experimental-warning-apply-duration", "1s"),
       Map.entry("log-package-levels", "etcdserver=DEBUG"),
       Map.entry("experimental-enable-lease-checkpoint-persist", "false"),
       Map.entry("experimental-peer-skip-client-san-verification", "false"));

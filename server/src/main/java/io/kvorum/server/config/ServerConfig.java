@@ -83,6 +83,12 @@ public final class ServerConfig {
   public final Duration grpcKeepAliveTimeout;
   /** {@code --logger}: {@code zap} or {@code capnslog} (both written as zap's JSON lines). */
   public final String logger;
+  /** {@code --max-snapshots}: snapshot files kept; 0 keeps all. */
+  public final int maxSnapshots;
+  /** {@code --max-wals}: WAL segments kept once a snapshot covers them; 0 keeps all. */
+  public final int maxWals;
+  /** {@code --experimental-warning-apply-duration}: an apply taking longer is logged. */
+  public final Duration warningApplyDuration;
   /** {@code --metrics}: {@code basic} or {@code extensive}. */
   public final String metrics;
   /**
@@ -135,6 +141,9 @@ public final class ServerConfig {
     grpcKeepAliveInterval = b.grpcKeepAliveInterval;
     grpcKeepAliveTimeout = b.grpcKeepAliveTimeout;
     logger = b.logger;
+    maxSnapshots = b.maxSnapshots;
+    maxWals = b.maxWals;
+    warningApplyDuration = b.warningApplyDuration;
     metrics = b.metrics;
     clock = b.clock;
   }
@@ -211,6 +220,9 @@ public final class ServerConfig {
     public Duration grpcKeepAliveInterval = Duration.ofHours(2);
     public Duration grpcKeepAliveTimeout = Duration.ofSeconds(20);
     public String logger = "capnslog";
+    public int maxSnapshots = 5;
+    public int maxWals = 5;
+    public Duration warningApplyDuration = Duration.ofMillis(100);
     public String metrics = "basic";
     public io.kvorum.server.clock.Clock clock;
 

@@ -57,6 +57,7 @@ final class Bootstrap {
   static Opened open(ServerConfig cfg, Clock clock) throws IOException {
     Path memberDir = cfg.memberDir();
     Path walDir = cfg.walDirectory();
+    RaftStorage.Retention retention = new RaftStorage.Retention(cfg.maxSnapshots, cfg.maxWals);
     checkDedicatedWalDir(cfg);
     List<Member> initial = new ArrayList<>();
     for (Map.Entry<String, List<URI>> e : cfg.initialCluster.entrySet()) {
@@ -95,10 +96,10 @@ final class Bootstrap {
       clusterId = remote.clusterId();
       joined = remote.members();
       storage = RaftStorage.create(walDir, memberDir,
-          ByteBuffer.allocate(16).putLong(memberId).putLong(clusterId).array());
+          ByteBuffer.allocate(16).putLong(memberId).putLong(clusterId).array(), retention);
       LOG.info("joining existing cluster {} as member {}", hex(clusterId), hex(memberId));
     } else if (restarted) {
-      storage = RaftStorage.open(walDir, memberDir);
+      storage = RaftStorage.open(walDir, memberDir, retention);
       ByteBuffer meta = ByteBuffer.wrap(storage.metadata());
       memberId = meta.getLong();
       clusterId = meta.getLong();
@@ -108,7 +109,7 @@ final class Bootstrap {
       memberId = MemberIds.memberId(self, cfg.initialClusterToken);
       clusterId = MemberIds.clusterId(initial.stream().map(Member::id).toList());
       storage = RaftStorage.create(walDir, memberDir,
-          ByteBuffer.allocate(16).putLong(memberId).putLong(clusterId).array());
+          ByteBuffer.allocate(16).putLong(memberId).putLong(clusterId).array(), retention);
       long[] voters = initial.stream().mapToLong(Member::id).toArray();
       storage.bootstrap(ConfState.ofVoters(voters), new byte[0]);
       LOG.info("starting member {} in cluster {}", hex(memberId), hex(clusterId));

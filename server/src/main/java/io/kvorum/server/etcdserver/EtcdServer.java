@@ -119,6 +119,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.watchHub = new WatchHub(kv, this::header, cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES, clock::nanos,
         cfg.watchProgressNotifyInterval.toNanos());
     applier.notify(watchHub);
+    applier.warnApplyOver(cfg.warningApplyDuration);
     this.leaseDuties = new LeaseDuties(lessor, loop, proposer, cfg.electionTimeout, clock);
     applier.onTermStart(leaseDuties::termStarted);
     this.reconfiguration = new Reconfiguration(memberId, cfg.strictReconfigCheck, membership, transport, loop,

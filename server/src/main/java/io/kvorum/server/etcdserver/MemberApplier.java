@@ -61,6 +61,8 @@ final class MemberApplier implements Applier {
   private final Waiters waiters;
   private final Clock clock;
   private final ApplierChain chain;
+  /** etcd's {@code --experimental-warning-apply-duration}: a request applied slower is logged. */
+  private long warnApplyNanos = Long.MAX_VALUE;
   private WatchHub watchHub;
   private LongConsumer termStarted = term -> {};
   private volatile long applied;
@@ -106,6 +108,11 @@ final class MemberApplier implements Applier {
     this.watchHub = hub;
   }
 
+  /** Logs each request whose apply takes longer than {@code d} (set once, before raft starts). */
+  void warnApplyOver(java.time.Duration d) {
+    this.warnApplyNanos = d.toNanos();
+  }
+
   /**
    * Whom to tell, with its term, of each empty entry applied: a new leader's first entry of its
    * term (set once, before raft starts).
@@ -119,7 +126,15 @@ final class MemberApplier implements Applier {
     for (Entry e : entries) {
       if (e.type() == EntryType.NORMAL) {
         if (e.data().length > 0) {
+          long start = clock.nanos();
           chain.apply(new ConsistentIndex(e.index(), e.term()), e.data());
+          long took = clock.nanos() - start;
+          if (took > warnApplyNanos) {
+            // Only a log line, like etcd's: the clock never decides anything on the apply path.
+            LOG.warn("apply request took too long (took {} ms, expected-duration {} ms, index {}, {} bytes)",
+                TimeUnit.NANOSECONDS.toMillis(took), TimeUnit.NANOSECONDS.toMillis(warnApplyNanos), e.index(),
+                e.data().length);
+          }
         } else {
           termStarted.accept(e.term());
         }
