@@ -75,11 +75,11 @@ public final class ServerConfig {
   public final boolean forceNewCluster;
   /** {@code --initial-election-tick-advance}: skip most of the first election timeout at start. */
   public final boolean initialElectionTickAdvance;
-  /** {@code --grpc-keepalive-min-time}: the shortest interval a client may ping the client server at. */
+  /** {@code --grpc-keepalive-min-time}: the shortest interval a client may ping the client server at (0: gRPC's). */
   public final Duration grpcKeepAliveMinTime;
-  /** {@code --grpc-keepalive-interval}: how often the client server pings an idle client; 0 disables. */
+  /** {@code --grpc-keepalive-interval}: how often the client server pings an idle client (0: gRPC's default). */
   public final Duration grpcKeepAliveInterval;
-  /** {@code --grpc-keepalive-timeout}: how long the client server waits for the ping's answer; 0 disables. */
+  /** {@code --grpc-keepalive-timeout}: how long the client server waits for a ping's answer (0: gRPC's default). */
   public final Duration grpcKeepAliveTimeout;
   /** {@code --logger}: {@code zap} or {@code capnslog} (both written as zap's JSON lines). */
   public final String logger;
