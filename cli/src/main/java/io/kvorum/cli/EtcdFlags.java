@@ -94,6 +94,11 @@ public final class EtcdFlags {
    * @throws ConfigException with etcd's text for an unknown flag or a missing value
    */
   public static Parsed parse(String[] args, Map<String, String> env) {
+    if (args.length > 0 && (args[0].equals("gateway") || args[0].equals("grpc-proxy"))) {
+      // etcd's subcommands: a TCP forwarder and a v3 gRPC proxy, neither part of Kvorum.
+      throw new ConfigException("'etcd " + args[0] + "' is not supported by Kvorum: point clients at the members' "
+          + "client URLs");
+    }
     CommandSpec spec = CommandSpec.create();
     for (Flag f : FLAGS) {
       OptionSpec.Builder b = OptionSpec.builder("--" + f.name(), "-" + f.name());

@@ -120,4 +120,12 @@ class EtcdFlagsTest {
     assertThat(c.initialElectionTickAdvance).isFalse();
     assertThat(c.forceNewCluster).isTrue();
   }
+
+  @Test
+  void parse_gatewayOrGrpcProxySubcommand_isRefusedNamingIt() {
+    assertThatThrownBy(() -> EtcdFlags.parse(new String[] {"gateway", "start", "--endpoints=127.0.0.1:2379"}, Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageStartingWith("'etcd gateway' is not supported by Kvorum");
+    assertThatThrownBy(() -> EtcdFlags.parse(new String[] {"grpc-proxy", "start"}, Map.of()))
+        .hasMessageStartingWith("'etcd grpc-proxy' is not supported by Kvorum");
+  }
 }
