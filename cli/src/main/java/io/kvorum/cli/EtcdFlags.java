@@ -306,7 +306,12 @@ public final class EtcdFlags {
     b.maxSnapshots = (int) uintFlag(p, "max-snapshots", b.maxSnapshots, Integer.MAX_VALUE);
     b.maxWals = (int) uintFlag(p, "max-wals", b.maxWals, Integer.MAX_VALUE);
     b.warningApplyDuration = duration(p, "experimental-warning-apply-duration", b.warningApplyDuration);
-    return b.build();
+    ServerConfig cfg = b.build();
+    // etcd checks this last; its config file keeps the default advertised URL instead.
+    if (!p.has("config-file") && p.has("listen-client-urls") && !p.has("advertise-client-urls")) {
+      throw new ConfigException("--advertise-client-urls is required when --listen-client-urls is set explicitly");
+    }
+    return cfg;
   }
 
   /** The flags with a fixed set of values (etcd's SelectiveStringValue), checked as etcd parses them. */

@@ -42,8 +42,11 @@ class EtcdFlagListTest {
   /** Unsupported flags where Kvorum's fixed behaviour is the flag's non-default value. */
   static final Set<String> BEHAVES_AS_NON_DEFAULT = Set.of("experimental-peer-skip-client-san-verification");
 
-  /** An honoured flag: a value other than Kvorum's default, and the config field it must change. */
-  record Honoured(String flag, String value, Function<ServerConfig, Object> field) {}
+  /**
+   * An honoured flag: a value other than Kvorum's default, and the config field it must change;
+   * {@code with} are flags etcd requires beside it.
+   */
+  record Honoured(String flag, String value, Function<ServerConfig, Object> field, String... with) {}
 
   static final List<Honoured> HONOURED = List.of(
       new Honoured("name", "other", c -> c.name),
@@ -54,7 +57,8 @@ class EtcdFlagListTest {
       new Honoured("election-timeout", "2000", c -> c.electionTimeout),
       new Honoured("initial-election-tick-advance", "false", c -> c.initialElectionTickAdvance),
       new Honoured("listen-peer-urls", "http://127.0.0.1:12380", c -> c.listenPeerUrls),
-      new Honoured("listen-client-urls", "http://127.0.0.1:12379", c -> c.listenClientUrls),
+      new Honoured("listen-client-urls", "http://127.0.0.1:12379", c -> c.listenClientUrls,
+          "--advertise-client-urls=http://127.0.0.1:12379"),
       new Honoured("quota-backend-bytes", "4096", c -> c.quotaBackendBytes),
       new Honoured("max-txn-ops", "7", c -> c.maxTxnOps),
       new Honoured("max-request-bytes", "1000", c -> c.maxRequestBytes),
@@ -228,7 +232,9 @@ class EtcdFlagListTest {
   void honouredFlag_nonDefaultValue_changesItsConfigField() {
     ServerConfig defaults = EtcdFlags.toConfig(parse());
     for (Honoured h : HONOURED) {
-      EtcdFlags.Parsed p = parse("--" + h.flag() + "=" + h.value());
+      List<String> args = new ArrayList<>(List.of("--" + h.flag() + "=" + h.value()));
+      args.addAll(List.of(h.with()));
+      EtcdFlags.Parsed p = parse(args.toArray(String[]::new));
       ServerConfig c = EtcdFlags.toConfig(p);
       assertThat(Objects.equals(h.field().apply(c), h.field().apply(defaults)))
           .as("--%s=%s leaves its field at %s", h.flag(), h.value(), h.field().apply(defaults)).isFalse();

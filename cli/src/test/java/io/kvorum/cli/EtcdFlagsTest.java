@@ -128,4 +128,13 @@ class EtcdFlagsTest {
     assertThatThrownBy(() -> EtcdFlags.parse(new String[] {"grpc-proxy", "start"}, Map.of()))
         .hasMessageStartingWith("'etcd grpc-proxy' is not supported by Kvorum");
   }
+
+  @Test
+  void build_listenClientUrlsWithoutAdvertised_failsWithEtcdsMessage() {
+    assertThatThrownBy(() -> config(Map.of(), "--listen-client-urls", "http://127.0.0.1:12379"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("--advertise-client-urls is required when --listen-client-urls is set explicitly");
+    assertThatThrownBy(() -> config(Map.of("ETCD_LISTEN_CLIENT_URLS", "http://127.0.0.1:12379")))
+        .hasMessage("--advertise-client-urls is required when --listen-client-urls is set explicitly");
+  }
 }
