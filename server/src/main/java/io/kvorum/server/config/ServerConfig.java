@@ -254,6 +254,11 @@ public final class ServerConfig {
           checkUrl(u);
         }
       }
+      for (List<URI> urls : List.of(listenPeerUrls, listenClientUrls, listenMetricsUrls)) {
+        checkBindUrls(urls);
+      }
+      checkHostUrls("--initial-advertise-peer-urls", initialAdvertisePeerUrls);
+      checkHostUrls("--advertise-client-urls", advertiseClientUrls);
       Map<String, List<URI>> cluster = parseCluster(initialCluster != null ? initialCluster
           : name + "=" + join(initialAdvertisePeerUrls));
       if (initialClusterState == ClusterState.NEW || cluster.containsKey(name)) {
@@ -278,9 +283,59 @@ public final class ServerConfig {
       if (!Set.of("http", "https", "unix", "unixs").contains(scheme)) {
         throw new ConfigException("URL scheme must be http, https, unix, or unixs: " + u);
       }
+      if (!scheme.startsWith("unix") && (u.getRawAuthority() == null || !u.getRawAuthority().matches(".*:[0-9]*"))) {
+        throw new ConfigException("URL address does not have the form \"host:port\": " + u);
+      }
       if (u.getPath() != null && !u.getPath().isEmpty() && !scheme.startsWith("unix")) {
         throw new ConfigException("URL must not contain a path: " + u);
       }
+    }
+
+    /** etcd's checkBindURLs: a listen URL names an IP address or localhost, not a host to resolve. */
+    private static void checkBindUrls(List<URI> urls) {
+      for (URI u : urls) {
+        String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+        String host = hostOf(u);
+        if (scheme.startsWith("unix") || host.equals("localhost")) {
+          continue;
+        }
+        if (!isIpLiteral(host)) {
+          throw new ConfigException("expected IP in URL for binding (" + u + ")");
+        }
+      }
+    }
+
+    /** etcd's checkHostURLs: an advertised URL names a host. */
+    private static void checkHostUrls(String flag, List<URI> urls) {
+      for (URI u : urls) {
+        if (hostOf(u).isEmpty()) {
+          List<String> all = new ArrayList<>();
+          urls.forEach(x -> all.add(x.toString()));
+          throw new ConfigException(flag + " \"" + String.join(",", all) + "\" must be \"host:port\" (unexpected empty "
+              + "host (" + u + "))");
+        }
+      }
+    }
+
+    /** The host of {@code u}'s {@code host:port} authority (Go's SplitHostPort), without IPv6 brackets. */
+    private static String hostOf(URI u) {
+      String a = u.getRawAuthority() == null ? "" : u.getRawAuthority();
+      int colon = a.lastIndexOf(':');
+      String host = colon < 0 ? a : a.substring(0, colon);
+      return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    /** True for an IPv4 dotted quad or an IPv6 literal, without resolving anything. */
+    static boolean isIpLiteral(String host) {
+      if (host.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+        for (String part : host.split("\\.")) {
+          if (Integer.parseInt(part) > 255) {
+            return false;
+          }
+        }
+        return true;
+      }
+      return host.contains(":") && host.matches("[0-9a-fA-F:.%a-zA-Z]+");
     }
 
     private static String canonical(URI u) {
