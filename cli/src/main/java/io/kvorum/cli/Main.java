@@ -26,6 +26,10 @@ public final class Main {
     ServerConfig cfg;
     try {
       parsed = EtcdFlags.parse(args, System.getenv());
+      if (EtcdFlags.helpAsked(parsed)) {
+        System.out.println(EtcdFlags.usage());
+        return;
+      }
       if (parsed.has("version") && !"false".equals(parsed.get("version"))) {
         System.out.println("etcd Version: " + EtcdServer.SERVER_VERSION);
         System.out.println("Git SHA: kvorum");
@@ -35,6 +39,7 @@ public final class Main {
         return;
       }
       cfg = EtcdFlags.toConfig(parsed);
+      Logging.apply(cfg.logLevel, cfg.logOutputs);
     } catch (ConfigException e) {
       System.err.println(e.getMessage());
       System.exit(2);
@@ -47,6 +52,7 @@ public final class Main {
     org.slf4j.bridge.SLF4JBridgeHandler.removeHandlersForRootLogger();
     org.slf4j.bridge.SLF4JBridgeHandler.install();
     Logger log = LoggerFactory.getLogger("etcdmain");
+    parsed.notices().forEach(n -> log.info(n));
     parsed.warnings().forEach(w -> log.warn(w));
     log.info("etcd Version: {} (Kvorum)", EtcdServer.SERVER_VERSION);
     CompilerPriority.apply(log);

@@ -91,4 +91,50 @@ class EtcdFlagsTest {
     assertThat(EtcdFlags.duration(p, "experimental-watch-progress-notify-interval", Duration.ZERO))
         .isEqualTo(Duration.ofSeconds(90));
   }
+
+  @Test
+  void parse_hiddenAndLegacyEtcdFlags_areAcceptedAsEtcdDoes() {
+    EtcdFlags.Parsed p = EtcdFlags.parse(new String[] {"-v", "--enable-grpc-gateway", "--unsafe-no-fsync=false"},
+        Map.of());
+    assertThat(p.warnings()).containsExactly("flag \"-v\" is no longer supported - ignoring.");
+    assertThatThrownBy(() -> EtcdFlags.parse(new String[] {"--unsafe-no-fsync"}, Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessage("--unsafe-no-fsync=true is not supported by Kvorum: Kvorum "
+            + "always fsyncs its WAL");
+  }
+
+  @Test
+  void build_selectiveValues_failLikeEtcd() {
+    assertThatThrownBy(() -> config(Map.of(), "--proxy", "sometimes"))
+        .hasMessage("invalid value \"sometimes\" for flag -proxy: invalid value \"sometimes\"");
+    assertThatThrownBy(() -> config(Map.of(), "--experimental-enable-lease-checkpoint=false",
+        "--experimental-enable-lease-checkpoint-persist"))
+        .hasMessage("setting experimental-enable-lease-checkpoint-persist requires experimental-enable-lease-checkpoint");
+  }
+
+  @Test
+  void build_keepAliveAndTickAdvance_areSet() {
+    ServerConfig c = config(Map.of(), "--grpc-keepalive-min-time", "1s", "--grpc-keepalive-interval=0",
+        "--initial-election-tick-advance=false", "--force-new-cluster");
+    assertThat(c.grpcKeepAliveMinTime).isEqualTo(Duration.ofSeconds(1));
+    assertThat(c.grpcKeepAliveInterval).isEqualTo(Duration.ZERO);
+    assertThat(c.initialElectionTickAdvance).isFalse();
+    assertThat(c.forceNewCluster).isTrue();
+  }
+
+  @Test
+  void parse_gatewayOrGrpcProxySubcommand_isRefusedNamingIt() {
+    assertThatThrownBy(() -> EtcdFlags.parse(new String[] {"gateway", "start", "--endpoints=127.0.0.1:2379"}, Map.of()))
+        .isInstanceOf(ConfigException.class).hasMessageStartingWith("'etcd gateway' is not supported by Kvorum");
+    assertThatThrownBy(() -> EtcdFlags.parse(new String[] {"grpc-proxy", "start"}, Map.of()))
+        .hasMessageStartingWith("'etcd grpc-proxy' is not supported by Kvorum");
+  }
+
+  @Test
+  void build_listenClientUrlsWithoutAdvertised_failsWithEtcdsMessage() {
+    assertThatThrownBy(() -> config(Map.of(), "--listen-client-urls", "http://127.0.0.1:12379"))
+        .isInstanceOf(ConfigException.class)
+        .hasMessage("--advertise-client-urls is required when --listen-client-urls is set explicitly");
+    assertThatThrownBy(() -> config(Map.of("ETCD_LISTEN_CLIENT_URLS", "http://127.0.0.1:12379")))
+        .hasMessage("--advertise-client-urls is required when --listen-client-urls is set explicitly");
+  }
 }

@@ -133,6 +133,7 @@ public final class ClientServer implements AutoCloseable {
             // gRPC and HTTP/1.1 share the port: the negotiator picks per connection (TLS included).
             .protocolNegotiator(new PortSharing(secure ? tls : null, site));
         services.forEach(b::addService);
+        keepAlive(b, cfg);
         Server s = b.build().start();
         cs.servers.add(s);
       }
@@ -234,6 +235,20 @@ public final class ClientServer implements AutoCloseable {
       }
     };
     return new HealthChecks(member, server.clock(), EtcdServer.SERVER_VERSION, () -> EtcdServer.CLUSTER_VERSION);
+  /**
+   * etcd's {@code --grpc-keepalive-*}, applied as etcd applies them: the minimum ping interval only
+   * when positive, the server's ping interval and timeout only when both are; otherwise gRPC's
+   * defaults (5 minutes; 2 hours and 20 seconds), which are grpc-go's too.
+   */
+  static void keepAlive(NettyServerBuilder b, ServerConfig cfg) {
+    if (cfg.grpcKeepAliveMinTime.compareTo(java.time.Duration.ZERO) > 0) {
+      b.permitKeepAliveTime(cfg.grpcKeepAliveMinTime.toNanos(), TimeUnit.NANOSECONDS);
+    }
+    if (cfg.grpcKeepAliveInterval.compareTo(java.time.Duration.ZERO) > 0
+        && cfg.grpcKeepAliveTimeout.compareTo(java.time.Duration.ZERO) > 0) {
+      b.keepAliveTime(cfg.grpcKeepAliveInterval.toNanos(), TimeUnit.NANOSECONDS)
+          .keepAliveTimeout(cfg.grpcKeepAliveTimeout.toNanos(), TimeUnit.NANOSECONDS);
+    }
   }
 
   /** True for the schemes etcd serves TLS on. */

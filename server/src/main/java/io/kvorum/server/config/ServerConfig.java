@@ -32,6 +32,7 @@ public final class ServerConfig {
 
   public final String name;
   public final Path dataDir;
+  /** {@code --wal-dir}: the WAL's own directory, or null for {@code member/wal} in the data dir. */
   public final Path walDir;
   public final long snapshotCount;
   public final Duration heartbeatInterval;
@@ -74,6 +75,26 @@ public final class ServerConfig {
   public final Duration watchProgressNotifyInterval;
   /** How often the leader checkpoints the remaining TTL of long leases (etcd's 5 minutes). */
   public final Duration leaseCheckpointInterval;
+  /** {@code --force-new-cluster}: on restart, make this member a one-member cluster of its own data. */
+  public final boolean forceNewCluster;
+  /** {@code --initial-election-tick-advance}: skip most of the first election timeout at start. */
+  public final boolean initialElectionTickAdvance;
+  /** {@code --grpc-keepalive-min-time}: the shortest interval a client may ping the client server at (0: gRPC's). */
+  public final Duration grpcKeepAliveMinTime;
+  /** {@code --grpc-keepalive-interval}: how often the client server pings an idle client (0: gRPC's default). */
+  public final Duration grpcKeepAliveInterval;
+  /** {@code --grpc-keepalive-timeout}: how long the client server waits for a ping's answer (0: gRPC's default). */
+  public final Duration grpcKeepAliveTimeout;
+  /** {@code --logger}: {@code zap} or {@code capnslog} (both written as zap's JSON lines). */
+  public final String logger;
+  /** {@code --max-snapshots}: snapshot files kept; 0 keeps all. */
+  public final int maxSnapshots;
+  /** {@code --max-wals}: WAL segments kept once a snapshot covers them; 0 keeps all. */
+  public final int maxWals;
+  /** {@code --experimental-warning-apply-duration}: an apply taking longer is logged. */
+  public final Duration warningApplyDuration;
+  /** {@code --metrics}: {@code basic} or {@code extensive}. */
+  public final String metrics;
   /**
    * The member's clock, for every timer and time read; null for the system's (a timer thread the
    * member owns). Tests inject a {@link io.kvorum.server.clock.FakeClock}.
@@ -120,6 +141,16 @@ public final class ServerConfig {
     compactionBatchLimit = b.compactionBatchLimit;
     watchProgressNotifyInterval = b.watchProgressNotifyInterval;
     leaseCheckpointInterval = b.leaseCheckpointInterval;
+    forceNewCluster = b.forceNewCluster;
+    initialElectionTickAdvance = b.initialElectionTickAdvance;
+    grpcKeepAliveMinTime = b.grpcKeepAliveMinTime;
+    grpcKeepAliveInterval = b.grpcKeepAliveInterval;
+    grpcKeepAliveTimeout = b.grpcKeepAliveTimeout;
+    logger = b.logger;
+    maxSnapshots = b.maxSnapshots;
+    maxWals = b.maxWals;
+    warningApplyDuration = b.warningApplyDuration;
+    metrics = b.metrics;
     clock = b.clock;
   }
 
@@ -131,6 +162,11 @@ public final class ServerConfig {
   /** The member directory, where etcd keeps {@code snap/} and {@code wal/}. */
   public Path memberDir() {
     return dataDir.resolve("member");
+  }
+
+  /** The WAL's directory: {@code --wal-dir}, or {@code member/wal} in the data dir (etcd's {@code WALDir()}). */
+  public Path walDirectory() {
+    return walDir != null ? walDir : memberDir().resolve("wal");
   }
 
   /** This member's peer URLs as listed in {@code --initial-cluster}. */
@@ -186,6 +222,16 @@ public final class ServerConfig {
     public int compactionBatchLimit = 1000;
     public Duration watchProgressNotifyInterval = Duration.ofMinutes(10);
     public Duration leaseCheckpointInterval = Duration.ofMinutes(5);
+    public boolean forceNewCluster;
+    public boolean initialElectionTickAdvance = true;
+    public Duration grpcKeepAliveMinTime = Duration.ofSeconds(5);
+    public Duration grpcKeepAliveInterval = Duration.ofHours(2);
+    public Duration grpcKeepAliveTimeout = Duration.ofSeconds(20);
+    public String logger = "capnslog";
+    public int maxSnapshots = 5;
+    public int maxWals = 5;
+    public Duration warningApplyDuration = Duration.ofMillis(100);
+    public String metrics = "basic";
     public io.kvorum.server.clock.Clock clock;
 
     public ServerConfig build() {
@@ -216,6 +262,11 @@ public final class ServerConfig {
           checkUrl(u);
         }
       }
+      for (List<URI> urls : List.of(listenPeerUrls, listenClientUrls, listenMetricsUrls)) {
+        checkBindUrls(urls);
+      }
+      checkHostUrls("--initial-advertise-peer-urls", initialAdvertisePeerUrls);
+      checkHostUrls("--advertise-client-urls", advertiseClientUrls);
       Map<String, List<URI>> cluster = parseCluster(initialCluster != null ? initialCluster
           : name + "=" + join(initialAdvertisePeerUrls));
       if (initialClusterState == ClusterState.NEW || cluster.containsKey(name)) {
@@ -240,9 +291,59 @@ public final class ServerConfig {
       if (!Set.of("http", "https", "unix", "unixs").contains(scheme)) {
         throw new ConfigException("URL scheme must be http, https, unix, or unixs: " + u);
       }
+      if (!scheme.startsWith("unix") && (u.getRawAuthority() == null || !u.getRawAuthority().matches(".*:[0-9]*"))) {
+        throw new ConfigException("URL address does not have the form \"host:port\": " + u);
+      }
       if (u.getPath() != null && !u.getPath().isEmpty() && !scheme.startsWith("unix")) {
         throw new ConfigException("URL must not contain a path: " + u);
       }
+    }
+
+    /** etcd's checkBindURLs: a listen URL names an IP address or localhost, not a host to resolve. */
+    private static void checkBindUrls(List<URI> urls) {
+      for (URI u : urls) {
+        String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+        String host = hostOf(u);
+        if (scheme.startsWith("unix") || host.equals("localhost")) {
+          continue;
+        }
+        if (!isIpLiteral(host)) {
+          throw new ConfigException("expected IP in URL for binding (" + u + ")");
+        }
+      }
+    }
+
+    /** etcd's checkHostURLs: an advertised URL names a host. */
+    private static void checkHostUrls(String flag, List<URI> urls) {
+      for (URI u : urls) {
+        if (hostOf(u).isEmpty()) {
+          List<String> all = new ArrayList<>();
+          urls.forEach(x -> all.add(x.toString()));
+          throw new ConfigException(flag + " \"" + String.join(",", all) + "\" must be \"host:port\" (unexpected empty "
+              + "host (" + u + "))");
+        }
+      }
+    }
+
+    /** The host of {@code u}'s {@code host:port} authority (Go's SplitHostPort), without IPv6 brackets. */
+    private static String hostOf(URI u) {
+      String a = u.getRawAuthority() == null ? "" : u.getRawAuthority();
+      int colon = a.lastIndexOf(':');
+      String host = colon < 0 ? a : a.substring(0, colon);
+      return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+    }
+
+    /** True for an IPv4 dotted quad or an IPv6 literal, without resolving anything. */
+    static boolean isIpLiteral(String host) {
+      if (host.matches("\\d{1,3}(\\.\\d{1,3}){3}")) {
+        for (String part : host.split("\\.")) {
+          if (Integer.parseInt(part) > 255) {
+            return false;
+          }
+        }
+        return true;
+      }
+      return host.contains(":") && host.matches("[0-9a-fA-F:.%a-zA-Z]+");
     }
 
     private static String canonical(URI u) {

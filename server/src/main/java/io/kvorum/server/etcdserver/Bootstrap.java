@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * stop interrupted), and loads the MVCC store, the membership and the leases.
  *
  * <p>The data dir: {@code member/wal} (raft log and hard state, with the member and cluster ids
- * as metadata), {@code member/snap} (raft snapshots, and backends received with one), {@code
+ * as metadata; or the directory {@code --wal-dir} names), {@code member/snap} (raft snapshots, and backends received with one), {@code
  * member/kv} (the RocksDB backend, holding the applied index, the membership and the leases).
  */
 final class Bootstrap {
@@ -56,6 +56,9 @@ final class Bootstrap {
 
   static Opened open(ServerConfig cfg, Clock clock) throws IOException {
     Path memberDir = cfg.memberDir();
+    Path walDir = cfg.walDirectory();
+    RaftStorage.Retention retention = new RaftStorage.Retention(cfg.maxSnapshots, cfg.maxWals);
+    checkDedicatedWalDir(cfg);
     List<Member> initial = new ArrayList<>();
     for (Map.Entry<String, List<URI>> e : cfg.initialCluster.entrySet()) {
       List<String> urls = e.getValue().stream().map(URI::toString).toList();
@@ -65,7 +68,8 @@ final class Bootstrap {
     long clusterId;
     RaftStorage storage;
     List<Member> joined = null;
-    if (!RaftStorage.exists(memberDir) && cfg.initialClusterState == ServerConfig.ClusterState.EXISTING) {
+    boolean restarted = RaftStorage.walExists(walDir);
+    if (!restarted && cfg.initialClusterState == ServerConfig.ClusterState.EXISTING) {
       // Joining a running cluster: learn its id and members from a peer (etcd's
       // GetClusterFromRemotePeers); this member must already have been added with its peer URLs.
       List<URI> peerUrls = new ArrayList<>();
@@ -91,10 +95,11 @@ final class Bootstrap {
       memberId = me.id();
       clusterId = remote.clusterId();
       joined = remote.members();
-      storage = RaftStorage.create(memberDir, ByteBuffer.allocate(16).putLong(memberId).putLong(clusterId).array());
+      storage = RaftStorage.create(walDir, memberDir,
+          ByteBuffer.allocate(16).putLong(memberId).putLong(clusterId).array(), retention);
       LOG.info("joining existing cluster {} as member {}", hex(clusterId), hex(memberId));
-    } else if (RaftStorage.exists(memberDir)) {
-      storage = RaftStorage.open(memberDir);
+    } else if (restarted) {
+      storage = RaftStorage.open(walDir, memberDir, retention);
       ByteBuffer meta = ByteBuffer.wrap(storage.metadata());
       memberId = meta.getLong();
       clusterId = meta.getLong();
@@ -103,7 +108,8 @@ final class Bootstrap {
       List<String> self = cfg.selfPeerUrls().stream().map(URI::toString).toList();
       memberId = MemberIds.memberId(self, cfg.initialClusterToken);
       clusterId = MemberIds.clusterId(initial.stream().map(Member::id).toList());
-      storage = RaftStorage.create(memberDir, ByteBuffer.allocate(16).putLong(memberId).putLong(clusterId).array());
+      storage = RaftStorage.create(walDir, memberDir,
+          ByteBuffer.allocate(16).putLong(memberId).putLong(clusterId).array(), retention);
       long[] voters = initial.stream().mapToLong(Member::id).toArray();
       storage.bootstrap(ConfState.ofVoters(voters), new byte[0]);
       LOG.info("starting member {} in cluster {}", hex(memberId), hex(clusterId));
@@ -125,6 +131,15 @@ final class Bootstrap {
       storage.close();
       throw new IOException(REMOVED);
     }
+    if (restarted && cfg.forceNewCluster) {
+      try {
+        StandaloneRestart.forceOneMember(storage, memberId, clusterId, backend.consistentIndex().index());
+      } catch (IOException | RuntimeException e) {
+        backend.close();
+        storage.close();
+        throw e;
+      }
+    }
     Lessor lessor = new Lessor(Lessor.minTtlSeconds(cfg.electionTicks(), cfg.heartbeatInterval.toMillis()),
         clock::nanos, cfg.enableLeaseCheckpoint ? cfg.leaseCheckpointInterval.toNanos() : 0);
     loadLeases(backend, lessor, kv.restoredLeases());
@@ -139,6 +154,25 @@ final class Bootstrap {
       appliedIndex = snapIndex;
     }
     return new Opened(memberId, storage, backend, kv, membership, lessor, appliedIndex);
+  }
+
+  /**
+   * With {@code --wal-dir}, the data dir's own {@code member/wal} must not hold a WAL: etcd would
+   * start from the dedicated directory alone (and bootstrap a new log over the old backend when that
+   * one is empty), leaving the other log behind; Kvorum refuses to guess which one is the member's.
+   */
+  static void checkDedicatedWalDir(ServerConfig cfg) throws IOException {
+    if (cfg.walDir == null) {
+      return;
+    }
+    Path inDataDir = cfg.memberDir().resolve("wal");
+    if (cfg.walDir.toAbsolutePath().normalize().equals(inDataDir.toAbsolutePath().normalize())) {
+      return;
+    }
+    if (RaftStorage.walExists(inDataDir)) {
+      throw new IOException("--wal-dir is " + cfg.walDir + " but " + inDataDir + " holds a WAL too: move that WAL to "
+          + "--wal-dir (or remove it) before starting with a dedicated WAL directory");
+    }
   }
 
   /**

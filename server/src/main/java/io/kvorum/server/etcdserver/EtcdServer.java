@@ -128,6 +128,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.watchHub = new WatchHub(kv, this::header, cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES, clock::nanos,
         cfg.watchProgressNotifyInterval.toNanos());
     applier.notify(watchHub);
+    applier.warnApplyOver(cfg.warningApplyDuration);
     this.leaseDuties = new LeaseDuties(lessor, loop, proposer, cfg.electionTimeout, clock);
     applier.onTermStart(leaseDuties::termStarted);
     this.reconfiguration = new Reconfiguration(memberId, cfg.strictReconfigCheck, membership, transport, loop,
@@ -168,7 +169,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
       s.loop.start();
       // etcd's initial election tick advance: skip most of the first election timeout so a fresh
       // cluster (or a restarted member) elects a leader within a few ticks of starting.
-      for (int i = 0; i < cfg.electionTicks() - 1; i++) {
+      for (int i = 0; cfg.initialElectionTickAdvance && i < cfg.electionTicks() - 1; i++) {
         s.loop.tick();
       }
       s.ticks = clock.scheduleEvery(cfg.heartbeatInterval, s::onTick);

@@ -24,21 +24,51 @@ public final class RaftStorage implements Closeable {
   /** Entries kept behind a snapshot so slow followers catch up from the log (etcd's default). */
   public static final long CATCH_UP_ENTRIES = 5000;
 
+  /**
+   * How many files to keep (etcd's {@code --max-snapshots} and {@code --max-wals}; 0 keeps all):
+   * the newest snapshot files, and WAL segments once a snapshot covers them.
+   */
+  public record Retention(int snapshotFilesMax, int walFilesMax) {
+    /** etcd's defaults: 5 and 5. */
+    public static final Retention DEFAULT = new Retention(5, 5);
+  }
+
   private final Wal wal;
   private final SnapshotFiles snapshots;
   private final MemoryStorage memory;
   private final byte[] metadata;
+  private final int walFilesMax;
 
-  private RaftStorage(Wal wal, SnapshotFiles snapshots, MemoryStorage memory, byte[] metadata) {
+  private RaftStorage(Wal wal, SnapshotFiles snapshots, MemoryStorage memory, byte[] metadata, int walFilesMax) {
     this.wal = wal;
     this.snapshots = snapshots;
     this.memory = memory;
     this.metadata = metadata;
+    this.walFilesMax = walFilesMax;
   }
 
   /** True if {@code memberDir} holds a WAL (the member has started before). */
   public static boolean exists(Path memberDir) throws IOException {
-    return Wal.exists(new DiskWalFiles(memberDir.resolve("wal")));
+    return walExists(memberDir.resolve("wal"));
+  }
+
+  /** True if {@code walDir} holds WAL segments; a missing directory holds none (and is not created). */
+  public static boolean walExists(Path walDir) throws IOException {
+    return java.nio.file.Files.isDirectory(walDir) && Wal.exists(new DiskWalFiles(walDir));
+  }
+
+  /** Creates the storage of a new member with its WAL in {@code walDir} (etcd's {@code --wal-dir}). */
+  public static RaftStorage create(Path walDir, Path memberDir, byte[] metadata, Retention retention)
+      throws IOException {
+    Wal w = Wal.create(new DiskWalFiles(walDir), metadata);
+    return new RaftStorage(w, new SnapshotFiles(memberDir.resolve("snap"), retention.snapshotFilesMax()),
+        new MemoryStorage(), metadata, retention.walFilesMax());
+  }
+
+  /** Opens an existing member's storage with its WAL in {@code walDir}. */
+  public static RaftStorage open(Path walDir, Path memberDir, Retention retention) throws IOException {
+    return open(new DiskWalFiles(walDir), new SnapshotFiles(memberDir.resolve("snap"), retention.snapshotFilesMax()),
+        retention.walFilesMax());
   }
 
   /** Creates the storage of a new member. */
@@ -49,7 +79,7 @@ public final class RaftStorage implements Closeable {
   /** Creates with the WAL on {@code walFiles} (tests put a power-cut fault layer there). */
   public static RaftStorage create(WalFiles walFiles, Path memberDir, byte[] metadata) throws IOException {
     Wal w = Wal.create(walFiles, metadata);
-    return new RaftStorage(w, new SnapshotFiles(memberDir.resolve("snap")), new MemoryStorage(), metadata);
+    return new RaftStorage(w, new SnapshotFiles(memberDir.resolve("snap")), new MemoryStorage(), metadata, 1);
   }
 
   /** Opens an existing member's storage: newest snapshot, then the WAL after it. */
@@ -59,7 +89,10 @@ public final class RaftStorage implements Closeable {
 
   /** Opens with the WAL on {@code walFiles}. */
   public static RaftStorage open(WalFiles walFiles, Path memberDir) throws IOException {
-    SnapshotFiles snaps = new SnapshotFiles(memberDir.resolve("snap"));
+    return open(walFiles, new SnapshotFiles(memberDir.resolve("snap")), 1);
+  }
+
+  private static RaftStorage open(WalFiles walFiles, SnapshotFiles snaps, int walFilesMax) throws IOException {
     Snapshot snap = snaps.loadNewest();
     Wal.Opened o = Wal.open(walFiles, snap.index(), snap.term());
     MemoryStorage mem = new MemoryStorage();
@@ -74,7 +107,7 @@ public final class RaftStorage implements Closeable {
     }
     mem.setHardState(hs);
     mem.append(o.recovered().entries());
-    return new RaftStorage(o.wal(), snaps, mem, o.recovered().metadata());
+    return new RaftStorage(o.wal(), snaps, mem, o.recovered().metadata(), walFilesMax);
   }
 
   /**
@@ -140,7 +173,7 @@ public final class RaftStorage implements Closeable {
       memory.compact(compactTo);
     }
     // Segments before the snapshot are not needed to recover: the snapshot plus later entries are.
-    wal.releaseTo(index);
+    wal.releaseTo(index, walFilesMax);
     return s;
   }
 

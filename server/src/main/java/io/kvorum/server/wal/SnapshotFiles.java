@@ -33,15 +33,22 @@ import java.util.zip.CRC32C;
  */
 public final class SnapshotFiles {
   private static final String SUFFIX = ".snap";
-  /** Keep this many newest snapshot files; older ones are deleted after a new one is saved. */
+  /** Keep this many newest snapshot files (etcd's {@code --max-snapshots} default); older ones are deleted. */
   static final int RETAINED_MAX = 5;
 
   private final Path dir;
+  private final int filesMax;
 
   private volatile Timing fsyncs = Timing.NONE;
 
   public SnapshotFiles(Path dir) throws IOException {
+    this(dir, RETAINED_MAX);
+  }
+
+  /** Snapshot files in {@code dir}, keeping the {@code filesMax} newest ones (0: all). */
+  public SnapshotFiles(Path dir, int filesMax) throws IOException {
     this.dir = dir;
+    this.filesMax = filesMax;
     Files.createDirectories(dir);
   }
 
@@ -108,8 +115,11 @@ public final class SnapshotFiles {
   }
 
   private void purge() throws IOException {
+    if (filesMax == 0) {
+      return;
+    }
     List<String> names = names();
-    for (int i = 0; i < names.size() - RETAINED_MAX; i++) {
+    for (int i = 0; i < names.size() - filesMax; i++) {
       Files.deleteIfExists(dir.resolve(names.get(i)));
     }
   }

@@ -291,6 +291,18 @@ public final class Wal implements Closeable {
 
   /** Deletes the segments that hold only entries before {@code index} (after a durable snapshot). */
   public synchronized void releaseTo(long index) throws IOException {
+    releaseTo(index, 1);
+  }
+
+  /**
+   * Deletes the oldest segments that hold only entries before {@code index} (after a durable
+   * snapshot) while more than {@code filesMax} segments remain (etcd's {@code --max-wals}); 0 keeps
+   * every segment. Segments a restart still needs are never deleted, whatever {@code filesMax} says.
+   */
+  public synchronized void releaseTo(long index, int filesMax) throws IOException {
+    if (filesMax == 0) {
+      return;
+    }
     List<String> names = files.list().stream().filter(WalFormat::isSegmentName).toList();
     int keepFrom = 0;
     for (int i = 0; i < names.size(); i++) {
@@ -298,6 +310,7 @@ public final class Wal implements Closeable {
         keepFrom = i;
       }
     }
+    keepFrom = Math.min(keepFrom, Math.max(0, names.size() - filesMax));
     boolean deleted = false;
     for (int i = 0; i < keepFrom && WalFormat.segmentSeq(names.get(i)) < tailSeq; i++) {
       files.delete(names.get(i));

@@ -27,6 +27,8 @@ public final class LocalCluster implements AutoCloseable {
   private static final long WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
   private final Map<String, EtcdServer> members = new LinkedHashMap<>();
   private final Map<String, ServerConfig> configs = new LinkedHashMap<>();
+  /** How each member started by {@link #start} was configured, to restart it with a change. */
+  private final Map<String, Consumer<ServerConfig.Builder>> setups = new LinkedHashMap<>();
   /** Every member's clock: it follows real time in small steps until a test holds or moves it. */
   private final FakeClock clock = new FakeClock();
   private final ClockPump pump = ClockPump.start(clock, PUMP_STEP);
@@ -56,17 +58,21 @@ public final class LocalCluster implements AutoCloseable {
     }
     try {
       for (String n : ports.keySet()) {
-        ServerConfig.Builder b = ServerConfig.builder();
-        b.name = n;
-        b.dataDir = dir.resolve(n);
         URI peer = URI.create("http://127.0.0.1:" + ports.get(n));
-        b.listenPeerUrls = List.of(peer);
-        b.initialAdvertisePeerUrls = List.of(peer);
-        b.initialCluster = cluster.toString();
-        b.heartbeatIntervalMs = 50;
-        b.electionTimeoutMs = 500;
-        b.clock = c.clock;
-        tune.accept(b);
+        Consumer<ServerConfig.Builder> setup = b -> {
+          b.name = n;
+          b.dataDir = dir.resolve(n);
+          b.listenPeerUrls = List.of(peer);
+          b.initialAdvertisePeerUrls = List.of(peer);
+          b.initialCluster = cluster.toString();
+          b.heartbeatIntervalMs = 50;
+          b.electionTimeoutMs = 500;
+          b.clock = c.clock;
+          tune.accept(b);
+        };
+        ServerConfig.Builder b = ServerConfig.builder();
+        setup.accept(b);
+        c.setups.put(n, setup);
         c.configs.put(n, b.build());
         c.restart(n);
       }
@@ -164,6 +170,19 @@ public final class LocalCluster implements AutoCloseable {
     EtcdServer s = EtcdServer.start(configs.get(name));
     members.put(name, s);
     return s;
+  }
+
+  /**
+   * Starts member {@code name} (one {@link #start} started) again on its data, configured as at its
+   * first start and then changed by {@code change} (which stays for later restarts).
+   */
+  public EtcdServer restart(String name, Consumer<ServerConfig.Builder> change) throws IOException {
+    Consumer<ServerConfig.Builder> setup = setups.get(name).andThen(change);
+    ServerConfig.Builder b = ServerConfig.builder();
+    setup.accept(b);
+    setups.put(name, setup);
+    configs.put(name, b.build());
+    return restart(name);
   }
 
   /** Starts member {@code name} again on its data, listening for peers at {@code peerUrl} now. */

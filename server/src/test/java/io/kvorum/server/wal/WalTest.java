@@ -109,6 +109,27 @@ class WalTest {
   }
 
   @Test
+  void releaseTo_withFilesMax_keepsThatManySegmentsButNeverANeededOne() throws IOException {
+    for (int filesMax : new int[] {0, 1, 2, 3, 5}) {
+      PowerCutWalFiles files = new PowerCutWalFiles();
+      byte[] big = new byte[1024 * 1024];
+      try (Wal w = Wal.create(files, META)) {
+        for (int i = 1; i <= 140; i++) {
+          w.save(new HardState(1, 1, i), List.of(Entry.normal(1, i, big)), false);
+        }
+        w.saveSnapshot(130, 1);
+        w.releaseTo(130, filesMax);
+      }
+      // Three segments (from 1, 64 and 129); the last one holds what follows the snapshot.
+      int expected = filesMax == 0 ? 3 : Math.max(1, Math.min(3, filesMax));
+      assertThat(files.list()).as("filesMax " + filesMax).hasSize(expected);
+      Wal.Opened o = Wal.open(files, 130, 1);
+      o.wal().close();
+      assertThat(o.recovered().entries()).hasSize(10);
+    }
+  }
+
+  @Test
   void powerCut_randomHistories_neverLoseSyncedEntries() throws IOException {
     for (int seed = 1; seed <= 300; seed++) {
       SplittableRandom r = new SplittableRandom(seed);
