@@ -235,6 +235,8 @@ public final class ClientServer implements AutoCloseable {
       }
     };
     return new HealthChecks(member, server.clock(), EtcdServer.SERVER_VERSION, () -> EtcdServer.CLUSTER_VERSION);
+  }
+
   /**
    * etcd's {@code --grpc-keepalive-*}, applied as etcd applies them: the minimum ping interval only
    * when positive, the server's ping interval and timeout only when both are; otherwise gRPC's
