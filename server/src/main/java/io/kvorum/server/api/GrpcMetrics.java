@@ -81,8 +81,8 @@ final class GrpcMetrics implements ServerInterceptor {
     GrpcServerMetrics.Method m = method(md);
     String version = headers.get(CLIENT_API_VERSION);
     metrics.clientRequest(md.getType() == MethodDescriptor.MethodType.UNARY, version == null ? "unknown" : version);
-    m.started();
-    CountedCall<Q, R> counted = new CountedCall<>(call, m, metrics);
+    long startedAt = m.started();
+    CountedCall<Q, R> counted = new CountedCall<>(call, m, metrics, startedAt);
     return new CountedListener<>(next.startCall(counted, headers), counted, m, metrics);
   }
 
@@ -97,9 +97,11 @@ final class GrpcMetrics implements ServerInterceptor {
     private final GrpcServerMetrics.Method method;
     private final GrpcServerMetrics metrics;
     private volatile int ended;
+    private final long startedAt;
 
-    CountedCall(ServerCall<Q, R> call, GrpcServerMetrics.Method method, GrpcServerMetrics metrics) {
+    CountedCall(ServerCall<Q, R> call, GrpcServerMetrics.Method method, GrpcServerMetrics metrics, long startedAt) {
       super(call);
+      this.startedAt = startedAt;
       this.method = method;
       this.metrics = metrics;
     }
@@ -124,7 +126,7 @@ final class GrpcMetrics implements ServerInterceptor {
 
     void end(int code) {
       if (ENDED.compareAndSet(this, 0, 1)) {
-        method.handled(code);
+        method.handled(code, startedAt);
       }
     }
   }

@@ -92,7 +92,8 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.lessor = o.lessor();
     this.authStore = new AuthStore(backend, tokens);
     this.termination = new Termination(hex(memberId), this::stopProposals, this::close);
-    this.metrics = new Metrics(clock, SERVER_VERSION, CLUSTER_VERSION.substring(0, CLUSTER_VERSION.lastIndexOf('.')));
+    this.metrics = new Metrics(clock, SERVER_VERSION, CLUSTER_VERSION.substring(0, CLUSTER_VERSION.lastIndexOf('.')),
+        "extensive".equals(cfg.metrics));
     kv.observe(metrics.store());
     lessor.observe(metrics.leases());
     backend.observeCommits(metrics.backendCommits());

@@ -85,6 +85,12 @@ final class Families {
   }
 
   /** A histogram with etcd's {@code prometheus.ExponentialBuckets(start, factor, count)}. */
+  /** A histogram with explicit bucket bounds. */
+  Histogram histogramWithBounds(String name, String help, double[] bounds, String... labels) {
+    return Histogram.builder().name(name).help(help).classicOnly().classicUpperBounds(bounds)
+        .labelNames(labels).withoutExemplars().register(registry);
+  }
+
   Histogram histogram(String name, String help, double start, double factor, int count, String... labels) {
     return Histogram.builder().name(name).help(help).classicOnly().classicExponentialUpperBounds(start, factor, count)
         .labelNames(labels).withoutExemplars().register(registry);

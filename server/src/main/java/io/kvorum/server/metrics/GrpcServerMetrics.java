@@ -1,7 +1,10 @@
 package io.kvorum.server.metrics;
 
+import io.kvorum.server.clock.Clock;
 import io.prometheus.metrics.core.datapoints.CounterDataPoint;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.Histogram;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -15,6 +18,8 @@ import java.util.concurrent.atomic.LongAdder;
 public final class GrpcServerMetrics {
   /** Distinct client API versions counted on their own; later ones are counted as {@code unknown}. */
   static final int CLIENT_VERSIONS_MAX = 64;
+  /** Prometheus's default buckets, which go-grpc-prometheus's handling histogram uses. */
+  static final double[] HANDLING_BOUNDS = {.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10};
   private static final String UNKNOWN_VERSION = "unknown";
 
   private final Counter started;
@@ -22,6 +27,9 @@ public final class GrpcServerMetrics {
   private final Counter received;
   private final Counter sent;
   private final Counter clientRequests;
+  /** go-grpc-prometheus's handling-time histogram, only with {@code --metrics extensive}, as in etcd. */
+  private final Histogram handlingSeconds;
+  private final Clock clock;
   private final LongAdder sentBytes = new LongAdder();
   private final LongAdder receivedBytes = new LongAdder();
   private final ConcurrentHashMap<String, Method> methods = new ConcurrentHashMap<>();
@@ -29,7 +37,11 @@ public final class GrpcServerMetrics {
   private final ConcurrentHashMap<String, CounterDataPoint> streamVersions = new ConcurrentHashMap<>();
 
   // Label names in the order etcd writes them (sorted), which is the order the library writes them in.
-  GrpcServerMetrics(Families f) {
+  GrpcServerMetrics(Families f, Clock clock, boolean extensive) {
+    this.clock = clock;
+    handlingSeconds = extensive ? f.histogramWithBounds("grpc_server_handling_seconds",
+        "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
+        HANDLING_BOUNDS, "grpc_method", "grpc_service", "grpc_type") : null;
     started = f.labelledCounter("grpc_server_started_total", "Total number of RPCs started on the server.",
         "grpc_method", "grpc_service", "grpc_type");
     handled = f.labelledCounter("grpc_server_handled_total",
@@ -90,8 +102,10 @@ public final class GrpcServerMetrics {
     private final CounterDataPoint received;
     private final CounterDataPoint sent;
     private final CounterDataPoint[] handled;
+    private final DistributionDataPoint handling;
 
     Method(String type, String service, String method, List<String> codeNames) {
+      this.handling = handlingSeconds == null ? null : handlingSeconds.labelValues(method, service, type);
       this.started = GrpcServerMetrics.this.started.labelValues(method, service, type);
       this.received = GrpcServerMetrics.this.received.labelValues(method, service, type);
       this.sent = GrpcServerMetrics.this.sent.labelValues(method, service, type);
@@ -101,8 +115,10 @@ public final class GrpcServerMetrics {
       }
     }
 
-    public void started() {
+    /** The call started; returns what {@link #handled(int, long)} takes to time it. */
+    public long started() {
       started.inc();
+      return handling == null ? 0 : clock.nanos();
     }
 
     public void received() {
@@ -113,9 +129,15 @@ public final class GrpcServerMetrics {
       sent.inc();
     }
 
-    /** The call ended with status code {@code code} (its value, an index into the code names). */
-    public void handled(int code) {
+    /**
+     * The call ended with status code {@code code} (its value, an index into the code names);
+     * {@code startedAt} is what {@link #started()} returned.
+     */
+    public void handled(int code, long startedAt) {
       handled[code].inc();
+      if (handling != null) {
+        handling.observe((clock.nanos() - startedAt) / 1e9);
+      }
     }
   }
 }

@@ -68,8 +68,9 @@ public final class Metrics {
   /**
    * @param serverVersion etcd's version string Kvorum reports ({@code 3.4.23})
    * @param clusterVersion the cluster version, major.minor ({@code 3.4})
+   * @param extensive {@code --metrics extensive}: gRPC handling-time histograms too
    */
-  public Metrics(Clock clock, String serverVersion, String clusterVersion) {
+  public Metrics(Clock clock, String serverVersion, String clusterVersion, boolean extensive) {
     this.clock = clock;
     this.serverVersion = serverVersion;
     this.clusterVersion = clusterVersion;
@@ -78,7 +79,7 @@ public final class Metrics {
     registerMvcc();
     this.leases = new Leases(families);
     this.network = new NetworkMetrics(families, () -> member);
-    this.grpc = new GrpcServerMetrics(families);
+    this.grpc = new GrpcServerMetrics(families, clock, extensive);
     families.gauge("etcd_disk_wal_write_bytes_total", "Total number of bytes written in WAL.", walBytes::sum);
     families.gauge("etcd_disk_defrag_inflight",
         "Whether or not defrag is active on the member. 1 means active, 0 means not.", () -> 0);
