@@ -11,6 +11,7 @@ import io.kvorum.server.membership.Member;
 import io.kvorum.server.membership.MemberIds;
 import io.kvorum.server.membership.Membership;
 import io.kvorum.server.mvcc.KvStore;
+import io.kvorum.server.mvcc.KvStoreConfig;
 import io.kvorum.server.storage.Backend;
 import io.kvorum.server.storage.Batch;
 import io.kvorum.server.storage.ReadView;
@@ -117,7 +118,7 @@ final class Bootstrap {
       backend.replaceWith(received);
     }
     BackendShipping.removeStale(memberDir, backend.consistentIndex().index());
-    KvStore kv = KvStore.open(backend);
+    KvStore kv = KvStore.open(backend, new KvStoreConfig(cfg.compactionBatchLimit));
     Membership membership = new Membership(clusterId, joined != null ? joined : initial);
     loadMembership(backend, membership);
     if (membership.isRemoved(memberId)) {
