@@ -1,12 +1,18 @@
 package io.kvorum.server.etcdserver;
 
+import io.kvorum.proto.etcdserverpb.AlarmMember;
+import io.kvorum.proto.etcdserverpb.AlarmRequest;
+import io.kvorum.proto.etcdserverpb.AlarmResponse;
 import io.kvorum.proto.etcdserverpb.HashKVResponse;
 import io.kvorum.proto.etcdserverpb.HashResponse;
 import io.kvorum.proto.etcdserverpb.ResponseHeader;
 import io.kvorum.raft.Config;
 import io.kvorum.raft.Message;
 import io.kvorum.raft.RawNode;
+import io.kvorum.proto.serverpb.InternalRaftRequest;
 import io.kvorum.raft.Status;
+import io.kvorum.server.alarm.AlarmStore;
+import io.kvorum.server.apply.BackendQuota;
 import io.kvorum.server.auth.AuthStore;
 import io.kvorum.server.auth.Passwords;
 import io.kvorum.server.auth.TokenProvider;
@@ -48,6 +54,8 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   private static final Logger LOG = LoggerFactory.getLogger(EtcdServer.class);
   public static final String SERVER_VERSION = "3.4.23";
   public static final String CLUSTER_VERSION = "3.4.0";
+  /** etcd's {@code MaxQuotaBytes}: a larger quota is taken, with a warning (8 GiB). */
+  public static final long MAX_QUOTA_BYTES = 8L * 1024 * 1024 * 1024;
   /** etcd adds this to --max-request-bytes for gRPC messages (and watch fragments). */
   public static final long GRPC_OVERHEAD_BYTES = 512 * 1024;
 
@@ -69,6 +77,8 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   private final LeaseRequests leaseRequests;
   private final AuthStore authStore;
   private final AuthRequests authRequests;
+  private final AlarmStore alarmStore;
+  private final LogicalSize size;
   private final LeaderCalls leaderCalls;
   private final LeaseDuties leaseDuties;
   private final Reconfiguration reconfiguration;
@@ -89,6 +99,9 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.kv = o.kv();
     this.lessor = o.lessor();
     this.authStore = new AuthStore(backend, tokens);
+    this.alarmStore = new AlarmStore(backend);
+    this.size = new LogicalSize(kv, lessor, authStore);
+    BackendQuota quota = backendQuota(cfg.quotaBackendBytes, size);
     this.termination = new Termination(hex(memberId), this::stopProposals, this::close);
     Duration requestTimeout = Duration.ofSeconds(5).plus(cfg.electionTimeout.multipliedBy(2));
     // Raft starts from its snapshot (applied = the snapshot index) and hands out every committed
@@ -107,13 +120,15 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     transport.readTimeFrom(clock::nanos);
     Waiters waiters = new Waiters();
     BackendShipping shipping = new BackendShipping(cfg.memberDir(), backend);
-    this.applier = new MemberApplier(memberId, cfg.memberDir(), shipping, backend, kv, lessor, authStore, membership,
-        new TransportPeers(memberId, transport, termination::removedFromCluster), waiters, clock, this::header,
-        o.appliedIndex());
+    this.applier = new MemberApplier(memberId, cfg.memberDir(), shipping, backend, kv, lessor, authStore, alarmStore,
+        quota, membership, new TransportPeers(memberId, transport, termination::removedFromCluster), waiters, clock,
+        this::header, o.appliedIndex());
     this.loop = new RaftLoop(hex(memberId), node, o.storage(), transport, applier, node.status().config(),
         cfg.snapshotCount, termination::fatal);
     this.proposer = new Proposer(loop, clock, new RequestIds(memberId, clock.wallMillis()), waiters,
         cfg.maxRequestBytes, requestTimeout);
+    QuotaAlarmer quotaAlarmer = new QuotaAlarmer(memberId, quota, proposer);
+    applier.onQuotaExceeded(quotaAlarmer::raiseThen);
     this.publication = new Publication(proposer, clock);
     this.reads = new Reads(kv, authStore, proposer, this::header, cfg.readerNice);
     this.watchHub = new WatchHub(kv, this::header, cfg.maxRequestBytes + GRPC_OVERHEAD_BYTES, clock::nanos,
@@ -127,8 +142,8 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.leaderCalls = new LeaderCalls(memberId, this::leader, transport, clock, membership, requestTimeout,
         proposer::isStopped);
     leaderCalls.serveWith(leaseDuties::renew, leaseDuties::timeToLive, reconfiguration::promoteHere);
-    this.kvRequests = new KvRequests(reads, proposer, cfg.maxTxnOps);
-    this.leaseRequests = new LeaseRequests(proposer, lessor, leaderCalls, this::header);
+    this.kvRequests = new KvRequests(reads, proposer, quotaAlarmer, cfg.maxTxnOps);
+    this.leaseRequests = new LeaseRequests(proposer, quotaAlarmer, lessor, leaderCalls, this::header);
     this.authRequests = new AuthRequests(authStore, new Passwords(bcryptCost(cfg.bcryptCost)), proposer,
         applier::appliedIndex, cfg.clientTls.clientCertAuth());
     transport.serveForwards(leaderCalls);
@@ -165,6 +180,20 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
       s.termination.startOver();
     }
     return s;
+  }
+
+  /** etcd's {@code NewBackendQuota}: 0 is the default quota, a negative one none; logged as etcd logs it. */
+  private static BackendQuota backendQuota(long quotaBytes, LogicalSize size) {
+    if (quotaBytes < 0) {
+      LOG.info("disabled backend quota (quota-size-bytes {})", quotaBytes);
+      return new BackendQuota(-1, size);
+    }
+    if (quotaBytes > MAX_QUOTA_BYTES) {
+      LOG.warn("quota exceeds the maximum value (quota-size-bytes {}, quota-maximum-size-bytes {})", quotaBytes,
+          MAX_QUOTA_BYTES);
+    }
+    LOG.info("enabled backend quota (quota-size-bytes {})", quotaBytes);
+    return new BackendQuota(quotaBytes, size);
   }
 
   /** etcd's rule: a bcrypt cost outside bcrypt's bounds is replaced by the default, with a warning. */
@@ -264,9 +293,25 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     return loop.snapshotIndex();
   }
 
+  /** The member's logical size (see {@link LogicalSize}): what the backend quota measures. */
   @Override
   public long dbSizeBytes() {
+    return size.getAsLong();
+  }
+
+  /** Bytes the backend's files and memtables take on this member (RocksDB's own measure). */
+  public long backendFileBytes() {
     return backend.sizeBytes();
+  }
+
+  /**
+   * The raised alarms as this member applied them, ordered by type and then member id: each names
+   * the member it was raised for (0 for a CORRUPT alarm raised by the corruption check, as etcd
+   * does) and its type. Any thread; no lock.
+   */
+  @Override
+  public List<AlarmMember> alarms() {
+    return alarmStore.all();
   }
 
   @Override
@@ -339,6 +384,12 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     // RocksDB compacts its files in the background: there is nothing to stop the world for.
     authRequests.checkAdmin(ctx);
     return CompletableFuture.completedFuture(null);
+  }
+
+  /** etcd's {@code Alarm}: every action goes through the log; no permission is checked. */
+  @Override
+  public CompletableFuture<AlarmResponse> alarm(RequestContext ctx, AlarmRequest r) {
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAlarm(r), AlarmResponse.class);
   }
 
   @Override
