@@ -3,6 +3,7 @@ package io.kvorum.server.etcdserver;
 import io.kvorum.proto.etcdserverpb.AlarmMember;
 import io.kvorum.proto.etcdserverpb.AlarmRequest;
 import io.kvorum.proto.etcdserverpb.AlarmResponse;
+import io.kvorum.proto.etcdserverpb.CompactionRequest;
 import io.kvorum.proto.etcdserverpb.HashKVResponse;
 import io.kvorum.proto.etcdserverpb.HashResponse;
 import io.kvorum.proto.etcdserverpb.ResponseHeader;
@@ -10,6 +11,7 @@ import io.kvorum.raft.Config;
 import io.kvorum.raft.Message;
 import io.kvorum.raft.RawNode;
 import io.kvorum.proto.serverpb.InternalRaftRequest;
+import io.kvorum.raft.StateType;
 import io.kvorum.raft.Status;
 import io.kvorum.server.alarm.AlarmStore;
 import io.kvorum.server.apply.BackendQuota;
@@ -19,7 +21,10 @@ import io.kvorum.server.auth.TokenProvider;
 import io.kvorum.server.auth.Tokens;
 import io.kvorum.server.clock.Clock;
 import io.kvorum.server.clock.SystemClock;
+import io.kvorum.server.compactor.AutoCompactor;
 import io.kvorum.server.config.ServerConfig;
+import io.kvorum.server.errors.EtcdError;
+import io.kvorum.server.errors.EtcdException;
 import io.kvorum.server.lease.Lessor;
 import io.kvorum.server.membership.Member;
 import io.kvorum.server.membership.Membership;
@@ -37,6 +42,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -87,6 +93,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   private final Termination termination;
   private final AtomicBoolean closed = new AtomicBoolean();
   private Clock.Timer ticks;
+  private AutoCompactor autoCompactor = () -> { };
 
   private EtcdServer(ServerConfig cfg, Clock clock, SystemClock ownClock, TokenProvider tokens,
       Bootstrap.Opened o) {
@@ -176,10 +183,36 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
         s.loop.tick();
       }
       s.ticks = clock.scheduleEvery(cfg.heartbeatInterval, s::onTick);
+      s.autoCompactor = AutoCompactor.start(cfg.autoCompaction, clock, s.new CompactionTarget());
     } finally {
       s.termination.startOver();
     }
     return s;
+  }
+
+  /** What the automatic compactor compacts: this member's store, through the log, while it leads. */
+  private final class CompactionTarget implements AutoCompactor.Target {
+    @Override
+    public long revision() {
+      return kv.currentRevision();
+    }
+
+    @Override
+    public boolean leading() {
+      return loop.softState().raftState() == StateType.LEADER && !proposer.isStopped();
+    }
+
+    @Override
+    public CompletableFuture<Void> compact(long revision) {
+      CompactionRequest r = CompactionRequest.newBuilder().setRevision(revision).build();
+      return kvRequests.compact(RequestContext.MEMBER, r).handle((v, err) -> {
+        Throwable t = err == null ? null : Proposer.cause(err);
+        if (t == null || (t instanceof EtcdException e && e.error() == EtcdError.COMPACTED)) {
+          return null;
+        }
+        throw new CompletionException(t);
+      });
+    }
   }
 
   /** etcd's {@code NewBackendQuota}: 0 is the default quota, a negative one none; logged as etcd logs it. */
@@ -475,6 +508,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     if (ticks != null) {
       ticks.cancel();
     }
+    autoCompactor.close();
     transport.close();
     loop.close();
     watchHub.close();
