@@ -50,8 +50,9 @@ final class Bootstrap {
   static final Duration JOIN_TIMEOUT = Duration.ofSeconds(10);
 
   /** A member's opened data. */
+  /** What was opened; {@code restarted} when the member's data existed (etcd's {@code memberInitialized}). */
   record Opened(long memberId, RaftStorage storage, Backend backend, KvStore kv, Membership membership,
-      Lessor lessor, long appliedIndex) {}
+      Lessor lessor, long appliedIndex, boolean restarted) {}
 
   private Bootstrap() {}
 
@@ -66,6 +67,7 @@ final class Bootstrap {
     long clusterId;
     RaftStorage storage;
     List<Member> joined = null;
+    boolean restarted = RaftStorage.exists(memberDir);
     if (!RaftStorage.exists(memberDir) && cfg.initialClusterState == ServerConfig.ClusterState.EXISTING) {
       // Joining a running cluster: learn its id and members from a peer (etcd's
       // GetClusterFromRemotePeers); this member must already have been added with its peer URLs.
@@ -139,7 +141,7 @@ final class Bootstrap {
       }
       appliedIndex = snapIndex;
     }
-    return new Opened(memberId, storage, backend, kv, membership, lessor, appliedIndex);
+    return new Opened(memberId, storage, backend, kv, membership, lessor, appliedIndex, restarted);
   }
 
   /**

@@ -91,6 +91,9 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   private final LeadershipTransfer transfer;
   private final Publication publication;
   private final Termination termination;
+  private final CorruptionCheck corruption;
+  /** Whether the member's data existed when it started (etcd's {@code memberInitialized}). */
+  private final boolean restarted;
   private final AtomicBoolean closed = new AtomicBoolean();
   private Clock.Timer ticks;
   private AutoCompactor autoCompactor = () -> { };
@@ -149,6 +152,10 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.leaderCalls = new LeaderCalls(memberId, this::leader, transport, clock, membership, requestTimeout,
         proposer::isStopped);
     leaderCalls.serveWith(leaseDuties::renew, leaseDuties::timeToLive, reconfiguration::promoteHere);
+    leaderCalls.serveHashKvWith(reads::hashKv);
+    this.restarted = o.restarted();
+    this.corruption = new CorruptionCheck(memberId, membership, transport, reads::hashKv, proposer,
+        () -> loop.softState().raftState() == StateType.LEADER, clock, requestTimeout);
     this.kvRequests = new KvRequests(reads, proposer, quotaAlarmer, cfg.maxTxnOps);
     this.leaseRequests = new LeaseRequests(proposer, quotaAlarmer, lessor, leaderCalls, this::header);
     this.authRequests = new AuthRequests(authStore, new Passwords(bcryptCost(cfg.bcryptCost)), proposer,
@@ -175,6 +182,15 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     try {
       s.applier.peers().connect(s.membership);
       s.transport.listen(cfg.listenPeerUrls);
+      // etcd checks a restarted member's data against its peers' before it takes part in raft.
+      if (cfg.initialCorruptCheck && s.restarted) {
+        try {
+          s.corruption.initial();
+        } catch (IOException e) {
+          s.hardStop();
+          throw e;
+        }
+      }
       s.watchHub.start();
       s.loop.start();
       // etcd's initial election tick advance: skip most of the first election timeout so a fresh
@@ -184,6 +200,9 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
       }
       s.ticks = clock.scheduleEvery(cfg.heartbeatInterval, s::onTick);
       s.autoCompactor = AutoCompactor.start(cfg.autoCompaction, clock, s.new CompactionTarget());
+      if (!cfg.corruptCheckTime.isZero()) {
+        s.corruption.startPeriodic(cfg.corruptCheckTime);
+      }
     } finally {
       s.termination.startOver();
     }
@@ -509,6 +528,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
       ticks.cancel();
     }
     autoCompactor.close();
+    corruption.close();
     transport.close();
     loop.close();
     watchHub.close();
