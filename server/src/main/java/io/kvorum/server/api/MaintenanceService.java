@@ -114,7 +114,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
 
   @Override
   public void defragment(DefragmentRequest request, StreamObserver<DefragmentResponse> out) {
-    // RocksDB compacts its files in the background; there is no stop-the-world defragmentation.
+    // A full compaction of the backend beside reads and writes (no stop-the-world defragmentation).
     // etcd 3.4 answers an empty response, without a header, to the root user.
     CallerCredentials.answerAuthUnmapped(out, auth, ctx(DEFRAGMENT),
         c -> server.defragment(c).thenApply(v -> DefragmentResponse.getDefaultInstance()));

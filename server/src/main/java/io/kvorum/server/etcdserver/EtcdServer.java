@@ -43,6 +43,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -92,6 +94,8 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   private final Publication publication;
   private final Termination termination;
   private final CorruptionCheck corruption;
+  private final ExecutorService defragThread;
+  private final Defragmenter defragmenter;
   /** Whether the member's data existed when it started (etcd's {@code memberInitialized}). */
   private final boolean restarted;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -154,6 +158,12 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     leaderCalls.serveWith(leaseDuties::renew, leaseDuties::timeToLive, reconfiguration::promoteHere);
     leaderCalls.serveHashKvWith(reads::hashKv);
     this.restarted = o.restarted();
+    this.defragThread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "kvorum-defragment-" + cfg.name);
+      t.setDaemon(true);
+      return t;
+    });
+    this.defragmenter = new Defragmenter(backend, defragThread);
     this.corruption = new CorruptionCheck(memberId, membership, transport, reads::hashKv, proposer,
         () -> loop.softState().raftState() == StateType.LEADER, clock, requestTimeout);
     this.kvRequests = new KvRequests(reads, proposer, quotaAlarmer, cfg.maxTxnOps);
@@ -431,11 +441,11 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     return reads.hash();
   }
 
+  /** A full compaction of the backend beside reads and writes (see {@link Defragmenter}). */
   @Override
   public CompletableFuture<Void> defragment(RequestContext ctx) {
-    // RocksDB compacts its files in the background: there is nothing to stop the world for.
     authRequests.checkAdmin(ctx);
-    return CompletableFuture.completedFuture(null);
+    return defragmenter.defragment();
   }
 
   /** etcd's {@code Alarm}: every action goes through the log; no permission is checked. */
@@ -529,6 +539,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     }
     autoCompactor.close();
     corruption.close();
+    defragThread.shutdown();
     transport.close();
     loop.close();
     watchHub.close();

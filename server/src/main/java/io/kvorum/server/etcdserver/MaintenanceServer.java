@@ -28,7 +28,10 @@ public interface MaintenanceServer {
 
   CompletableFuture<HashKVResponse> hashKv(RequestContext ctx, long revision);
 
-  /** etcd's Defragment: only checks who asks (the backend needs no stop-the-world defragmentation). */
+  /**
+   * etcd's Defragment: a full compaction of this member's backend, which gives the space of deleted
+   * records back; reads and writes go on meanwhile (etcd stops the world).
+   */
   CompletableFuture<Void> defragment(RequestContext ctx);
 
   /** Hands leadership from this member, which must lead, to voter {@code transferee}. */
