@@ -249,6 +249,13 @@ public final class Schema {
   /** Length of every 64-bit integer value in {@code meta} and {@code compaction}. */
   public static final int LONG_BYTES = 8;
 
+  /**
+   * Bytes of the records every applied-to backend holds in {@link Bucket#META} whatever its data:
+   * the schema version, the consistent index and the term.
+   */
+  public static final int META_RECORDS_BYTES = META_SCHEMA_VERSION.length + META_CONSISTENT_INDEX.length
+      + META_TERM.length + 3 * LONG_BYTES;
+
   /** Length of an {@link Bucket#ALARM} key. */
   public static final int ALARM_KEY_BYTES = LONG_BYTES + Integer.BYTES;
 
