@@ -109,8 +109,8 @@ final class CorruptionCheck implements AutoCloseable {
         String fields = String.format("local-member-id %s, local-member-revision %d, "
             + "local-member-compact-revision %d, local-member-hash %d, remote-peer-id %s, remote-peer-endpoints %s, "
             + "remote-peer-revision %d, remote-peer-compact-revision %d, remote-peer-hash %d", id(), rev, crev,
-            Integer.toUnsignedLong(local.getHash()), Long.toHexString(p.id()), p.peerUrls(), r.getHeader().getRevision(),
-            r.getCompactRevision(), Integer.toUnsignedLong(r.getHash()));
+            Integer.toUnsignedLong(local.getHash()), Long.toHexString(p.id()), p.peerUrls(),
+            r.getHeader().getRevision(), r.getCompactRevision(), Integer.toUnsignedLong(r.getHash()));
         if (r.getHash() != local.getHash()) {
           if (r.getCompactRevision() == crev) {
             LOG.warn("found different hash values from remote peer ({})", fields);

@@ -18,8 +18,9 @@ import java.util.function.Supplier;
 
 /**
  * The member's lease requests: grants and revokes go through the log (a grant must fit in the
- * backend quota, and one without an id gets a positive one, as etcd chooses them); renewals and time-to-live queries are served by the
- * leader ({@link LeaderCalls}); listings are this member's applied leases.
+ * backend quota, and one without an id gets a positive one, as etcd chooses them); renewals and
+ * time-to-live queries are served by the leader ({@link LeaderCalls}); listings are this member's
+ * applied leases.
  */
 final class LeaseRequests implements LeaseServer {
   private final Proposer proposer;

@@ -79,8 +79,8 @@ class ApplierChainTest {
       }
     };
     chain = new ApplierChain(store, lessor, new AuthStore(backend, new SimpleTokens(new FakeClock(), Duration.ZERO)),
-        alarms, new BackendQuota(QUOTA_BYTES, () -> sizeBytes), rev -> ResponseHeader.newBuilder().setRevision(rev).build(),
-        (ctx, a) -> { }, sink);
+        alarms, new BackendQuota(QUOTA_BYTES, () -> sizeBytes),
+        rev -> ResponseHeader.newBuilder().setRevision(rev).build(), (ctx, a) -> { }, sink);
   }
 
   @AfterEach

@@ -136,7 +136,8 @@ class QuotaClusterTest {
         .isEqualTo(EtcdError.NO_SPACE);
     assertThat(error(leader.kv().txn(CTX, TxnRequest.newBuilder()
         .addFailure(RequestOp.newBuilder().setRequestPut(put("t", "x"))).build()))).isEqualTo(EtcdError.NO_SPACE);
-    assertThat(get(leader.kv().range(CTX, RangeRequest.newBuilder().setKey(b("small")).build())).getCount()).isEqualTo(1);
+    assertThat(get(leader.kv().range(CTX, RangeRequest.newBuilder().setKey(b("small")).build())).getCount())
+        .isEqualTo(1);
     assertThat(get(leader.kv().txn(CTX, TxnRequest.newBuilder()
         .addSuccess(RequestOp.newBuilder().setRequestRange(RangeRequest.newBuilder().setKey(b("big")))).build()))
         .getResponses(0).getResponseRange().getCount()).isEqualTo(1);
@@ -150,7 +151,8 @@ class QuotaClusterTest {
     awaitApplied(leader);
     assertThat(leader.dbSizeBytes()).isLessThan(before - (written - 1) * 4096L);
     assertThat(error(leader.kv().put(CTX, put("small", "x")))).isEqualTo(EtcdError.NO_SPACE);
-    AlarmResponse disarmed = get(leader.alarm(CTX, alarm(AlarmAction.DEACTIVATE, follower.memberId(), AlarmType.NOSPACE)));
+    AlarmResponse disarmed = get(leader.alarm(CTX,
+        alarm(AlarmAction.DEACTIVATE, follower.memberId(), AlarmType.NOSPACE)));
     assertThat(disarmed.getAlarmsList()).containsExactly(raised);
     get(leader.kv().put(CTX, put("small", "fits again")));
     awaitApplied(leader);
