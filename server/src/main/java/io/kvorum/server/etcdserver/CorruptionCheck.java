@@ -46,13 +46,17 @@ import org.slf4j.LoggerFactory;
  *       alarm through the log, for member 0 (etcd cannot tell which member's data is wrong).
  * </ul>
  *
- * <p>Peers are asked in parallel, each until it answers or the request timeout passes (a peer not
- * yet connected is asked again every {@link #PEER_RETRY}).
+ * <p>Peers are asked in parallel, each until it answers or the request timeout passes. A peer the
+ * transport is not connected to is asked again every {@link #PEER_RETRY} for at most {@link
+ * #CONNECT_WAIT}, then given up (etcd's HTTP request to a member that is down fails at once): a
+ * member restarting while others are down is not held up for long.
  */
 final class CorruptionCheck implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CorruptionCheck.class);
   /** How often a peer that cannot be reached yet is asked again, within the request timeout. */
   static final Duration PEER_RETRY = Duration.ofMillis(100);
+  /** How long a peer the transport is not connected to yet is waited for. */
+  static final Duration CONNECT_WAIT = Duration.ofSeconds(2);
 
   /** A peer's answer: its hash, or the etcd error it answered (null when it could not be asked). */
   record PeerHash(long id, List<String> peerUrls, HashKVResponse hash, EtcdError error) {}
@@ -231,21 +235,24 @@ final class CorruptionCheck implements AutoCloseable {
   /** etcd's {@code getPeerHashKVs}: every other member with peer URLs, asked for its hash at {@code rev}. */
   CompletableFuture<List<PeerHash>> peerHashes(long rev) {
     List<CompletableFuture<PeerHash>> asked = new ArrayList<>();
-    long deadline = clock.nanos() + timeout.toNanos();
+    long now = clock.nanos();
+    long deadline = now + timeout.toNanos();
+    long connectDeadline = now + Math.min(timeout.toNanos(), CONNECT_WAIT.toNanos());
     ForwardRequest call = ForwardRequest.newBuilder().setHashKv(HashKVRequest.newBuilder().setRevision(rev)).build();
     for (Member m : membership.list()) {
       if (m.id() == memberId || m.peerUrls().isEmpty()) {
         continue;
       }
       CompletableFuture<PeerHash> f = new CompletableFuture<>();
-      ask(m, call, deadline, f);
+      ask(m, call, connectDeadline, deadline, f);
       asked.add(f);
     }
     return CompletableFuture.allOf(asked.toArray(new CompletableFuture<?>[0]))
         .thenApply(v -> asked.stream().map(CompletableFuture::join).toList());
   }
 
-  private void ask(Member m, ForwardRequest call, long deadline, CompletableFuture<PeerHash> out) {
+  private void ask(Member m, ForwardRequest call, long connectDeadline, long deadline,
+      CompletableFuture<PeerHash> out) {
     long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - clock.nanos()));
     transport.forward(m.id(), call, left).whenComplete((r, err) -> {
       if (err == null && r.getResultCase() == ForwardResponse.ResultCase.HASH_KV) {
@@ -259,8 +266,8 @@ final class CorruptionCheck implements AutoCloseable {
       }
       Throwable t = err == null ? new ForwardException("member " + Long.toHexString(m.id()) + " answered nothing")
           : Proposer.cause(err);
-      if (t instanceof ForwardException && clock.nanos() + PEER_RETRY.toNanos() - deadline < 0) {
-        clock.schedule(PEER_RETRY, () -> ask(m, call, deadline, out));
+      if (t instanceof ForwardException && clock.nanos() + PEER_RETRY.toNanos() - connectDeadline < 0) {
+        clock.schedule(PEER_RETRY, () -> ask(m, call, connectDeadline, deadline, out));
         return;
       }
       LOG.warn("failed hash kv request (local-member-id {}, requested-revision {}, remote-peer-id {}, "
