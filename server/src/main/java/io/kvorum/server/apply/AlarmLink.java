@@ -12,6 +12,7 @@ import io.kvorum.proto.etcdserverpb.PutResponse;
 import io.kvorum.proto.etcdserverpb.RequestOp;
 import io.kvorum.proto.etcdserverpb.TxnRequest;
 import io.kvorum.proto.etcdserverpb.TxnResponse;
+import io.kvorum.proto.serverpb.LeaseExpire;
 import io.kvorum.server.errors.EtcdError;
 
 /**
@@ -96,5 +97,12 @@ final class AlarmLink extends ApplierLink {
   public LeaseRevokeResponse leaseRevoke(ApplyContext ctx, LeaseRevokeRequest r) {
     checkCorrupt();
     return next.leaseRevoke(ctx, r);
+  }
+
+  /** The leader's revocation of expired leases: etcd revokes them with LeaseRevoke, refused as it is. */
+  @Override
+  public LeaseRevokeResponse leaseExpire(ApplyContext ctx, LeaseExpire r) {
+    checkCorrupt();
+    return next.leaseExpire(ctx, r);
   }
 }

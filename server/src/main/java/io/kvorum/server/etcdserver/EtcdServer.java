@@ -361,11 +361,6 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     return size.getAsLong();
   }
 
-  /** Bytes the backend's files and memtables take on this member (RocksDB's own measure). */
-  public long backendFileBytes() {
-    return backend.sizeBytes();
-  }
-
   /**
    * The raised alarms as this member applied them, ordered by type and then member id: each names
    * the member it was raised for (0 for a CORRUPT alarm raised by the corruption check, as etcd

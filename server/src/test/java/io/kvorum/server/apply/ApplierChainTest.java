@@ -21,6 +21,7 @@ import io.kvorum.proto.etcdserverpb.TxnRequest;
 import io.kvorum.proto.etcdserverpb.TxnResponse;
 import io.kvorum.proto.serverpb.ClusterVersionSet;
 import io.kvorum.proto.serverpb.InternalRaftRequest;
+import io.kvorum.proto.serverpb.LeaseExpire;
 import io.kvorum.proto.serverpb.RequestHeader;
 import io.kvorum.server.alarm.AlarmStore;
 import io.kvorum.server.auth.AuthStore;
@@ -154,7 +155,8 @@ class ApplierChainTest {
         .addSuccess(RequestOp.newBuilder().setRequestDeleteRange(DeleteRangeRequest.newBuilder().setKey(b("a"))))));
     apply(5, InternalRaftRequest.newBuilder().setTxn(TxnRequest.newBuilder()
         .addSuccess(RequestOp.newBuilder().setRequestRange(RangeRequest.newBuilder().setKey(b("a"))))));
-    assertThat(errors).containsOnlyKeys(1L, 2L, 3L, 4L).containsValue(EtcdError.CORRUPT)
+    apply(7, InternalRaftRequest.newBuilder().setLeaseExpire(LeaseExpire.newBuilder().addIds(5)));
+    assertThat(errors).containsOnlyKeys(1L, 2L, 3L, 4L, 7L).containsValue(EtcdError.CORRUPT)
         .doesNotContainValue(EtcdError.NO_SPACE);
     assertThat(store.currentRevision()).isEqualTo(1);
     apply(102, alarm(AlarmAction.DEACTIVATE, 0, AlarmType.CORRUPT));
