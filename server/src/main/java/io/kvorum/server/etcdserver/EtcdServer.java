@@ -7,10 +7,10 @@ import io.kvorum.proto.etcdserverpb.CompactionRequest;
 import io.kvorum.proto.etcdserverpb.HashKVResponse;
 import io.kvorum.proto.etcdserverpb.HashResponse;
 import io.kvorum.proto.etcdserverpb.ResponseHeader;
+import io.kvorum.proto.serverpb.InternalRaftRequest;
 import io.kvorum.raft.Config;
 import io.kvorum.raft.Message;
 import io.kvorum.raft.RawNode;
-import io.kvorum.proto.serverpb.InternalRaftRequest;
 import io.kvorum.raft.StateType;
 import io.kvorum.raft.Status;
 import io.kvorum.server.alarm.AlarmStore;
@@ -55,7 +55,9 @@ import org.slf4j.LoggerFactory;
  * {@link Bootstrap} (the data dir), {@link Proposer} (requests through the log), {@link Reads},
  * {@link MemberApplier} (the state machine and its {@link io.kvorum.server.apply.ApplierChain}),
  * {@link LeaderCalls} (what only the leader serves), {@link LeaseDuties}, {@link Reconfiguration},
- * {@link LeadershipTransfer} — wired to the raft loop, the peer transport and the watch hub. Every
+ * {@link LeadershipTransfer}, {@link QuotaAlarmer} (the backend quota before proposing),
+ * {@link CorruptionCheck}, {@link Defragmenter}, the auto-compactor — wired to the raft loop, the
+ * peer transport and the watch hub. Every
  * timer and time read goes through the member's {@link Clock}.
  */
 public final class EtcdServer implements MemberView, ClusterServer, MaintenanceServer, AutoCloseable {
