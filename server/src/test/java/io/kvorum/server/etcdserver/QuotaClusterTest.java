@@ -198,6 +198,28 @@ class QuotaClusterTest {
   }
 
   @Test
+  void logicalSizeAndAlarms_areTheLeadersOnAMemberThatCaughtUpFromASnapshot() throws Exception {
+    cluster = LocalCluster.start(dir, 3, c -> c.snapshotCount = 50);
+    EtcdServer leader = leader();
+    for (int i = 0; i < 120; i++) {
+      get(leader.kv().put(CTX, put("k" + (i % 40), "v" + i)));
+    }
+    get(leader.kv().deleteRange(CTX, DeleteRangeRequest.newBuilder().setKey(b("k1")).build()));
+    get(leader.kv().compact(CTX, CompactionRequest.newBuilder().setRevision(60).build()));
+    get(leader.leases().leaseGrant(CTX, LeaseGrantRequest.newBuilder().setID(7).setTTL(600).build()));
+    get(leader.alarm(CTX, alarm(AlarmAction.ACTIVATE, 0x42, AlarmType.NOSPACE)));
+
+    java.net.URI url = java.net.URI.create("http://127.0.0.1:" + LocalCluster.freePort());
+    cluster.reconfigure(Reconfiguration.HEALTH_INTERVAL, () -> leader.memberAdd(CTX, List.of(url.toString()), true));
+    EtcdServer learner = cluster.join("m4", url, c -> c.snapshotCount = 50);
+    LocalCluster.await("the learner catches up", () -> learner.appliedIndex() >= leader.appliedIndex());
+    assertThat(learner.snapshotIndex()).as("caught up from a snapshot").isGreaterThanOrEqualTo(50);
+    awaitApplied(leader);
+    assertThat(learner.dbSizeBytes()).isEqualTo(leader.dbSizeBytes());
+    assertThat(learner.alarms()).isEqualTo(leader.alarms()).hasSize(1);
+  }
+
+  @Test
   void alarms_surviveARestart_andCorruptRefusesKvAndLeases() throws Exception {
     cluster = LocalCluster.start(dir, 3, c -> { });
     EtcdServer leader = leader();
