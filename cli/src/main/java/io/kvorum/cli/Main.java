@@ -3,6 +3,7 @@ package io.kvorum.cli;
 import io.kvorum.server.api.ClientServer;
 import io.kvorum.server.config.ConfigException;
 import io.kvorum.server.config.ServerConfig;
+import io.kvorum.server.etcdserver.DataInconsistencyException;
 import io.kvorum.server.etcdserver.EtcdServer;
 import java.io.IOException;
 import java.lang.reflect.InvocationHandler;
@@ -85,6 +86,11 @@ public final class Main {
         closeQuietly(clients, server, log);
         System.exit(removed ? 0 : 1);
       }
+    } catch (DataInconsistencyException e) {
+      // etcd's line (etcdmain's fatal log of the initial corruption check), which its tests wait for.
+      log.error("etcdmain: {}", e.getMessage());
+      closeQuietly(clients, server, log);
+      System.exit(1);
     } catch (IOException | RuntimeException | Error e) {
       // An Error too: the member's threads would keep a half-started JVM alive otherwise.
       log.error("failed to start member: {}", e.toString(), e);

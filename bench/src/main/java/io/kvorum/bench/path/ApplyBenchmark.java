@@ -5,11 +5,13 @@ import io.kvorum.proto.etcdserverpb.PutRequest;
 import io.kvorum.proto.etcdserverpb.ResponseHeader;
 import io.kvorum.proto.serverpb.InternalRaftRequest;
 import io.kvorum.proto.serverpb.RequestHeader;
-import io.kvorum.server.apply.Alarms;
+import io.kvorum.server.alarm.AlarmStore;
 import io.kvorum.server.apply.ApplierChain;
+import io.kvorum.server.apply.BackendQuota;
 import io.kvorum.server.auth.AuthStore;
 import io.kvorum.server.auth.SimpleTokens;
 import io.kvorum.server.clock.FakeClock;
+import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.errors.EtcdException;
 import io.kvorum.server.lease.Lessor;
 import io.kvorum.server.mvcc.KvStore;
@@ -66,8 +68,8 @@ public class ApplyBenchmark {
     store = KvStore.open(backend);
     ResponseHeader base = ResponseHeader.newBuilder().setClusterId(1).setMemberId(2).setRaftTerm(3).build();
     chain = new ApplierChain(store, new Lessor(1, () -> 0L, 0),
-        new AuthStore(backend, new SimpleTokens(new FakeClock(), Duration.ZERO)), Alarms.NONE,
-        rev -> base.toBuilder().setRevision(rev).build(), (ctx, a) -> { }, new ApplierChain.Results() {
+        new AuthStore(backend, new SimpleTokens(new FakeClock(), Duration.ZERO)), new AlarmStore(backend),
+        new BackendQuota(ServerConfig.QUOTA_BACKEND_BYTES_DEFAULT, store::sizeBytes), rev -> base.toBuilder().setRevision(rev).build(), (ctx, a) -> { }, new ApplierChain.Results() {
           @Override
           public void complete(long requestId, Object result) {
             results++;

@@ -40,7 +40,7 @@ public class KeyIndexBenchmark {
     names = new ByteString[keys];
     for (int i = 0; i < keys; i++) {
       names[i] = ByteString.copyFromUtf8(String.format("/registry/pods/ns-%04d/pod-%08d", i % 1000, i));
-      index.put(names[i], ++rev, 0);
+      index.put(names[i], ++rev, 0, 120);
     }
   }
 
@@ -56,7 +56,7 @@ public class KeyIndexBenchmark {
 
   @Benchmark
   public long put() {
-    index.put(nextKey(), ++rev, 0);
+    index.put(nextKey(), ++rev, 0, 120);
     return rev;
   }
 

@@ -1,8 +1,10 @@
 package io.kvorum.server.api;
 
 import io.grpc.stub.StreamObserver;
+import io.kvorum.proto.etcdserverpb.AlarmMember;
 import io.kvorum.proto.etcdserverpb.AlarmRequest;
 import io.kvorum.proto.etcdserverpb.AlarmResponse;
+import io.kvorum.proto.etcdserverpb.AlarmType;
 import io.kvorum.proto.etcdserverpb.DefragmentRequest;
 import io.kvorum.proto.etcdserverpb.DefragmentResponse;
 import io.kvorum.proto.etcdserverpb.HashKVRequest;
@@ -20,6 +22,7 @@ import io.kvorum.server.etcdserver.EtcdServer;
 import io.kvorum.server.etcdserver.MaintenanceServer;
 import io.kvorum.server.etcdserver.MemberView;
 import io.kvorum.server.etcdserver.RequestContext;
+import io.kvorum.server.errors.EtcdError;
 import java.util.concurrent.CompletableFuture;
 
 /** etcd's Maintenance service (status, hashes, alarms, defragment). */
@@ -48,7 +51,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
     KvService.answer(out, () -> {
       Status st = server.raftStatus();
       long db = server.dbSizeBytes();
-      return CompletableFuture.completedFuture(StatusResponse.newBuilder()
+      StatusResponse.Builder b = StatusResponse.newBuilder()
           .setHeader(member.header())
           .setVersion(EtcdServer.SERVER_VERSION)
           .setDbSize(db)
@@ -57,9 +60,32 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
           .setRaftIndex(st.hardState().commit())
           .setRaftTerm(st.hardState().term())
           .setRaftAppliedIndex(server.appliedIndex())
-          .setIsLearner(st.config().learners().contains(member.memberId()))
-          .build());
+          .setIsLearner(st.config().learners().contains(member.memberId()));
+      if (b.getLeader() == 0) {
+        b.addErrors(EtcdError.NO_LEADER.message());
+      }
+      for (AlarmMember a : server.alarms()) {
+        b.addErrors(alarmText(a));
+      }
+      return CompletableFuture.completedFuture(b.build());
     });
+  }
+
+  /**
+   * An alarm as etcd's {@code Status} lists it: the Go text of its proto in compact form
+   * ({@code memberID:10276657743932975437 alarm:NOSPACE }: zero fields left out, each field
+   * followed by a space, an unknown type by its number).
+   */
+  static String alarmText(AlarmMember a) {
+    StringBuilder sb = new StringBuilder();
+    if (a.getMemberID() != 0) {
+      sb.append("memberID:").append(Long.toUnsignedString(a.getMemberID())).append(' ');
+    }
+    if (a.getAlarmValue() != 0) {
+      sb.append("alarm:").append(a.getAlarm() == AlarmType.UNRECOGNIZED ? String.valueOf(a.getAlarmValue())
+          : a.getAlarm().name()).append(' ');
+    }
+    return sb.toString();
   }
 
   @Override
@@ -74,11 +100,9 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
 
   @Override
   public void alarm(AlarmRequest request, StreamObserver<AlarmResponse> out) {
-    // No alarm is ever raised yet (quota and corruption checks arrive later): list answers empty,
-    // and like etcd 3.4's the answer carries no header.
-    // etcd proposes it, so a bad token fails it; no permission is checked.
-    CallerCredentials.answer(out, auth, ctx(ALARM), c -> CompletableFuture.completedFuture(
-        AlarmResponse.getDefaultInstance()));
+    // Every action goes through the log, as in etcd, so a bad token fails it; no permission is
+    // checked. Like etcd 3.4's, the answer carries no header.
+    CallerCredentials.answer(out, auth, ctx(ALARM), c -> server.alarm(c, request));
   }
 
   @Override
@@ -90,7 +114,7 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
 
   @Override
   public void defragment(DefragmentRequest request, StreamObserver<DefragmentResponse> out) {
-    // RocksDB compacts its files in the background; there is no stop-the-world defragmentation.
+    // A full compaction of the backend beside reads and writes (no stop-the-world defragmentation).
     // etcd 3.4 answers an empty response, without a header, to the root user.
     CallerCredentials.answerAuthUnmapped(out, auth, ctx(DEFRAGMENT),
         c -> server.defragment(c).thenApply(v -> DefragmentResponse.getDefaultInstance()));

@@ -12,14 +12,16 @@ import io.kvorum.proto.etcdserverpb.PutResponse;
 import io.kvorum.proto.etcdserverpb.RequestOp;
 import io.kvorum.proto.etcdserverpb.TxnRequest;
 import io.kvorum.proto.etcdserverpb.TxnResponse;
+import io.kvorum.proto.serverpb.LeaseExpire;
 import io.kvorum.server.errors.EtcdError;
 
 /**
  * The first link: etcd's {@code corrupt} and {@code capped} appliers, active only while their
  * alarm is. With CORRUPT active, every KV and lease request fails with etcd's corrupt-cluster
- * error; with NOSPACE active, puts, txns that put (at their top level, as etcd counts them) and
- * lease grants fail with etcd's no-space error, while reads, deletes, compactions and revokes —
- * what frees space — go on.
+ * error, except read-only txns (etcd serves those without its applier chain); with NOSPACE
+ * active, puts, txns that put (at their top level, as etcd counts them) and lease grants fail with
+ * etcd's no-space error, while reads, deletes, compactions and revokes — what frees space — go
+ * on. Alarm requests always pass, so an alarm can be disarmed.
  *
  * <p>Unlike etcd 3.4, which swaps its whole chain for {@code capped(backend)} while an alarm is
  * active (so auth is not checked until the alarm is disarmed), this link stays in front of the
@@ -60,20 +62,23 @@ final class AlarmLink extends ApplierLink {
 
   @Override
   public TxnResponse txn(ApplyContext ctx, TxnRequest r) {
-    checkCorrupt();
-    if (alarms.noSpace() && (putsAny(r.getSuccessList()) || putsAny(r.getFailureList()))) {
+    if (!readOnly(r.getSuccessList()) || !readOnly(r.getFailureList())) {
+      checkCorrupt();
+    }
+    if (alarms.noSpace() && BackendQuota.cost(r) > 0) {
       throw EtcdError.NO_SPACE.exception();
     }
     return next.txn(ctx, r);
   }
 
-  private static boolean putsAny(java.util.List<RequestOp> ops) {
+  /** etcd's {@code isTxnReadonly} for one branch: ranges only (a nested txn is not read-only). */
+  private static boolean readOnly(java.util.List<RequestOp> ops) {
     for (RequestOp op : ops) {
-      if (op.hasRequestPut()) {
-        return true;
+      if (!op.hasRequestRange()) {
+        return false;
       }
     }
-    return false;
+    return true;
   }
 
   @Override
@@ -92,5 +97,12 @@ final class AlarmLink extends ApplierLink {
   public LeaseRevokeResponse leaseRevoke(ApplyContext ctx, LeaseRevokeRequest r) {
     checkCorrupt();
     return next.leaseRevoke(ctx, r);
+  }
+
+  /** The leader's revocation of expired leases: etcd revokes them with LeaseRevoke, refused as it is. */
+  @Override
+  public LeaseRevokeResponse leaseExpire(ApplyContext ctx, LeaseExpire r) {
+    checkCorrupt();
+    return next.leaseExpire(ctx, r);
   }
 }

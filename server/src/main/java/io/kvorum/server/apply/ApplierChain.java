@@ -40,7 +40,10 @@ public final class ApplierChain {
     /** The request applied with {@code result} (of the type its request's method returns). */
     void complete(long requestId, Object result);
 
-    /** The request was refused; nothing changed. */
+    /**
+     * The request failed with {@code error}: refused with nothing changed, or — etcd's no-space
+     * error from the quota link — applied over the quota.
+     */
     void fail(long requestId, EtcdException error);
   }
 
@@ -56,15 +59,16 @@ public final class ApplierChain {
   private final RequestApplier first;
   private final Results results;
 
-  public ApplierChain(KvStore kv, Lessor lessor, AuthStore auth, Alarms alarms, Headers headers,
-      Publisher publisher, Results results) {
-    this.first = build(alarms, auth, lessor, new BackendApplier(kv, lessor, auth, headers, publisher));
+  public ApplierChain(KvStore kv, Lessor lessor, AuthStore auth, Alarms alarms, BackendQuota quota,
+      Headers headers, Publisher publisher, Results results) {
+    this.first = build(alarms, auth, lessor, quota, new BackendApplier(kv, lessor, auth, alarms, headers, publisher));
     this.results = results;
   }
 
   /** The links in front of {@code backend}, in etcd's order. */
-  static RequestApplier build(Alarms alarms, AuthStore auth, Lessor lessor, RequestApplier backend) {
-    return new AlarmLink(alarms, new AuthLink(auth, lessor, new QuotaLink(backend)));
+  static RequestApplier build(Alarms alarms, AuthStore auth, Lessor lessor, BackendQuota quota,
+      RequestApplier backend) {
+    return new AlarmLink(alarms, new AuthLink(auth, lessor, new QuotaLink(quota, backend)));
   }
 
   /** Applies the request in entry {@code at} and reports its outcome. */
@@ -88,6 +92,7 @@ public final class ApplierChain {
         case LEASE_REVOKE -> first.leaseRevoke(ctx, req.getLeaseRevoke());
         case LEASE_EXPIRE -> first.leaseExpire(ctx, req.getLeaseExpire());
         case LEASE_CHECKPOINT -> first.leaseCheckpoint(ctx, req.getLeaseCheckpoint());
+        case ALARM -> first.alarm(ctx, req.getAlarm());
         case PUBLISH -> first.publish(ctx, req.getPublish());
         case AUTH_ENABLE -> first.authEnable(ctx, req.getAuthEnable());
         case AUTH_DISABLE -> first.authDisable(ctx, req.getAuthDisable());

@@ -1,5 +1,7 @@
 package io.kvorum.server.apply;
 
+import io.kvorum.proto.etcdserverpb.AlarmRequest;
+import io.kvorum.proto.etcdserverpb.AlarmResponse;
 import io.kvorum.proto.etcdserverpb.AuthDisableRequest;
 import io.kvorum.proto.etcdserverpb.AuthDisableResponse;
 import io.kvorum.proto.etcdserverpb.AuthEnableRequest;
@@ -93,6 +95,11 @@ abstract class ApplierLink implements RequestApplier {
   @Override
   public LeaseCheckpointResponse leaseCheckpoint(ApplyContext ctx, LeaseCheckpointRequest r) {
     return next.leaseCheckpoint(ctx, r);
+  }
+
+  @Override
+  public AlarmResponse alarm(ApplyContext ctx, AlarmRequest r) {
+    return next.alarm(ctx, r);
   }
 
   @Override

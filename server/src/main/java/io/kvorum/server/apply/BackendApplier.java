@@ -1,5 +1,9 @@
 package io.kvorum.server.apply;
 
+import io.kvorum.proto.etcdserverpb.AlarmMember;
+import io.kvorum.proto.etcdserverpb.AlarmRequest;
+import io.kvorum.proto.etcdserverpb.AlarmResponse;
+import io.kvorum.proto.etcdserverpb.AlarmType;
 import io.kvorum.proto.etcdserverpb.AuthDisableRequest;
 import io.kvorum.proto.etcdserverpb.AuthDisableResponse;
 import io.kvorum.proto.etcdserverpb.AuthEnableRequest;
@@ -54,6 +58,8 @@ import io.kvorum.server.mvcc.KvStore;
 import io.kvorum.server.mvcc.WriteTxn;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The last link (etcd's {@code applierV3backend}): changes the MVCC store, the leases, the auth
@@ -61,17 +67,20 @@ import java.util.concurrent.CompletableFuture;
  * with etcd's response and header.
  */
 final class BackendApplier implements RequestApplier {
+  private static final Logger LOG = LoggerFactory.getLogger(BackendApplier.class);
   private final KvStore kv;
   private final KvApplier kvApplier;
   private final LeaseApplier leaseApplier;
   private final ApplierChain.Headers headers;
   private final ApplierChain.Publisher publisher;
   private final AuthStore auth;
+  private final Alarms alarms;
 
-  BackendApplier(KvStore kv, Lessor lessor, AuthStore auth, ApplierChain.Headers headers,
+  BackendApplier(KvStore kv, Lessor lessor, AuthStore auth, Alarms alarms, ApplierChain.Headers headers,
       ApplierChain.Publisher publisher) {
     this.kv = kv;
     this.auth = auth;
+    this.alarms = alarms;
     this.kvApplier = new KvApplier(lessor::exists);
     this.leaseApplier = new LeaseApplier(lessor, kv);
     this.headers = headers;
@@ -134,6 +143,46 @@ final class BackendApplier implements RequestApplier {
   public LeaseCheckpointResponse leaseCheckpoint(ApplyContext ctx, LeaseCheckpointRequest r) {
     leaseApplier.checkpoint(r, ctx.index());
     return LeaseCheckpointResponse.newBuilder().setHeader(current()).build();
+  }
+
+  /**
+   * etcd's {@code applierV3backend.Alarm}: the answer lists the alarms asked for, the one raised
+   * (or found raised), or the one disarmed; like etcd 3.4's it has no header. The alarm link reads
+   * the alarms for every later entry, so raising or disarming one takes effect with the next entry.
+   */
+  @Override
+  public AlarmResponse alarm(ApplyContext ctx, AlarmRequest r) {
+    AlarmResponse.Builder resp = AlarmResponse.newBuilder();
+    AlarmMember asked = AlarmMember.newBuilder().setMemberID(r.getMemberID()).setAlarmValue(r.getAlarmValue()).build();
+    int before = alarms.list(r.getAlarmValue()).size();
+    switch (r.getAction()) {
+      case GET -> resp.addAllAlarms(alarms.list(r.getAlarmValue()));
+      case ACTIVATE -> {
+        AlarmMember m = alarms.activate(ctx.index(), asked);
+        resp.addAlarms(m);
+        if (before == 0 && alarms.list(m.getAlarmValue()).size() == 1) {
+          LOG.warn("alarm raised (alarm {}, from {})", typeName(m), Long.toHexString(m.getMemberID()));
+        }
+      }
+      case DEACTIVATE -> {
+        AlarmMember m = alarms.deactivate(ctx.index(), asked);
+        if (m != null) {
+          resp.addAlarms(m);
+          if (before > 0 && alarms.list(r.getAlarmValue()).isEmpty()) {
+            LOG.warn("alarm disarmed (alarm {}, from {})", typeName(m), Long.toHexString(m.getMemberID()));
+          }
+        }
+      }
+      // An action this version does not know: etcd 3.4 answers nothing and its member panics;
+      // Kvorum answers an empty list.
+      case UNRECOGNIZED -> { }
+    }
+    return resp.build();
+  }
+
+  private static String typeName(AlarmMember m) {
+    AlarmType t = m.getAlarm();
+    return t == AlarmType.UNRECOGNIZED ? String.valueOf(m.getAlarmValue()) : t.name();
   }
 
   @Override

@@ -1,5 +1,7 @@
 package io.kvorum.server.apply;
 
+import io.kvorum.proto.etcdserverpb.AlarmRequest;
+import io.kvorum.proto.etcdserverpb.AlarmResponse;
 import io.kvorum.proto.etcdserverpb.AuthDisableRequest;
 import io.kvorum.proto.etcdserverpb.AuthDisableResponse;
 import io.kvorum.proto.etcdserverpb.AuthEnableRequest;
@@ -70,6 +72,9 @@ public interface RequestApplier {
   LeaseRevokeResponse leaseExpire(ApplyContext ctx, LeaseExpire r);
 
   LeaseCheckpointResponse leaseCheckpoint(ApplyContext ctx, LeaseCheckpointRequest r);
+
+  /** etcd's {@code Alarm}: lists, raises or disarms alarms. */
+  AlarmResponse alarm(ApplyContext ctx, AlarmRequest r);
 
   /** A member's name and client URLs, published once it started. */
   Published publish(ApplyContext ctx, MemberAttributes r);

@@ -48,9 +48,12 @@ public final class AuthStore {
   private static final byte[] ENABLED = {1};
   private static final byte[] DISABLED = {0};
 
-  /** Everything the store holds, immutable. */
+  /**
+   * Everything the store holds, immutable; {@code recordBytes} is what the users' and roles'
+   * records take in the backend (names as keys plus the marshalled records).
+   */
   private record State(boolean enabled, long revision, Map<String, User> users, Map<String, Role> roles,
-      Map<String, UserPermissions> permissions) {}
+      Map<String, UserPermissions> permissions, long recordBytes) {}
 
   /** A user's merged permissions. */
   private record UserPermissions(KeyIntervals read, KeyIntervals write) {}
@@ -140,8 +143,15 @@ public final class AuthStore {
       }
       perms.put(u.getName().toStringUtf8(), new UserPermissions(read.build(), write.build()));
     }
+    long bytes = 0;
+    for (User u : users.values()) {
+      bytes += u.getName().size() + u.getSerializedSize();
+    }
+    for (Role r : roles.values()) {
+      bytes += r.getName().size() + r.getSerializedSize();
+    }
     return new State(enabled, revision, Collections.unmodifiableMap(users), Collections.unmodifiableMap(roles),
-        Collections.unmodifiableMap(perms));
+        Collections.unmodifiableMap(perms), bytes);
   }
 
   public TokenProvider tokens() {
@@ -150,6 +160,11 @@ public final class AuthStore {
 
   public boolean isEnabled() {
     return state.enabled();
+  }
+
+  /** Bytes the users' and roles' records take in the backend (part of the member's logical size). */
+  public long recordBytes() {
+    return state.recordBytes();
   }
 
   /** The auth revision: moves on with every change of users, roles or permissions, and with disabling. */
@@ -302,7 +317,7 @@ public final class AuthStore {
       b.setConsistentIndex(ci);
       backend.commit(b);
     }
-    state = new State(true, s.revision(), s.users(), s.roles(), s.permissions());
+    state = new State(true, s.revision(), s.users(), s.roles(), s.permissions(), s.recordBytes());
     tokens.enable();
     LOG.info("enabled authentication");
   }
@@ -320,7 +335,7 @@ public final class AuthStore {
       b.setConsistentIndex(ci);
       backend.commit(b);
     }
-    state = new State(false, rev, s.users(), s.roles(), s.permissions());
+    state = new State(false, rev, s.users(), s.roles(), s.permissions(), s.recordBytes());
     tokens.disable();
     LOG.info("disabled authentication");
   }

@@ -23,6 +23,8 @@ public final class ServerConfig {
   public static final int MAX_TXN_OPS_DEFAULT = 128;
   /** etcd's default backend quota (2 GiB) applies when the flag is 0. */
   public static final long QUOTA_BACKEND_BYTES_DEFAULT = 2L * 1024 * 1024 * 1024;
+  /** etcd's default {@code --experimental-compaction-batch-limit}, used when the flag is 0. */
+  public static final int COMPACTION_BATCH_LIMIT_DEFAULT = 1000;
 
   /** Whether a member founds a cluster or joins an existing one. */
   public enum ClusterState {
@@ -47,6 +49,7 @@ public final class ServerConfig {
   public final String initialClusterToken;
   public final boolean strictReconfigCheck;
   public final boolean preVote;
+  /** The backend quota in bytes (of the logical size, see {@code apply.BackendQuota}); negative: none. */
   public final long quotaBackendBytes;
   public final long maxRequestBytes;
   public final int maxTxnOps;
@@ -68,6 +71,8 @@ public final class ServerConfig {
   public final List<String> hostWhitelist;
   public final String autoCompactionMode;
   public final String autoCompactionRetention;
+  /** The two flags above, parsed. */
+  public final AutoCompaction autoCompaction;
   public final boolean initialCorruptCheck;
   public final Duration corruptCheckTime;
   public final boolean enableLeaseCheckpoint;
@@ -117,7 +122,7 @@ public final class ServerConfig {
     initialClusterToken = b.initialClusterToken;
     strictReconfigCheck = b.strictReconfigCheck;
     preVote = b.preVote;
-    quotaBackendBytes = b.quotaBackendBytes <= 0 ? QUOTA_BACKEND_BYTES_DEFAULT : b.quotaBackendBytes;
+    quotaBackendBytes = b.quotaBackendBytes == 0 ? QUOTA_BACKEND_BYTES_DEFAULT : b.quotaBackendBytes;
     maxRequestBytes = b.maxRequestBytes;
     maxTxnOps = b.maxTxnOps;
     readerNice = b.readerNice;
@@ -135,10 +140,11 @@ public final class ServerConfig {
     hostWhitelist = List.copyOf(b.hostWhitelist);
     autoCompactionMode = b.autoCompactionMode;
     autoCompactionRetention = b.autoCompactionRetention;
+    autoCompaction = AutoCompaction.parse(b.autoCompactionMode, b.autoCompactionRetention);
     initialCorruptCheck = b.initialCorruptCheck;
     corruptCheckTime = b.corruptCheckTime;
     enableLeaseCheckpoint = b.enableLeaseCheckpoint;
-    compactionBatchLimit = b.compactionBatchLimit;
+    compactionBatchLimit = b.compactionBatchLimit == 0 ? COMPACTION_BATCH_LIMIT_DEFAULT : b.compactionBatchLimit;
     watchProgressNotifyInterval = b.watchProgressNotifyInterval;
     leaseCheckpointInterval = b.leaseCheckpointInterval;
     forceNewCluster = b.forceNewCluster;
@@ -197,6 +203,7 @@ public final class ServerConfig {
     public String initialClusterToken = "etcd-cluster";
     public boolean strictReconfigCheck = true;
     public boolean preVote = true;
+    /** 0: etcd's default (2 GiB); negative: no quota. */
     public long quotaBackendBytes;
     public long maxRequestBytes = MAX_REQUEST_BYTES_DEFAULT;
     public int maxTxnOps = MAX_TXN_OPS_DEFAULT;
@@ -219,7 +226,8 @@ public final class ServerConfig {
     public Duration corruptCheckTime = Duration.ZERO;
     /** On by default in Kvorum (etcd 3.4 defaults it off): leader changes must not reset long leases. */
     public boolean enableLeaseCheckpoint = true;
-    public int compactionBatchLimit = 1000;
+    /** 0: etcd's default (1,000). */
+    public int compactionBatchLimit = COMPACTION_BATCH_LIMIT_DEFAULT;
     public Duration watchProgressNotifyInterval = Duration.ofMinutes(10);
     public Duration leaseCheckpointInterval = Duration.ofMinutes(5);
     public boolean forceNewCluster;
@@ -256,6 +264,15 @@ public final class ServerConfig {
       }
       if (snapshotCount <= 0) {
         throw new ConfigException("--snapshot-count must be > 0");
+      }
+      // etcd 3.4 takes both and then never finishes a compaction, or checks hashes in a busy loop.
+      if (compactionBatchLimit < 0) {
+        throw new ConfigException("--experimental-compaction-batch-limit must be >= 0 (set to "
+            + compactionBatchLimit + ")");
+      }
+      if (corruptCheckTime.isNegative()) {
+        throw new ConfigException("--experimental-corrupt-check-time must be >= 0 (set to "
+            + corruptCheckTime.toMillis() + "ms)");
       }
       for (List<URI> urls : List.of(listenPeerUrls, listenClientUrls, initialAdvertisePeerUrls, advertiseClientUrls)) {
         for (URI u : urls) {

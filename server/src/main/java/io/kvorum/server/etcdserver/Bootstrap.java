@@ -11,6 +11,7 @@ import io.kvorum.server.membership.Member;
 import io.kvorum.server.membership.MemberIds;
 import io.kvorum.server.membership.Membership;
 import io.kvorum.server.mvcc.KvStore;
+import io.kvorum.server.mvcc.KvStoreConfig;
 import io.kvorum.server.storage.Backend;
 import io.kvorum.server.storage.Batch;
 import io.kvorum.server.storage.ReadView;
@@ -49,8 +50,9 @@ final class Bootstrap {
   static final Duration JOIN_TIMEOUT = Duration.ofSeconds(10);
 
   /** A member's opened data. */
+  /** What was opened; {@code restarted} when the member's data existed (etcd's {@code memberInitialized}). */
   record Opened(long memberId, RaftStorage storage, Backend backend, KvStore kv, Membership membership,
-      Lessor lessor, long appliedIndex) {}
+      Lessor lessor, long appliedIndex, boolean restarted) {}
 
   private Bootstrap() {}
 
@@ -123,7 +125,7 @@ final class Bootstrap {
       backend.replaceWith(received);
     }
     BackendShipping.removeStale(memberDir, backend.consistentIndex().index());
-    KvStore kv = KvStore.open(backend);
+    KvStore kv = KvStore.open(backend, new KvStoreConfig(cfg.compactionBatchLimit));
     Membership membership = new Membership(clusterId, joined != null ? joined : initial);
     loadMembership(backend, membership);
     if (membership.isRemoved(memberId)) {
@@ -153,7 +155,7 @@ final class Bootstrap {
       }
       appliedIndex = snapIndex;
     }
-    return new Opened(memberId, storage, backend, kv, membership, lessor, appliedIndex);
+    return new Opened(memberId, storage, backend, kv, membership, lessor, appliedIndex, restarted);
   }
 
   /**

@@ -1,19 +1,30 @@
 package io.kvorum.server.etcdserver;
 
+import io.kvorum.proto.etcdserverpb.AlarmMember;
+import io.kvorum.proto.etcdserverpb.AlarmRequest;
+import io.kvorum.proto.etcdserverpb.AlarmResponse;
+import io.kvorum.proto.etcdserverpb.CompactionRequest;
 import io.kvorum.proto.etcdserverpb.HashKVResponse;
 import io.kvorum.proto.etcdserverpb.HashResponse;
 import io.kvorum.proto.etcdserverpb.ResponseHeader;
+import io.kvorum.proto.serverpb.InternalRaftRequest;
 import io.kvorum.raft.Config;
 import io.kvorum.raft.Message;
 import io.kvorum.raft.RawNode;
+import io.kvorum.raft.StateType;
 import io.kvorum.raft.Status;
+import io.kvorum.server.alarm.AlarmStore;
+import io.kvorum.server.apply.BackendQuota;
 import io.kvorum.server.auth.AuthStore;
 import io.kvorum.server.auth.Passwords;
 import io.kvorum.server.auth.TokenProvider;
 import io.kvorum.server.auth.Tokens;
 import io.kvorum.server.clock.Clock;
 import io.kvorum.server.clock.SystemClock;
+import io.kvorum.server.compactor.AutoCompactor;
 import io.kvorum.server.config.ServerConfig;
+import io.kvorum.server.errors.EtcdError;
+import io.kvorum.server.errors.EtcdException;
 import io.kvorum.server.lease.Lessor;
 import io.kvorum.server.membership.Member;
 import io.kvorum.server.membership.Membership;
@@ -32,6 +43,9 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -42,13 +56,17 @@ import org.slf4j.LoggerFactory;
  * {@link Bootstrap} (the data dir), {@link Proposer} (requests through the log), {@link Reads},
  * {@link MemberApplier} (the state machine and its {@link io.kvorum.server.apply.ApplierChain}),
  * {@link LeaderCalls} (what only the leader serves), {@link LeaseDuties}, {@link Reconfiguration},
- * {@link LeadershipTransfer} — wired to the raft loop, the peer transport and the watch hub. Every
+ * {@link LeadershipTransfer}, {@link QuotaAlarmer} (the backend quota before proposing),
+ * {@link CorruptionCheck}, {@link Defragmenter}, the auto-compactor — wired to the raft loop, the
+ * peer transport and the watch hub. Every
  * timer and time read goes through the member's {@link Clock}.
  */
 public final class EtcdServer implements MemberView, ClusterServer, MaintenanceServer, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EtcdServer.class);
   public static final String SERVER_VERSION = "3.4.23";
   public static final String CLUSTER_VERSION = "3.4.0";
+  /** etcd's {@code MaxQuotaBytes}: a larger quota is taken, with a warning (8 GiB). */
+  public static final long MAX_QUOTA_BYTES = 8L * 1024 * 1024 * 1024;
   /** etcd adds this to --max-request-bytes for gRPC messages (and watch fragments). */
   public static final long GRPC_OVERHEAD_BYTES = 512 * 1024;
 
@@ -70,6 +88,8 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   private final LeaseRequests leaseRequests;
   private final AuthStore authStore;
   private final AuthRequests authRequests;
+  private final AlarmStore alarmStore;
+  private final LogicalSize size;
   private final LeaderCalls leaderCalls;
   private final LeaseDuties leaseDuties;
   private final Reconfiguration reconfiguration;
@@ -77,8 +97,14 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   private final Publication publication;
   private final Termination termination;
   private final Metrics metrics;
+  private final CorruptionCheck corruption;
+  private final ExecutorService defragThread;
+  private final Defragmenter defragmenter;
+  /** Whether the member's data existed when it started (etcd's {@code memberInitialized}). */
+  private final boolean restarted;
   private final AtomicBoolean closed = new AtomicBoolean();
   private Clock.Timer ticks;
+  private AutoCompactor autoCompactor = () -> { };
 
   private EtcdServer(ServerConfig cfg, Clock clock, SystemClock ownClock, TokenProvider tokens,
       Bootstrap.Opened o) {
@@ -91,6 +117,9 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.kv = o.kv();
     this.lessor = o.lessor();
     this.authStore = new AuthStore(backend, tokens);
+    this.alarmStore = new AlarmStore(backend);
+    this.size = new LogicalSize(kv, lessor, authStore);
+    BackendQuota quota = backendQuota(cfg.quotaBackendBytes, size);
     this.termination = new Termination(hex(memberId), this::stopProposals, this::close);
     this.metrics = new Metrics(clock, SERVER_VERSION, CLUSTER_VERSION.substring(0, CLUSTER_VERSION.lastIndexOf('.')),
         "extensive".equals(cfg.metrics));
@@ -116,13 +145,15 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     transport.observe(metrics.peers());
     Waiters waiters = new Waiters();
     BackendShipping shipping = new BackendShipping(cfg.memberDir(), backend, metrics.backendSnapshots());
-    this.applier = new MemberApplier(memberId, cfg.memberDir(), shipping, backend, kv, lessor, authStore, membership,
-        new TransportPeers(memberId, transport, termination::removedFromCluster), waiters, clock, this::header,
-        o.appliedIndex());
+    this.applier = new MemberApplier(memberId, cfg.memberDir(), shipping, backend, kv, lessor, authStore, alarmStore,
+        quota, membership, new TransportPeers(memberId, transport, termination::removedFromCluster), waiters, clock,
+        this::header, o.appliedIndex());
     this.loop = new RaftLoop(hex(memberId), node, o.storage(), transport, applier, node.status().config(),
         cfg.snapshotCount, termination::fatal);
     this.proposer = new Proposer(loop, clock, new RequestIds(memberId, clock.wallMillis()), waiters,
         cfg.maxRequestBytes, requestTimeout);
+    QuotaAlarmer quotaAlarmer = new QuotaAlarmer(memberId, quota, proposer);
+    applier.onQuotaExceeded(quotaAlarmer::raiseThen);
     this.publication = new Publication(proposer, clock);
     this.reads = new Reads(kv, authStore, proposer, this::header, cfg.readerNice, metrics.hashes(),
         metrics.revisionHashes());
@@ -138,8 +169,18 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.leaderCalls = new LeaderCalls(memberId, this::leader, transport, clock, membership, requestTimeout,
         proposer::isStopped);
     leaderCalls.serveWith(leaseDuties::renew, leaseDuties::timeToLive, reconfiguration::promoteHere);
-    this.kvRequests = new KvRequests(reads, proposer, cfg.maxTxnOps);
-    this.leaseRequests = new LeaseRequests(proposer, lessor, leaderCalls, this::header);
+    leaderCalls.serveHashKvWith(reads::hashKv);
+    this.restarted = o.restarted();
+    this.defragThread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "kvorum-defragment-" + cfg.name);
+      t.setDaemon(true);
+      return t;
+    });
+    this.defragmenter = new Defragmenter(backend, defragThread);
+    this.corruption = new CorruptionCheck(memberId, membership, transport, reads::hashKv, proposer,
+        () -> loop.softState().raftState() == StateType.LEADER, clock, requestTimeout);
+    this.kvRequests = new KvRequests(reads, proposer, quotaAlarmer, cfg.maxTxnOps);
+    this.leaseRequests = new LeaseRequests(proposer, quotaAlarmer, lessor, leaderCalls, this::header);
     this.authRequests = new AuthRequests(authStore, new Passwords(bcryptCost(cfg.bcryptCost)), proposer,
         applier::appliedIndex, cfg.clientTls.clientCertAuth());
     transport.serveForwards(leaderCalls);
@@ -166,6 +207,15 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     try {
       s.applier.peers().connect(s.membership);
       s.transport.listen(cfg.listenPeerUrls);
+      // etcd checks a restarted member's data against its peers' before it takes part in raft.
+      if (cfg.initialCorruptCheck && s.restarted) {
+        try {
+          s.corruption.initial();
+        } catch (IOException e) {
+          s.hardStop();
+          throw e;
+        }
+      }
       s.watchHub.start();
       s.loop.start();
       // etcd's initial election tick advance: skip most of the first election timeout so a fresh
@@ -174,10 +224,53 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
         s.loop.tick();
       }
       s.ticks = clock.scheduleEvery(cfg.heartbeatInterval, s::onTick);
+      s.autoCompactor = AutoCompactor.start(cfg.autoCompaction, clock, s.new CompactionTarget());
+      if (!cfg.corruptCheckTime.isZero()) {
+        s.corruption.startPeriodic(cfg.corruptCheckTime);
+      }
     } finally {
       s.termination.startOver();
     }
     return s;
+  }
+
+  /** What the automatic compactor compacts: this member's store, through the log, while it leads. */
+  private final class CompactionTarget implements AutoCompactor.Target {
+    @Override
+    public long revision() {
+      return kv.currentRevision();
+    }
+
+    @Override
+    public boolean leading() {
+      return loop.softState().raftState() == StateType.LEADER && !proposer.isStopped();
+    }
+
+    @Override
+    public CompletableFuture<Void> compact(long revision) {
+      CompactionRequest r = CompactionRequest.newBuilder().setRevision(revision).build();
+      return kvRequests.compact(RequestContext.MEMBER, r).handle((v, err) -> {
+        Throwable t = err == null ? null : Proposer.cause(err);
+        if (t == null || (t instanceof EtcdException e && e.error() == EtcdError.COMPACTED)) {
+          return null;
+        }
+        throw new CompletionException(t);
+      });
+    }
+  }
+
+  /** etcd's {@code NewBackendQuota}: 0 is the default quota, a negative one none; logged as etcd logs it. */
+  private static BackendQuota backendQuota(long quotaBytes, LogicalSize size) {
+    if (quotaBytes < 0) {
+      LOG.info("disabled backend quota (quota-size-bytes {})", quotaBytes);
+      return new BackendQuota(-1, size);
+    }
+    if (quotaBytes > MAX_QUOTA_BYTES) {
+      LOG.warn("quota exceeds the maximum value (quota-size-bytes {}, quota-maximum-size-bytes {})", quotaBytes,
+          MAX_QUOTA_BYTES);
+    }
+    LOG.info("enabled backend quota (quota-size-bytes {})", quotaBytes);
+    return new BackendQuota(quotaBytes, size);
   }
 
   /** etcd's rule: a bcrypt cost outside bcrypt's bounds is replaced by the default, with a warning. */
@@ -277,9 +370,20 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     return loop.snapshotIndex();
   }
 
+  /** The member's logical size (see {@link LogicalSize}): what the backend quota measures. */
   @Override
   public long dbSizeBytes() {
-    return backend.sizeBytes();
+    return size.getAsLong();
+  }
+
+  /**
+   * The raised alarms as this member applied them, ordered by type and then member id: each names
+   * the member it was raised for (0 for a CORRUPT alarm raised by the corruption check, as etcd
+   * does) and its type. Any thread; no lock.
+   */
+  @Override
+  public List<AlarmMember> alarms() {
+    return alarmStore.all();
   }
 
   @Override
@@ -356,11 +460,17 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     return reads.hash();
   }
 
+  /** A full compaction of the backend beside reads and writes (see {@link Defragmenter}). */
   @Override
   public CompletableFuture<Void> defragment(RequestContext ctx) {
-    // RocksDB compacts its files in the background: there is nothing to stop the world for.
     authRequests.checkAdmin(ctx);
-    return CompletableFuture.completedFuture(null);
+    return defragmenter.defragment();
+  }
+
+  /** etcd's {@code Alarm}: every action goes through the log; no permission is checked. */
+  @Override
+  public CompletableFuture<AlarmResponse> alarm(RequestContext ctx, AlarmRequest r) {
+    return proposer.propose(ctx, InternalRaftRequest.newBuilder().setAlarm(r), AlarmResponse.class);
   }
 
   @Override
@@ -446,6 +556,9 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     if (ticks != null) {
       ticks.cancel();
     }
+    autoCompactor.close();
+    corruption.close();
+    defragThread.shutdown();
     transport.close();
     loop.close();
     watchHub.close();

@@ -11,21 +11,25 @@ import io.kvorum.proto.etcdserverpb.RangeResponse;
 import io.kvorum.proto.etcdserverpb.TxnRequest;
 import io.kvorum.proto.etcdserverpb.TxnResponse;
 import io.kvorum.proto.serverpb.InternalRaftRequest;
+import io.kvorum.server.apply.BackendQuota;
 import io.kvorum.server.apply.Compaction;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * The member's KV requests: ranges are read off the write path ({@link Reads}); writes are checked
- * as etcd checks them before proposing (sizes, empty keys, txn limits) and go through the log.
+ * as etcd checks them before proposing (the backend quota first, then sizes, empty keys, txn
+ * limits) and go through the log.
  */
 final class KvRequests implements KvServer {
   private final Reads reads;
   private final Proposer proposer;
+  private final QuotaAlarmer quota;
   private final int maxTxnOps;
 
-  KvRequests(Reads reads, Proposer proposer, int maxTxnOps) {
+  KvRequests(Reads reads, Proposer proposer, QuotaAlarmer quota, int maxTxnOps) {
     this.reads = reads;
     this.proposer = proposer;
+    this.quota = quota;
     this.maxTxnOps = maxTxnOps;
   }
 
@@ -36,6 +40,9 @@ final class KvRequests implements KvServer {
 
   @Override
   public CompletableFuture<PutResponse> put(RequestContext ctx, PutRequest r) {
+    if (!quota.fits(BackendQuota.cost(r))) {
+      return quota.refuse(ctx);
+    }
     RequestChecks.put(r);
     return proposer.propose(ctx, InternalRaftRequest.newBuilder().setPut(r), PutResponse.class);
   }
@@ -48,6 +55,9 @@ final class KvRequests implements KvServer {
 
   @Override
   public CompletableFuture<TxnResponse> txn(RequestContext ctx, TxnRequest r) {
+    if (!quota.fits(BackendQuota.cost(r))) {
+      return quota.refuse(ctx);
+    }
     RequestChecks.txn(r, maxTxnOps);
     // Read-only txns go through the log too: compares and reads then happen at one revision on
     // the apply thread (serving them from a read view is a later optimisation).

@@ -1,5 +1,6 @@
 package io.kvorum.server.etcdserver;
 
+import io.kvorum.proto.etcdserverpb.HashKVResponse;
 import io.kvorum.proto.etcdserverpb.LeaseKeepAliveRequest;
 import io.kvorum.proto.etcdserverpb.LeaseKeepAliveResponse;
 import io.kvorum.proto.etcdserverpb.LeaseTimeToLiveRequest;
@@ -33,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * Calls only the leader can serve — a lease renewal and a lease's time to live (only the leader
  * tracks deadlines), a learner's promotion (only it knows the learner's progress) — served here
  * when this member leads, or forwarded to the leader as a typed {@link ForwardRequest} whose
- * {@link ForwardResponse} carries the typed answer or etcd's error by name. While there is no
+ * {@link ForwardResponse} carries the typed answer or etcd's error by name. This member also
+ * serves its {@code HashKV} to a peer that asks (the corruption checks, {@link CorruptionCheck}). While there is no
  * leader, or leadership moves, or the leader cannot be reached, the call is tried again every
  * {@link #RETRY} until the request timeout, then fails with etcd's no-leader or timeout error.
  */
@@ -52,6 +54,8 @@ final class LeaderCalls implements ForwardHandler {
   private Function<Long, CompletableFuture<LeaseKeepAliveResponse>> renewHere;
   private Function<LeaseTimeToLiveRequest, CompletableFuture<LeaseTimeToLiveResponse>> timeToLiveHere;
   private Function<Long, CompletableFuture<MemberPromoteResponse>> promoteHere;
+  private Function<Long, CompletableFuture<HashKVResponse>> hashKvHere =
+      rev -> CompletableFuture.failedFuture(new IllegalStateException("no hash served yet"));
 
   LeaderCalls(long memberId, LongSupplier leader, PeerTransport transport, Clock clock, Membership membership,
       Duration timeout, BooleanSupplier stopped) {
@@ -71,6 +75,11 @@ final class LeaderCalls implements ForwardHandler {
     this.renewHere = renew;
     this.timeToLiveHere = timeToLive;
     this.promoteHere = promote;
+  }
+
+  /** Sets how this member hashes its store at a revision for a peer (before the member serves peers). */
+  void serveHashKvWith(Function<Long, CompletableFuture<HashKVResponse>> hashKv) {
+    this.hashKvHere = hashKv;
   }
 
   CompletableFuture<LeaseKeepAliveResponse> renew(long leaseId) {
@@ -167,6 +176,8 @@ final class LeaderCalls implements ForwardHandler {
           .thenApply(v -> ForwardResponse.newBuilder().setLeaseTimeToLive(v).build());
       case MEMBER_PROMOTE -> promoteHere.apply(r.getMemberPromote().getID())
           .thenApply(v -> ForwardResponse.newBuilder().setMemberPromote(v).build());
+      case HASH_KV -> hashKvHere.apply(r.getHashKv().getRevision())
+          .thenApply(v -> ForwardResponse.newBuilder().setHashKv(v).build());
       case CALL_NOT_SET -> CompletableFuture.failedFuture(new IllegalArgumentException("a forwarded call without a call"));
     };
     return f.exceptionallyCompose(err -> {

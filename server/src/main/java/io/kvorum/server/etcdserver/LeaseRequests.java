@@ -11,23 +11,28 @@ import io.kvorum.proto.etcdserverpb.LeaseTimeToLiveRequest;
 import io.kvorum.proto.etcdserverpb.LeaseTimeToLiveResponse;
 import io.kvorum.proto.etcdserverpb.ResponseHeader;
 import io.kvorum.proto.serverpb.InternalRaftRequest;
+import io.kvorum.server.apply.BackendQuota;
 import io.kvorum.server.lease.Lessor;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 
 /**
- * The member's lease requests: grants and revokes go through the log (a grant without an id gets
- * a positive one, as etcd chooses them); renewals and time-to-live queries are served by the
- * leader ({@link LeaderCalls}); listings are this member's applied leases.
+ * The member's lease requests: grants and revokes go through the log (a grant must fit in the
+ * backend quota, and one without an id gets a positive one, as etcd chooses them); renewals and
+ * time-to-live queries are served by the leader ({@link LeaderCalls}); listings are this member's
+ * applied leases.
  */
 final class LeaseRequests implements LeaseServer {
   private final Proposer proposer;
+  private final QuotaAlarmer quota;
   private final Lessor lessor;
   private final LeaderCalls leaderCalls;
   private final Supplier<ResponseHeader> header;
 
-  LeaseRequests(Proposer proposer, Lessor lessor, LeaderCalls leaderCalls, Supplier<ResponseHeader> header) {
+  LeaseRequests(Proposer proposer, QuotaAlarmer quota, Lessor lessor, LeaderCalls leaderCalls,
+      Supplier<ResponseHeader> header) {
     this.proposer = proposer;
+    this.quota = quota;
     this.lessor = lessor;
     this.leaderCalls = leaderCalls;
     this.header = header;
@@ -35,6 +40,9 @@ final class LeaseRequests implements LeaseServer {
 
   @Override
   public CompletableFuture<LeaseGrantResponse> leaseGrant(RequestContext ctx, LeaseGrantRequest r) {
+    if (!quota.fits(BackendQuota.LEASE_GRANT_COST_BYTES)) {
+      return quota.refuse(ctx);
+    }
     LeaseGrantRequest.Builder b = r.toBuilder();
     while (b.getID() == 0) {
       b.setID(proposer.nextId() & Long.MAX_VALUE);

@@ -10,12 +10,14 @@ import io.kvorum.raft.ConfChangeType;
 import io.kvorum.raft.Entry;
 import io.kvorum.raft.EntryType;
 import io.kvorum.raft.Snapshot;
-import io.kvorum.server.apply.Alarms;
+import io.kvorum.server.alarm.AlarmStore;
 import io.kvorum.server.apply.ApplierChain;
 import io.kvorum.server.apply.ApplyContext;
+import io.kvorum.server.apply.BackendQuota;
 import io.kvorum.server.auth.AuthStore;
 import io.kvorum.server.clock.Clock;
 import io.kvorum.server.errors.EtcdError;
+import io.kvorum.server.errors.EtcdException;
 import io.kvorum.server.lease.Lessor;
 import io.kvorum.server.membership.Membership;
 import io.kvorum.server.mvcc.IndexRebuild;
@@ -36,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,6 +59,7 @@ final class MemberApplier implements Applier {
   private final KvStore kv;
   private final Lessor lessor;
   private final AuthStore auth;
+  private final AlarmStore alarms;
   private final Membership membership;
   private final Peers peers;
   private final Waiters waiters;
@@ -65,6 +69,7 @@ final class MemberApplier implements Applier {
   private long warnApplyNanos = Long.MAX_VALUE;
   private WatchHub watchHub;
   private LongConsumer termStarted = term -> {};
+  private Consumer<Runnable> quotaExceeded = Runnable::run;
   private volatile long applied;
   /** Requests that took longer than {@code --experimental-warning-apply-duration} to apply (apply thread writes). */
   private volatile long slowApplies;
@@ -84,7 +89,8 @@ final class MemberApplier implements Applier {
     void removed();
   }
 
-  MemberApplier(long memberId, Path memberDir, BackendShipping shipping, Backend backend, KvStore kv, Lessor lessor, AuthStore auth, Membership membership,
+  MemberApplier(long memberId, Path memberDir, BackendShipping shipping, Backend backend, KvStore kv, Lessor lessor,
+      AuthStore auth, AlarmStore alarms, BackendQuota quota, Membership membership,
       Peers peers, Waiters waiters, Clock clock, ApplierChain.Headers headers, long appliedIndex) {
     this.memberId = memberId;
     this.memberDir = memberDir;
@@ -93,12 +99,42 @@ final class MemberApplier implements Applier {
     this.kv = kv;
     this.lessor = lessor;
     this.auth = auth;
+    this.alarms = alarms;
     this.membership = membership;
     this.peers = peers;
     this.waiters = waiters;
     this.clock = clock;
     this.applied = appliedIndex;
-    this.chain = new ApplierChain(kv, lessor, auth, Alarms.NONE, headers, this::publish, waiters);
+    this.chain = new ApplierChain(kv, lessor, auth, alarms, quota, headers, this::publish, new Outcomes());
+  }
+
+  /**
+   * Where applied requests' outcomes go: their waiters, except that an entry applied over the
+   * backend quota while no NOSPACE alarm is raised first has this member raise one (etcd's
+   * {@code applyEntryNormal}: every member that applies it does, whether a client waits here or not).
+   */
+  private final class Outcomes implements ApplierChain.Results {
+    @Override
+    public void complete(long requestId, Object result) {
+      waiters.complete(requestId, result);
+    }
+
+    @Override
+    public void fail(long requestId, EtcdException error) {
+      if (error.error() == EtcdError.NO_SPACE && !alarms.noSpace()) {
+        quotaExceeded.accept(() -> waiters.fail(requestId, error));
+        return;
+      }
+      waiters.fail(requestId, error);
+    }
+  }
+
+  /**
+   * Who raises the NOSPACE alarm when an applied entry did not fit in the quota, then runs the
+   * given answer to the entry's waiter (set once, before raft starts).
+   */
+  void onQuotaExceeded(Consumer<Runnable> raiseThen) {
+    this.quotaExceeded = raiseThen;
   }
 
   Peers peers() {
@@ -266,6 +302,7 @@ final class MemberApplier implements Applier {
     lessor.clear();
     Bootstrap.loadLeases(backend, lessor, attached);
     auth.reload();
+    alarms.reload();
     try (ReadView v = backend.snapshotView()) {
       byte[] record = v.get(Schema.Bucket.META, Schema.membershipKey());
       if (record != null) {

@@ -92,6 +92,8 @@ public final class Lessor {
   private final LeaseHeap checkpoints = new LeaseHeap(LeaseHeap.CHECKPOINT);
   private LeaseObserver observer = LeaseObserver.NONE;
   private boolean primary;
+  /** {@code leases.size()}, readable without the lock (the backend quota reads it for every write). */
+  private volatile int count;
 
   /**
    * @param minTtlSeconds the smallest TTL granted (etcd derives it from the election timeout)
@@ -120,6 +122,7 @@ public final class Lessor {
   /** Loads a lease found in the backend on start (no expiry until a promotion). */
   public synchronized void restore(long id, long ttl, long remainingTtl) {
     leases.put(id, new Lease(id, ttl, remainingTtl));
+    count = leases.size();
   }
 
   /** Forgets every lease (before a snapshot installed from the leader is loaded with {@link #restore}). */
@@ -128,6 +131,7 @@ public final class Lessor {
     keyLease.clear();
     expiries.clear();
     checkpoints.clear();
+    count = 0;
   }
 
   /** Re-attaches keys found in the store on start; keys of unknown leases are ignored, as in etcd. */
@@ -151,6 +155,7 @@ public final class Lessor {
     long granted = Math.max(ttl, minTtl);
     Lease l = new Lease(id, granted, 0);
     leases.put(id, l);
+    count = leases.size();
     if (primary) {
       long now = clock.getAsLong();
       l.expiryNanos = now + granted * NANOS_PER_SECOND;
@@ -176,6 +181,7 @@ public final class Lessor {
     if (l == null) {
       return null;
     }
+    count = leases.size();
     expiries.remove(l);
     checkpoints.remove(l);
     observer.revoked();
@@ -266,8 +272,9 @@ public final class Lessor {
     return new ArrayList<>(leases.keySet());
   }
 
-  public synchronized int size() {
-    return leases.size();
+  /** How many leases exist; lock-free. */
+  public int size() {
+    return count;
   }
 
   // ---------------------------------------------------------------- leader state

@@ -34,6 +34,8 @@ final class Index {
   private volatile ConcurrentSkipListMap<ByteString, KeyIndex> keys = newMap();
   /** Keys live at the newest revision (etcd's keys gauge); written by the writer thread only. */
   private volatile long liveKeys;
+  /** Sum of {@link KeyIndex#bytes} over every key; written by the writer only. */
+  private volatile long bytes;
 
   static ConcurrentSkipListMap<ByteString, KeyIndex> newMap() {
     return new ConcurrentSkipListMap<>(KeyRange.ORDER);
@@ -72,8 +74,11 @@ final class Index {
     return keys.subMap(range.key(), true, range.end(), false);
   }
 
-  /** Records a write of {@code key} at {@code main_sub}. Writer thread only. */
-  void put(ByteString key, long main, long sub) {
+  /**
+   * Records a write of {@code key} at {@code main_sub}, whose record takes {@code recordBytes} in
+   * the backend. Writer thread only.
+   */
+  void put(ByteString key, long main, long sub, long recordBytes) {
     KeyIndex ki = keys.get(key);
     if (ki == null || ki.isDeleted()) {
       liveKeys = liveKeys + 1;
@@ -82,26 +87,32 @@ final class Index {
       // The index outlives requests; hold a copy of exactly the key, not a view into a request or
       // a stored value that happens to contain it.
       ByteString own = ByteString.copyFrom(key.asReadOnlyByteBuffer());
-      keys.put(own, KeyIndex.created(own, main, sub));
+      keys.put(own, KeyIndex.created(own, main, sub, recordBytes));
     } else {
-      keys.put(ki.key(), ki.put(main, sub));
+      keys.put(ki.key(), ki.put(main, sub, recordBytes));
     }
+    bytes += recordBytes;
   }
 
-  /** Records the deletion of the live key {@code key} at {@code main_sub}. Writer thread only. */
-  void tombstone(ByteString key, long main, long sub) {
+  /**
+   * Records the deletion of the live key {@code key} at {@code main_sub}, whose tombstone record
+   * takes {@code recordBytes}. Writer thread only.
+   */
+  void tombstone(ByteString key, long main, long sub, long recordBytes) {
     KeyIndex ki = keys.get(key);
     Invariants.check(ki != null, "tombstone of unknown key %s", key.toStringUtf8());
-    keys.put(ki.key(), ki.tombstone(main, sub));
+    keys.put(ki.key(), ki.tombstone(main, sub, recordBytes));
     liveKeys = liveKeys - 1;
+    bytes += recordBytes;
   }
 
   /**
    * Compacts every key at {@code atRev} and returns the revisions at or before it that must stay in
-   * the backend. Writer thread only.
+   * the backend; {@link #bytes} falls by the records dropped. Writer thread only.
    */
   RevisionSet compact(long atRev) {
     List<Revision> kept = new ArrayList<>();
+    long freed = 0;
     Iterator<Map.Entry<ByteString, KeyIndex>> it = keys.entrySet().iterator();
     while (it.hasNext()) {
       Map.Entry<ByteString, KeyIndex> e = it.next();
@@ -109,11 +120,24 @@ final class Index {
       KeyIndex compacted = ki.compact(atRev, kept);
       if (compacted == null) {
         Invariants.check(keys.remove(e.getKey(), ki), "key changed during compaction");
+        freed += ki.bytes();
       } else if (compacted != ki) {
         Invariants.check(keys.replace(e.getKey(), ki, compacted), "key changed during compaction");
+        freed += ki.bytes() - compacted.bytes();
       }
     }
+    bytes -= freed;
     return RevisionSet.of(kept);
+  }
+
+  /**
+   * Bytes the records of every revision in the index take in the backend (revision keys and stored
+   * key-values, tombstones included): the key space's logical size. It depends only on the
+   * revisions written and compacted, so members that applied the same entries agree on it,
+   * whatever their backend files look like.
+   */
+  long bytes() {
+    return bytes;
   }
 
   /** The revisions a compaction at {@code atRev} would keep (etcd's {@code Keep}). */
@@ -139,8 +163,11 @@ final class Index {
     return out;
   }
 
-  /** Replaces the whole content with {@code rebuilt}, which this index owns from now on (writer only). */
-  void load(ConcurrentSkipListMap<ByteString, KeyIndex> rebuilt) {
+  /**
+   * Replaces the whole content with {@code rebuilt}, whose records take {@code rebuiltBytes}; this
+   * index owns it from now on (writer only).
+   */
+  void load(ConcurrentSkipListMap<ByteString, KeyIndex> rebuilt, long rebuiltBytes) {
     long live = 0;
     for (KeyIndex ki : rebuilt.values()) {
       if (!ki.isDeleted()) {
@@ -149,6 +176,7 @@ final class Index {
     }
     keys = rebuilt;
     liveKeys = live;
+    bytes = rebuiltBytes;
   }
 
   /** Number of keys live at the newest revision. */
@@ -166,9 +194,9 @@ final class Index {
     return keys.get(key);
   }
 
-  /** True if both indexes hold equal entries for the same keys; for tests. */
+  /** True if both indexes hold equal entries (sizes included) for the same keys; for tests. */
   boolean sameAs(Index other) {
-    if (keys.size() != other.keys.size()) {
+    if (keys.size() != other.keys.size() || bytes != other.bytes) {
       return false;
     }
     for (Map.Entry<ByteString, KeyIndex> e : keys.entrySet()) {

@@ -21,24 +21,27 @@ public final class IndexRebuild {
   private final Map<ByteString, Long> leases = new HashMap<>();
   private long lastMain = 1;
   private byte[] lastRevisionKey;
+  /** Bytes of the records the index holds (see {@link Index#bytes}). */
+  private long bytes;
 
   /** Adds the record stored under revision key {@code revisionKey}; keys must come in order. */
   public void add(byte[] revisionKey, ByteString record) {
     CodedInputStream in = record.newCodedInput();
     // The key-value's fields point into the record: only the user key of a new entry is copied.
     in.enableAliasing(true);
-    add(revisionKey, in);
+    add(revisionKey, in, record.size());
   }
 
   /** Like {@link #add(byte[], ByteString)} for a record in a buffer valid only during the call. */
   void add(byte[] revisionKey, java.nio.ByteBuffer record) {
+    int size = record.remaining();
     CodedInputStream in = CodedInputStream.newInstance(record);
     // Aliased too: nothing that points into the buffer outlives this call (kept keys are copied).
     in.enableAliasing(true);
-    add(revisionKey, in);
+    add(revisionKey, in, size);
   }
 
-  private void add(byte[] revisionKey, CodedInputStream in) {
+  private void add(byte[] revisionKey, CodedInputStream in, int recordSize) {
     Revision rev = Revision.fromKey(revisionKey);
     if (lastRevisionKey != null && java.util.Arrays.compareUnsigned(lastRevisionKey, revisionKey) >= 0) {
       throw new StorageException("mvcc: key bucket records out of order at revision " + rev);
@@ -55,16 +58,21 @@ public final class IndexRebuild {
     // copied (what the maps keep must outlive the record).
     ByteString key = kv.getKey();
     KeyIndex ki = keys.get(key);
+    long recordBytes = (long) revisionKey.length + recordSize;
     if (ki != null) {
       key = ki.key();
       if (!tombstone) {
-        keys.put(key, ki.put(rev.main(), rev.sub()));
+        keys.put(key, ki.put(rev.main(), rev.sub(), recordBytes));
+        bytes += recordBytes;
       } else if (!ki.isDeleted()) {
-        keys.put(key, ki.tombstone(rev.main(), rev.sub()));
+        keys.put(key, ki.tombstone(rev.main(), rev.sub(), recordBytes));
+        bytes += recordBytes;
       }
     } else if (!tombstone) {
       key = ByteString.copyFrom(key.asReadOnlyByteBuffer());
-      keys.put(key, KeyIndex.restored(key, kv.getCreateRevision(), rev.main(), rev.sub(), kv.getVersion()));
+      keys.put(key, KeyIndex.restored(key, kv.getCreateRevision(), rev.main(), rev.sub(), kv.getVersion(),
+          recordBytes));
+      bytes += recordBytes;
     }
     // Otherwise only the deletion of a generation whose writes were compacted away is left; the
     // unfinished compaction the store resumes removes it (and the lease map only drops the key).
@@ -78,6 +86,11 @@ public final class IndexRebuild {
 
   ConcurrentSkipListMap<ByteString, KeyIndex> keys() {
     return keys;
+  }
+
+  /** Bytes of the records the rebuilt index holds. */
+  long bytes() {
+    return bytes;
   }
 
   /** The live keys with a lease. */

@@ -14,6 +14,11 @@ import java.util.List;
  *   {2_0, 3_0, 4_0(t)}  {6_0, 7_0(t)}  {}      (oldest first; the last one is the current)
  * </pre>
  *
+ * <p><b>Sizes.</b> Each revision also carries the bytes its record takes in the backend (revision
+ * key plus stored key-value), so that the store's logical size ({@link Index#bytes}) follows every
+ * write and falls at compaction by exactly what the compaction drops, on the writer thread and the
+ * same on every member that applied the same entries.
+ *
  * <p><b>Immutable.</b> Every change returns a new object, which the single writer publishes in the
  * {@link Index}'s map; readers use whichever object they found without locks. To keep appends O(1)
  * amortised (a hot key may gather many revisions between compactions), revisions and generations
@@ -49,17 +54,18 @@ final class KeyIndex {
     this.current = current;
   }
 
-  /** A key first written at {@code main_sub}. */
-  static KeyIndex created(ByteString key, long main, long sub) {
-    return new KeyIndex(key, main, sub, GenerationBuffer.NONE, 0, 0, Generation.start(main, sub));
+  /** A key first written at {@code main_sub}, whose record takes {@code bytes}. */
+  static KeyIndex created(ByteString key, long main, long sub, long bytes) {
+    return new KeyIndex(key, main, sub, GenerationBuffer.NONE, 0, 0, Generation.start(main, sub, bytes));
   }
 
   /**
-   * A key rebuilt from the backend, whose oldest stored revision {@code main_sub} is a live one
-   * with {@code version} in a generation created at {@code createRevision}.
+   * A key rebuilt from the backend, whose oldest stored revision {@code main_sub} (a record of
+   * {@code bytes}) is a live one with {@code version} in a generation created at {@code
+   * createRevision}.
    */
-  static KeyIndex restored(ByteString key, long createRevision, long main, long sub, long version) {
-    Generation g = Generation.start(main, sub).withCreated(createRevision, version);
+  static KeyIndex restored(ByteString key, long createRevision, long main, long sub, long version, long bytes) {
+    Generation g = Generation.start(main, sub, bytes).withCreated(createRevision, version);
     return new KeyIndex(key, main, sub, GenerationBuffer.NONE, 0, 0, g);
   }
 
@@ -89,19 +95,31 @@ final class KeyIndex {
     return i < pastCount ? past.slots[pastFrom + i] : current;
   }
 
-  /** This key with a write at {@code main_sub}, which must be newer than every revision so far. */
-  KeyIndex put(long main, long sub) {
+  /** Bytes the records of every revision this key still holds take in the backend. */
+  long bytes() {
+    long total = 0;
+    for (int i = 0; i < generationCount(); i++) {
+      total += generation(i).bytes();
+    }
+    return total;
+  }
+
+  /**
+   * This key with a write at {@code main_sub} (a record of {@code bytes}), which must be newer than
+   * every revision so far.
+   */
+  KeyIndex put(long main, long sub, long bytes) {
     checkNewer(main, sub);
-    Generation g = current.isEmpty() ? Generation.start(main, sub) : current.append(main, sub);
+    Generation g = current.isEmpty() ? Generation.start(main, sub, bytes) : current.append(main, sub, bytes);
     return new KeyIndex(key, main, sub, past, pastFrom, pastCount, g);
   }
 
-  /** This key deleted at {@code main_sub}; the key must be live. */
-  KeyIndex tombstone(long main, long sub) {
+  /** This key deleted at {@code main_sub} (a tombstone record of {@code bytes}); the key must be live. */
+  KeyIndex tombstone(long main, long sub, long bytes) {
     checkNewer(main, sub);
     Invariants.check(
         !current.isEmpty(), "tombstone at %d_%d on deleted key %s", main, sub, key.toStringUtf8());
-    Generation closed = current.append(main, sub);
+    Generation closed = current.append(main, sub, bytes);
     GenerationBuffer buf = past;
     int from = pastFrom;
     if (!buf.canAppendAfter(from + pastCount)) {
@@ -309,7 +327,8 @@ final class KeyIndex {
 
   /**
    * One life of the key: created at {@code created}, with {@code ver} writes so far (compaction
-   * drops revisions but not the count), and its revisions oldest first.
+   * drops revisions but not the count), and its revisions oldest first, each with its record's
+   * size.
    */
   static final class Generation {
     static final Generation EMPTY = new Generation(0, 0, RevisionBuffer.NONE, 0, 0);
@@ -328,9 +347,9 @@ final class KeyIndex {
       this.count = count;
     }
 
-    static Generation start(long main, long sub) {
+    static Generation start(long main, long sub, long bytes) {
       RevisionBuffer b = new RevisionBuffer(2);
-      b.set(0, main, sub);
+      b.set(0, main, sub, bytes);
       b.used = 1;
       return new Generation(main, 1, b, 0, 1);
     }
@@ -348,7 +367,21 @@ final class KeyIndex {
     }
 
     long sub(int i) {
-      return buf.pairs[2 * (from + i) + 1];
+      return buf.sub(from + i);
+    }
+
+    /** Bytes the record of revision {@code i} takes in the backend. */
+    long bytes(int i) {
+      return buf.bytes(from + i);
+    }
+
+    /** Bytes the records of all its revisions take. */
+    long bytes() {
+      long total = 0;
+      for (int i = 0; i < count; i++) {
+        total += bytes(i);
+      }
+      return total;
     }
 
     Revision revision(int i) {
@@ -363,14 +396,14 @@ final class KeyIndex {
       return main(count - 1);
     }
 
-    Generation append(long main, long sub) {
+    Generation append(long main, long sub, long bytes) {
       RevisionBuffer b = buf;
       int f = from;
       if (!b.canAppendAfter(f + count)) {
         b = buf.copy(f, count, Math.max(2, count * 2));
         f = 0;
       }
-      b.set(f + count, main, sub);
+      b.set(f + count, main, sub, bytes);
       b.used = f + count + 1;
       return new Generation(created, ver + 1, b, f, count + 1);
     }
@@ -403,7 +436,7 @@ final class KeyIndex {
         return false;
       }
       for (int i = 0; i < count; i++) {
-        if (main(i) != o.main(i) || sub(i) != o.sub(i)) {
+        if (main(i) != o.main(i) || sub(i) != o.sub(i) || bytes(i) != o.bytes(i)) {
           return false;
         }
       }
@@ -423,9 +456,14 @@ final class KeyIndex {
   /**
    * Append-only storage of revision pairs shared by successive generation views. {@code used} is
    * read and written by the writer thread only; readers never look past their view's count.
+   *
+   * <p>Slot {@code 2i} holds revision i's main revision; slot {@code 2i + 1} its sub revision in
+   * the low 32 bits and its record's size in the high 32 bits (both fit: a sub revision counts the
+   * changes of one entry, and a record is bounded by the request size), so sizes cost no memory.
    */
   private static final class RevisionBuffer {
     static final RevisionBuffer NONE = new RevisionBuffer(0);
+    private static final long LOW_32_BITS = 0xFFFF_FFFFL;
 
     final long[] pairs;
     int used;
@@ -438,9 +476,20 @@ final class KeyIndex {
       return used == end && 2 * (end + 1) <= pairs.length;
     }
 
-    void set(int i, long main, long sub) {
+    void set(int i, long main, long sub, long bytes) {
+      if ((sub & ~LOW_32_BITS) != 0 || (bytes & ~LOW_32_BITS) != 0) {
+        Invariants.check(false, "revision %d_%d with a record of %d bytes does not fit", main, sub, bytes);
+      }
       pairs[2 * i] = main;
-      pairs[2 * i + 1] = sub;
+      pairs[2 * i + 1] = bytes << 32 | sub;
+    }
+
+    long sub(int i) {
+      return pairs[2 * i + 1] & LOW_32_BITS;
+    }
+
+    long bytes(int i) {
+      return pairs[2 * i + 1] >>> 32;
     }
 
     RevisionBuffer copy(int from, int count, int capacity) {

@@ -162,7 +162,7 @@ public final class KvStore implements AutoCloseable {
 
   /** Loads the index {@code rebuilt} from this store's key bucket, then the revisions and marks. */
   private Map<ByteString, Long> restore(IndexRebuild rebuilt) {
-    index.load(rebuilt.keys());
+    index.load(rebuilt.keys(), rebuilt.bytes());
     long finished = readCompactionMark(Schema.compactionFinishedKey(), "finishedCompactRev");
     long scheduled = readCompactionMark(Schema.compactionScheduledKey(), "scheduledCompactRev");
     compactRev = finished;
@@ -251,6 +251,16 @@ public final class KvStore implements AutoCloseable {
   /** The last compaction revision, -1 if the store was never compacted. */
   public long compactRevision() {
     return compactRev;
+  }
+
+  /**
+   * The key space's logical size: bytes the records of every revision not yet compacted away take
+   * in the backend (revision keys and stored key-values, tombstones included). It grows with each
+   * write and falls when a compaction is applied, not when its physical deletion runs, so it is a
+   * function of the entries applied: equal on every member, and across restarts and snapshots.
+   */
+  public long sizeBytes() {
+    return index.bytes();
   }
 
   /** The consistent index of the last write this store committed, or the one it opened with. */

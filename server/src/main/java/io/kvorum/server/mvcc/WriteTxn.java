@@ -123,8 +123,10 @@ public final class WriteTxn implements AutoCloseable {
             .setVersion(prev == null ? 1 : prev.version() + 1)
             .setLease(lease)
             .build();
-    batch.put(Bucket.KEY, new Revision(rev, sub).toKey(), kv.toByteArray());
-    index.put(key, rev, sub);
+    byte[] revKey = new Revision(rev, sub).toKey();
+    byte[] record = kv.toByteArray();
+    batch.put(Bucket.KEY, revKey, record);
+    index.put(key, rev, sub, (long) revKey.length + record.length);
     pending.add(kv);
     changes.add(Event.newBuilder().setType(Event.EventType.PUT).setKv(kv).build());
     return rev;
@@ -154,9 +156,10 @@ public final class WriteTxn implements AutoCloseable {
   private void delete(ByteString key) {
     long rev = beginRev + 1;
     int sub = changes.size();
-    KeyValue tombstone = KeyValue.newBuilder().setKey(key).build();
-    batch.put(Bucket.KEY, new Revision(rev, sub).toTombstoneKey(), tombstone.toByteArray());
-    index.tombstone(key, rev, sub);
+    byte[] revKey = new Revision(rev, sub).toTombstoneKey();
+    byte[] record = KeyValue.newBuilder().setKey(key).build().toByteArray();
+    batch.put(Bucket.KEY, revKey, record);
+    index.tombstone(key, rev, sub, (long) revKey.length + record.length);
     pending.add(null);
     changes.add(
         Event.newBuilder()

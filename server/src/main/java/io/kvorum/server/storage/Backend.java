@@ -15,6 +15,7 @@ import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompactRangeOptions;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.InfoLogLevel;
@@ -384,6 +385,29 @@ public final class Backend implements AutoCloseable {
       return total;
     } catch (RocksDBException e) {
       throw translate("read size properties", e);
+    } finally {
+      unpin();
+    }
+  }
+
+  /**
+   * etcd's {@code Defrag}, RocksDB's way: a manual compaction of every bucket down to the bottom
+   * level, which drops deleted and overwritten records (compacted revisions, revoked leases) and
+   * gives their space back. It runs beside the writers and readers: not exclusive of RocksDB's
+   * own compactions, and waiting for a write stall to clear rather than causing one. Blocks the
+   * caller until done.
+   */
+  public void defragment() {
+    pin();
+    try (CompactRangeOptions options = new CompactRangeOptions()
+        .setExclusiveManualCompaction(false)
+        .setBottommostLevelCompaction(CompactRangeOptions.BottommostLevelCompaction.kForceOptimized)
+        .setAllowWriteStall(false)) {
+      for (ColumnFamilyHandle h : families.values()) {
+        db.compactRange(h, null, null, options);
+      }
+    } catch (RocksDBException e) {
+      throw translate("defragment", e);
     } finally {
       unpin();
     }

@@ -79,9 +79,20 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Written only by applying auth entries, in the batch of the entry's consistent index.
  *
+ * <h3>{@code alarm}: raised alarms (etcd's bolt bucket of the same name)</h3>
+ *
+ * <pre>
+ * key:   12 bytes: the member id the alarm is raised for, unsigned 64-bit big-endian, then the
+ *        alarm type's number (etcdserverpb.AlarmType: 1 NOSPACE, 2 CORRUPT; another number is kept
+ *        as it came), signed 32-bit big-endian
+ * value: empty
+ * </pre>
+ *
+ * <p>Written only by applying alarm entries, in the batch of the entry's consistent index.
+ *
  * <h2>The backend hash (etcd's {@code Maintenance.Hash})</h2>
  *
- * <p>CRC-32C (Castagnoli) over, for each bucket in unsigned order of its disk name ({@code auth},
+ * <p>CRC-32C (Castagnoli) over, for each bucket in unsigned order of its disk name ({@code alarm}, {@code auth},
  * {@code authRoles}, {@code authUsers}, {@code compaction}, {@code key}, {@code lease}, {@code
  * meta}: the order of bolt's root cursor in etcd), the disk name, then every key and its value in
  * key order. RocksDB's {@code default} family holds nothing and is not part of it.
@@ -126,7 +137,9 @@ public final class Schema {
     /** Users: name to marshalled {@code authpb.User}. */
     AUTH_USERS("authUsers"),
     /** Roles: name to marshalled {@code authpb.Role}. */
-    AUTH_ROLES("authRoles");
+    AUTH_ROLES("authRoles"),
+    /** Raised alarms: member id and alarm type, no value. */
+    ALARM("alarm");
 
     private final String diskName;
 
@@ -200,6 +213,9 @@ public final class Schema {
     return longBytes(id);
   }
 
+  /** Bytes one lease's record takes: its 8-byte key and its 16-byte value. */
+  public static final int LEASE_RECORD_BYTES = 8 + 16;
+
   /** {@link Bucket#LEASE}: the value of a lease record. */
   public static byte[] leaseValue(long ttl, long remainingTtl) {
     byte[] out = new byte[2 * LONG_BYTES];
@@ -232,6 +248,39 @@ public final class Schema {
 
   /** Length of every 64-bit integer value in {@code meta} and {@code compaction}. */
   public static final int LONG_BYTES = 8;
+
+  /**
+   * Bytes of the records every applied-to backend holds in {@link Bucket#META} whatever its data:
+   * the schema version, the consistent index and the term.
+   */
+  public static final int META_RECORDS_BYTES = META_SCHEMA_VERSION.length + META_CONSISTENT_INDEX.length
+      + META_TERM.length + 3 * LONG_BYTES;
+
+  /** Length of an {@link Bucket#ALARM} key. */
+  public static final int ALARM_KEY_BYTES = LONG_BYTES + Integer.BYTES;
+
+  /** {@link Bucket#ALARM}: the key of alarm {@code type} raised for member {@code memberId}. */
+  public static byte[] alarmKey(long memberId, int type) {
+    byte[] out = new byte[ALARM_KEY_BYTES];
+    System.arraycopy(longBytes(memberId), 0, out, 0, LONG_BYTES);
+    for (int i = ALARM_KEY_BYTES - 1; i >= LONG_BYTES; i--) {
+      out[i] = (byte) type;
+      type >>>= 8;
+    }
+    return out;
+  }
+
+  /** Decodes an {@link Bucket#ALARM} key: {memberId, type}. */
+  public static long[] readAlarmKey(byte[] key) {
+    if (key.length != ALARM_KEY_BYTES) {
+      throw new StorageException("storage: alarm key has " + key.length + " bytes, expected " + ALARM_KEY_BYTES);
+    }
+    int type = 0;
+    for (int i = LONG_BYTES; i < ALARM_KEY_BYTES; i++) {
+      type = (type << 8) | (key[i] & 0xff);
+    }
+    return new long[] {readLong(java.util.Arrays.copyOf(key, LONG_BYTES), "alarm member id"), type};
+  }
 
   /** Encodes {@code value} as 8 big-endian bytes. */
   public static byte[] longBytes(long value) {

@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
+import io.kvorum.proto.etcdserverpb.AlarmMember;
 import io.kvorum.proto.etcdserverpb.AlarmRequest;
+import io.kvorum.proto.etcdserverpb.AlarmRequest.AlarmAction;
+import io.kvorum.proto.etcdserverpb.AlarmResponse;
+import io.kvorum.proto.etcdserverpb.AlarmType;
 import io.kvorum.proto.etcdserverpb.DeleteRangeRequest;
 import io.kvorum.proto.etcdserverpb.LeaseGrantRequest;
 import io.kvorum.proto.etcdserverpb.LeaseGrantResponse;
@@ -15,8 +19,11 @@ import io.kvorum.proto.etcdserverpb.RequestOp;
 import io.kvorum.proto.etcdserverpb.ResponseHeader;
 import io.kvorum.proto.etcdserverpb.TxnRequest;
 import io.kvorum.proto.etcdserverpb.TxnResponse;
+import io.kvorum.proto.serverpb.ClusterVersionSet;
 import io.kvorum.proto.serverpb.InternalRaftRequest;
+import io.kvorum.proto.serverpb.LeaseExpire;
 import io.kvorum.proto.serverpb.RequestHeader;
+import io.kvorum.server.alarm.AlarmStore;
 import io.kvorum.server.auth.AuthStore;
 import io.kvorum.server.auth.SimpleTokens;
 import io.kvorum.server.clock.FakeClock;
@@ -43,14 +50,15 @@ import org.junit.jupiter.api.io.TempDir;
  * appliers refuse, and an entry the member cannot apply stops it instead of being acknowledged.
  */
 class ApplierChainTest {
+  private static final long QUOTA_BYTES = 1000;
   @TempDir Path dir;
   private Backend backend;
   private KvStore store;
   private long index;
   private final Map<Long, Object> results = new HashMap<>();
   private final Map<Long, EtcdError> errors = new HashMap<>();
-  private boolean corrupt;
-  private boolean noSpace;
+  private long sizeBytes;
+  private AlarmStore alarms;
   private ApplierChain chain;
 
   @BeforeEach
@@ -59,17 +67,7 @@ class ApplierChainTest {
     Executor inline = Runnable::run;
     store = KvStore.open(backend, KvStoreConfig.DEFAULT, inline);
     Lessor lessor = new Lessor(1, () -> 0L, 0);
-    Alarms alarms = new Alarms() {
-      @Override
-      public boolean corrupt() {
-        return corrupt;
-      }
-
-      @Override
-      public boolean noSpace() {
-        return noSpace;
-      }
-    };
+    alarms = new AlarmStore(backend);
     ApplierChain.Results sink = new ApplierChain.Results() {
       @Override
       public void complete(long requestId, Object result) {
@@ -81,8 +79,9 @@ class ApplierChainTest {
         errors.put(requestId, error.error());
       }
     };
-    chain = new ApplierChain(store, lessor, new AuthStore(backend, new SimpleTokens(new FakeClock(), Duration.ZERO)), alarms, rev -> ResponseHeader.newBuilder().setRevision(rev).build(),
-        (ctx, a) -> { }, sink);
+    chain = new ApplierChain(store, lessor, new AuthStore(backend, new SimpleTokens(new FakeClock(), Duration.ZERO)),
+        alarms, new BackendQuota(QUOTA_BYTES, () -> sizeBytes),
+        rev -> ResponseHeader.newBuilder().setRevision(rev).build(), (ctx, a) -> { }, sink);
   }
 
   @AfterEach
@@ -123,10 +122,15 @@ class ApplierChainTest {
     assertThat(store.currentRevision()).isEqualTo(1);
   }
 
+  private static InternalRaftRequest.Builder alarm(AlarmAction action, long member, AlarmType type) {
+    return InternalRaftRequest.newBuilder().setAlarm(AlarmRequest.newBuilder().setAction(action).setMemberID(member)
+        .setAlarm(type));
+  }
+
   @Test
   void noSpaceAlarm_refusesPutsTxnsThatPutAndGrants_butLetsDeletesAndReadOnlyTxnsThrough() {
     apply(1, put("a"));
-    noSpace = true;
+    apply(100, alarm(AlarmAction.ACTIVATE, 7, AlarmType.NOSPACE));
     apply(2, put("b"));
     apply(3, InternalRaftRequest.newBuilder().setTxn(TxnRequest.newBuilder()
         .addFailure(RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder().setKey(b("c"))))));
@@ -141,13 +145,69 @@ class ApplierChainTest {
   }
 
   @Test
-  void corruptAlarm_refusesEveryKvAndLeaseRequest() {
-    corrupt = true;
+  void corruptAlarm_refusesEveryKvAndLeaseRequest_butReadOnlyTxnsAndAlarms() {
+    apply(100, alarm(AlarmAction.ACTIVATE, 0, AlarmType.CORRUPT));
+    apply(101, alarm(AlarmAction.ACTIVATE, 7, AlarmType.NOSPACE));
     apply(1, put("a"));
     apply(2, InternalRaftRequest.newBuilder().setDeleteRange(DeleteRangeRequest.newBuilder().setKey(b("a"))));
     apply(3, InternalRaftRequest.newBuilder().setLeaseGrant(LeaseGrantRequest.newBuilder().setID(5).setTTL(10)));
-    assertThat(errors).containsOnlyKeys(1L, 2L, 3L).containsValue(EtcdError.CORRUPT).doesNotContainValue(EtcdError.NO_SPACE);
+    apply(4, InternalRaftRequest.newBuilder().setTxn(TxnRequest.newBuilder()
+        .addSuccess(RequestOp.newBuilder().setRequestDeleteRange(DeleteRangeRequest.newBuilder().setKey(b("a"))))));
+    apply(5, InternalRaftRequest.newBuilder().setTxn(TxnRequest.newBuilder()
+        .addSuccess(RequestOp.newBuilder().setRequestRange(RangeRequest.newBuilder().setKey(b("a"))))));
+    apply(7, InternalRaftRequest.newBuilder().setLeaseExpire(LeaseExpire.newBuilder().addIds(5)));
+    assertThat(errors).containsOnlyKeys(1L, 2L, 3L, 4L, 7L).containsValue(EtcdError.CORRUPT)
+        .doesNotContainValue(EtcdError.NO_SPACE);
     assertThat(store.currentRevision()).isEqualTo(1);
+    apply(102, alarm(AlarmAction.DEACTIVATE, 0, AlarmType.CORRUPT));
+    apply(103, alarm(AlarmAction.DEACTIVATE, 7, AlarmType.NOSPACE));
+    apply(6, put("a"));
+    assertThat(results.get(6L)).isInstanceOf(PutResponse.class);
+  }
+
+  @Test
+  void alarm_getActivateDeactivate_asEtcdAnswersThem() {
+    apply(1, alarm(AlarmAction.ACTIVATE, 7, AlarmType.NOSPACE));
+    apply(2, alarm(AlarmAction.ACTIVATE, 7, AlarmType.NOSPACE));
+    apply(3, alarm(AlarmAction.ACTIVATE, 0, AlarmType.CORRUPT));
+    apply(4, alarm(AlarmAction.GET, 0, AlarmType.NONE));
+    apply(5, alarm(AlarmAction.GET, 0, AlarmType.NOSPACE));
+    apply(6, alarm(AlarmAction.DEACTIVATE, 8, AlarmType.NOSPACE));
+    apply(7, alarm(AlarmAction.DEACTIVATE, 7, AlarmType.NOSPACE));
+    AlarmMember noSpace = AlarmMember.newBuilder().setMemberID(7).setAlarm(AlarmType.NOSPACE).build();
+    AlarmMember corrupt = AlarmMember.newBuilder().setAlarm(AlarmType.CORRUPT).build();
+    assertThat(((AlarmResponse) results.get(1L)).getAlarmsList()).containsExactly(noSpace);
+    assertThat(((AlarmResponse) results.get(2L)).getAlarmsList()).as("raised already").containsExactly(noSpace);
+    assertThat(((AlarmResponse) results.get(4L)).getAlarmsList()).containsExactly(noSpace, corrupt);
+    assertThat(((AlarmResponse) results.get(5L)).getAlarmsList()).containsExactly(noSpace);
+    assertThat(((AlarmResponse) results.get(6L)).getAlarmsList()).as("not raised").isEmpty();
+    assertThat(((AlarmResponse) results.get(7L)).getAlarmsList()).containsExactly(noSpace);
+    assertThat(((AlarmResponse) results.get(7L)).hasHeader()).isFalse();
+    assertThat(alarms.all()).containsExactly(corrupt);
+    assertThat(new AlarmStore(backend).all()).as("persisted").containsExactly(corrupt);
+  }
+
+  @Test
+  void quota_aWriteOverTheQuota_isAppliedThenAnsweredNoSpace_asEtcdsQuotaApplier() {
+    long putCost = BackendQuota.PUT_OVERHEAD_BYTES + 2;
+    sizeBytes = QUOTA_BYTES - putCost - 1;
+    apply(1, put("a"));
+    sizeBytes = QUOTA_BYTES - putCost;
+    apply(2, put("b"));
+    apply(3, InternalRaftRequest.newBuilder().setTxn(TxnRequest.newBuilder()
+        .addSuccess(RequestOp.newBuilder().setRequestRange(RangeRequest.newBuilder().setKey(b("a"))))
+        .addFailure(RequestOp.newBuilder().setRequestPut(PutRequest.newBuilder().setKey(b("c")).setValue(b("v"))))));
+    apply(4, InternalRaftRequest.newBuilder().setTxn(TxnRequest.newBuilder()
+        .addSuccess(RequestOp.newBuilder().setRequestRange(RangeRequest.newBuilder().setKey(b("a"))))));
+    apply(5, InternalRaftRequest.newBuilder().setDeleteRange(DeleteRangeRequest.newBuilder().setKey(b("a"))));
+    sizeBytes = QUOTA_BYTES - BackendQuota.LEASE_GRANT_COST_BYTES;
+    apply(6, InternalRaftRequest.newBuilder().setLeaseGrant(LeaseGrantRequest.newBuilder().setID(5).setTTL(10)));
+    assertThat(results.get(1L)).as("fits with one byte to spare").isInstanceOf(PutResponse.class);
+    assertThat(errors).containsEntry(2L, EtcdError.NO_SPACE).as("the larger branch counts, not the one taken")
+        .containsEntry(3L, EtcdError.NO_SPACE).containsEntry(6L, EtcdError.NO_SPACE).hasSize(3);
+    assertThat(results).containsKeys(4L, 5L);
+    assertThat(store.currentRevision()).as("the puts over the quota applied all the same").isEqualTo(4);
+    assertThat(alarms.all()).as("the member raises the alarm, not the chain").isEmpty();
   }
 
   @Test
@@ -158,8 +218,9 @@ class ApplierChainTest {
 
   @Test
   void aRequestTypeThisMemberDoesNotApply_stopsTheMember_insteadOfBeingAcknowledged() {
-    assertThatThrownBy(() -> apply(9, InternalRaftRequest.newBuilder().setAlarm(AlarmRequest.getDefaultInstance())))
-        .isInstanceOf(ApplierChain.UnappliableEntryException.class).hasMessageContaining("ALARM");
+    assertThatThrownBy(() -> apply(9, InternalRaftRequest.newBuilder().setClusterVersion(
+        ClusterVersionSet.newBuilder().setVersion("3.4"))))
+        .isInstanceOf(ApplierChain.UnappliableEntryException.class).hasMessageContaining("CLUSTER_VERSION");
     assertThat(results).doesNotContainKey(9L);
   }
 }

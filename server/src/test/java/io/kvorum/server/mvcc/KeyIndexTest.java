@@ -15,9 +15,15 @@ class KeyIndexTest {
     return new Revision(main, 0);
   }
 
+  /** The record size these tests give a revision of main revision {@code main}. */
+  private static long sz(long main) {
+    return 100 + main;
+  }
+
   /** put(2) put(3) delete(4) put(6) delete(7): generations {2 3 4t} {6 7t} {}. */
   private static KeyIndex history() {
-    return KeyIndex.created(FOO, 2, 0).put(3, 0).tombstone(4, 0).put(6, 0).tombstone(7, 0);
+    return KeyIndex.created(FOO, 2, 0, sz(2)).put(3, 0, sz(3)).tombstone(4, 0, sz(4)).put(6, 0, sz(6))
+        .tombstone(7, 0, sz(7));
   }
 
   @Test
@@ -36,7 +42,7 @@ class KeyIndexTest {
 
   @Test
   void get_subRevisionsOfOneMain_returnsTheLast() {
-    KeyIndex ki = KeyIndex.created(FOO, 2, 0).put(2, 3).put(5, 1);
+    KeyIndex ki = KeyIndex.created(FOO, 2, 0, sz(2)).put(2, 3, sz(2)).put(5, 1, sz(5));
     assertThat(ki.get(2)).isEqualTo(new KeyIndex.Found(new Revision(2, 3), 2, 2));
     assertThat(ki.get(4)).isEqualTo(new KeyIndex.Found(new Revision(2, 3), 2, 2));
     assertThat(ki.get(5)).isEqualTo(new KeyIndex.Found(new Revision(5, 1), 2, 3));
@@ -44,10 +50,10 @@ class KeyIndexTest {
 
   @Test
   void put_notNewer_isInvariantViolation() {
-    KeyIndex ki = KeyIndex.created(FOO, 5, 1);
-    assertThatThrownBy(() -> ki.put(5, 1)).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> ki.put(4, 9)).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> ki.tombstone(6, 0).tombstone(7, 0))
+    KeyIndex ki = KeyIndex.created(FOO, 5, 1, sz(5));
+    assertThatThrownBy(() -> ki.put(5, 1, sz(5))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> ki.put(4, 9, sz(4))).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> ki.tombstone(6, 0, sz(6)).tombstone(7, 0, sz(7)))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("deleted key");
   }
@@ -60,13 +66,13 @@ class KeyIndexTest {
     assertThat(c.get(3)).isEqualTo(new KeyIndex.Found(r(3), 2, 2));
     assertThat(c.get(2)).isNull(); // compacted away
     assertThat(c).isEqualTo(
-        KeyIndex.restored(FOO, 2, 3, 0, 2).tombstone(4, 0).put(6, 0).tombstone(7, 0));
+        KeyIndex.restored(FOO, 2, 3, 0, 2, sz(3)).tombstone(4, 0, sz(4)).put(6, 0, sz(6)).tombstone(7, 0, sz(7)));
   }
 
   @Test
   void compact_atOrAfterTombstone_dropsThatGeneration() {
     List<Revision> kept = new ArrayList<>();
-    assertThat(history().compact(4, kept)).isEqualTo(KeyIndex.created(FOO, 6, 0).tombstone(7, 0)
+    assertThat(history().compact(4, kept)).isEqualTo(KeyIndex.created(FOO, 6, 0, sz(6)).tombstone(7, 0, sz(7))
         .compact(5, new ArrayList<>()));
     assertThat(kept).isEmpty();
 
@@ -82,8 +88,30 @@ class KeyIndexTest {
   }
 
   @Test
+  void bytes_sumOfRecordsHeld_fallsByWhatCompactionDrops() {
+    KeyIndex ki = history();
+    assertThat(ki.bytes()).isEqualTo(sz(2) + sz(3) + sz(4) + sz(6) + sz(7));
+    assertThat(ki.compact(3, new ArrayList<>()).bytes()).isEqualTo(sz(3) + sz(4) + sz(6) + sz(7));
+    assertThat(ki.compact(4, new ArrayList<>()).bytes()).isEqualTo(sz(6) + sz(7));
+    assertThat(ki.compact(6, new ArrayList<>()).bytes()).isEqualTo(sz(6) + sz(7));
+  }
+
+  @Test
+  void equals_sameRevisionsOtherSizes_isFalse() {
+    assertThat(KeyIndex.created(FOO, 2, 0, 10)).isNotEqualTo(KeyIndex.created(FOO, 2, 0, 11));
+  }
+
+  @Test
+  void put_subOrSizeBeyond32Bits_isInvariantViolation() {
+    KeyIndex ki = KeyIndex.created(FOO, 2, 0, 10);
+    assertThatThrownBy(() -> ki.put(3, 1L << 32, 10)).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> ki.put(3, 0, 1L << 32)).isInstanceOf(IllegalStateException.class);
+    assertThat(ki.put(3, 0xFFFF_FFFFL, 0xFFFF_FFFFL).get(3).modified()).isEqualTo(new Revision(3, 0xFFFF_FFFFL));
+  }
+
+  @Test
   void compact_nothingToDrop_returnsSameObject() {
-    KeyIndex ki = KeyIndex.created(FOO, 5, 0).put(6, 0);
+    KeyIndex ki = KeyIndex.created(FOO, 5, 0, sz(5)).put(6, 0, sz(6));
     List<Revision> kept = new ArrayList<>();
     assertThat(ki.compact(5, kept)).isSameAs(ki);
     assertThat(kept).containsExactly(r(5));
@@ -105,7 +133,7 @@ class KeyIndexTest {
 
   @Test
   void since_returnsLastChangePerMainFromRevision() {
-    KeyIndex ki = KeyIndex.created(FOO, 2, 0).put(2, 1).tombstone(3, 0).put(5, 0);
+    KeyIndex ki = KeyIndex.created(FOO, 2, 0, sz(2)).put(2, 1, sz(2)).tombstone(3, 0, sz(3)).put(5, 0, sz(5));
     assertThat(ki.since(1)).containsExactly(new Revision(2, 1), r(3), r(5));
     assertThat(ki.since(3)).containsExactly(r(3), r(5));
     assertThat(ki.since(6)).isEmpty();
@@ -113,10 +141,10 @@ class KeyIndexTest {
 
   @Test
   void olderView_afterNewerAppends_isUnchanged() {
-    KeyIndex v1 = KeyIndex.created(FOO, 2, 0).put(3, 0);
-    KeyIndex v2 = v1.put(4, 0);
-    KeyIndex v3 = v2.put(5, 0).tombstone(6, 0);
-    KeyIndex v4 = v3.put(7, 0);
+    KeyIndex v1 = KeyIndex.created(FOO, 2, 0, sz(2)).put(3, 0, sz(3));
+    KeyIndex v2 = v1.put(4, 0, sz(4));
+    KeyIndex v3 = v2.put(5, 0, sz(5)).tombstone(6, 0, sz(6));
+    KeyIndex v4 = v3.put(7, 0, sz(7));
     assertThat(v1.get(100)).isEqualTo(new KeyIndex.Found(r(3), 2, 2));
     assertThat(v2.get(100)).isEqualTo(new KeyIndex.Found(r(4), 2, 3));
     assertThat(v3.get(100)).isNull();

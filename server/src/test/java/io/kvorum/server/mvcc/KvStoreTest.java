@@ -314,6 +314,48 @@ class KvStoreTest {
     assertThat(store.put(b("a"), b("4"), 0, new ConsistentIndex(80, 3))).isEqualTo(9);
   }
 
+  /** Bytes the key bucket's records take: revision keys plus stored values. */
+  private long storedBytes() {
+    long[] total = {0};
+    try (io.kvorum.server.storage.ReadView v = backend.snapshotView()) {
+      v.scan(io.kvorum.server.storage.Schema.Bucket.KEY, new byte[0], null, Long.MAX_VALUE, (k, val) -> {
+        total[0] += k.length + val.length;
+        return true;
+      });
+    }
+    return total[0];
+  }
+
+  @Test
+  void sizeBytes_followsWrites_fallsWhenCompactionIsApplied_andSurvivesReopen() {
+    assertThat(store.sizeBytes()).isZero();
+    store.put(b("a"), b("1"), 0, CI);
+    assertThat(store.sizeBytes()).isEqualTo(storedBytes())
+        .isEqualTo(17 + kv("a", "1", 2, 2, 1, 0).getSerializedSize());
+    store.put(b("a"), b("2".repeat(1000)), 0, CI);
+    store.put(b("gone"), b("x"), 7, CI);
+    store.deleteRange(KeyRange.single(b("gone")), CI);
+    long written = storedBytes();
+    assertThat(store.sizeBytes()).isEqualTo(written);
+
+    // The compaction drops a=1 and every revision of "gone" at once, before the compactor runs.
+    long rev = store.currentRevision();
+    store.compact(rev, CI);
+    long expected = written - (17 + kv("a", "1", 2, 2, 1, 0).getSerializedSize())
+        - (17 + kv("gone", "x", 4, 4, 1, 7).getSerializedSize())
+        - (18 + KeyValue.newBuilder().setKey(b("gone")).build().getSerializedSize());
+    assertThat(store.sizeBytes()).isEqualTo(expected);
+    assertThat(storedBytes()).isEqualTo(written);
+
+    // Reopened before the physical deletion: the resumed compaction gives the same size.
+    reopen();
+    assertThat(store.sizeBytes()).isEqualTo(expected);
+    compactor.runAll();
+    assertThat(storedBytes()).isEqualTo(expected);
+    reopen();
+    assertThat(store.sizeBytes()).isEqualTo(expected);
+  }
+
   @Test
   void indexRebuild_recordsOutOfRevisionOrder_areRefused() {
     store.put(b("a"), b("1"), 0, CI);

@@ -68,7 +68,7 @@ class BackendHashTest {
       setConsistentIndex(be, 9, 2);
 
       CRC32C expected = new CRC32C();
-      for (String part : new String[] {"auth", "authRoles", "authUsers", "compaction", "key", "k1", "v1", "k2", "v2",
+      for (String part : new String[] {"alarm", "auth", "authRoles", "authUsers", "compaction", "key", "k1", "v1", "k2", "v2",
           "lease", "l", "x", "meta", "m", "y"}) {
         expected.update(b(part));
       }

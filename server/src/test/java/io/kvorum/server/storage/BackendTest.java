@@ -266,6 +266,35 @@ class BackendTest {
   }
 
   @Test
+  void defragment_dropsDeletedRecordsFromTheFiles_andKeepsTheRest(@TempDir Path dir) {
+    try (Backend be = Backend.open(dir)) {
+      byte[] value = new byte[1024];
+      for (int i = 0; i < 2000; i++) {
+        put(be, Bucket.KEY, String.format("k%05d", i), new String(value, StandardCharsets.ISO_8859_1));
+      }
+      try (Batch batch = be.newBatch()) {
+        for (int i = 0; i < 1990; i++) {
+          batch.delete(Bucket.KEY, b(String.format("k%05d", i)));
+        }
+        be.commit(batch);
+      }
+      long before = be.sizeBytes();
+      be.defragment();
+      assertThat(be.sizeBytes()).isLessThan(before / 10);
+      assertThat(be.get(Bucket.KEY, b("k01995"))).hasSize(1024);
+      assertThat(be.get(Bucket.KEY, b("k00005"))).isNull();
+    }
+  }
+
+  @Test
+  void alarmKey_roundTrips() {
+    long[] read = Schema.readAlarmKey(Schema.alarmKey(0x8e9e05c52164694dL, 2));
+    assertThat(read).containsExactly(0x8e9e05c52164694dL, 2);
+    assertThat(Schema.readAlarmKey(Schema.alarmKey(0, -7))).containsExactly(0, -7);
+    assertThatThrownBy(() -> Schema.readAlarmKey(new byte[3])).isInstanceOf(StorageException.class);
+  }
+
+  @Test
   void longBytes_roundTripsAndRejectsWrongLength() {
     for (long v : new long[] {0, 1, -1, Long.MAX_VALUE, Long.MIN_VALUE, 0x0102030405060708L}) {
       assertThat(Schema.readLong(Schema.longBytes(v), "v")).isEqualTo(v);
@@ -282,7 +311,7 @@ class BackendTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("writeBufferBytes must be >= 65536, got 1");
     assertThat(Arrays.asList(Bucket.values())).extracting(Bucket::diskName)
-        .containsExactly("key", "meta", "compaction", "lease", "auth", "authUsers", "authRoles");
+        .containsExactly("key", "meta", "compaction", "lease", "auth", "authUsers", "authRoles", "alarm");
   }
 
   private static void put(Backend be, Bucket bucket, String k, String v) {

@@ -16,6 +16,7 @@ final class Catalogue {
     all.addAll(WatchScenarios.all());
     all.addAll(LeaseScenarios.all());
     all.addAll(MaintenanceScenarios.all());
+    all.addAll(QuotaScenarios.all());
     all.addAll(ClusterScenarios.all());
     all.addAll(AuthScenarios.all());
     all.addAll(GatewayScenarios.all());

@@ -91,6 +91,17 @@ final class DeliberateScenarios {
           assertThat(c.call(ClusterGrpc.getMemberRemoveMethod(), MemberRemoveRequest.newBuilder().setID(id).build()))
               .isNotNull();
         }));
+    s.add(deliberate("alarm request with an unknown action",
+        "An `Alarm` request with an action etcd 3.4 does not know gets an empty answer", c -> {
+          var answer = c.call(io.kvorum.proto.etcdserverpb.MaintenanceGrpc.getAlarmMethod(),
+              io.kvorum.proto.etcdserverpb.AlarmRequest.newBuilder().setActionValue(5)
+                  .setAlarm(io.kvorum.proto.etcdserverpb.AlarmType.NOSPACE).build());
+          assertThat(answer).isEqualTo(io.kvorum.proto.etcdserverpb.AlarmResponse.getDefaultInstance());
+          // Nothing was raised, and the member is still there.
+          assertThat(c.call(io.kvorum.proto.etcdserverpb.MaintenanceGrpc.getAlarmMethod(),
+              io.kvorum.proto.etcdserverpb.AlarmRequest.getDefaultInstance()).getAlarmsList()).isEmpty();
+          assertThat(c.get("a")).isNotNull();
+        }));
     return s;
   }
 }

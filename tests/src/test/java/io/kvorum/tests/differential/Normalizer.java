@@ -47,11 +47,13 @@ final class Normalizer {
   /** Repeated fields whose order etcd leaves to Go's map iteration: compared as sets. */
   private static final Set<String> UNORDERED = Set.of(
       "etcdserverpb.LeaseLeasesResponse.leases", "etcdserverpb.LeaseTimeToLiveResponse.keys",
-      "etcdserverpb.AlarmResponse.alarms");
+      "etcdserverpb.AlarmResponse.alarms", "etcdserverpb.StatusResponse.errors");
   private static final Pattern GO_TOO_LARGE = Pattern.compile(
       "grpc: received message larger than max \\((\\d+) vs\\. (\\d+)\\)");
   private static final Pattern JAVA_TOO_LARGE = Pattern.compile("gRPC message exceeds maximum size (\\d+): (\\d+)");
   private static final Pattern PORT = Pattern.compile("(127\\.0\\.0\\.1|localhost):(\\d+)");
+  /** A member id in the text of an alarm (Status lists alarms in Go's text form, ids in decimal). */
+  private static final Pattern ALARM_MEMBER = Pattern.compile("memberID:(\\d+)");
 
   private final Map<Long, String> members;
   private final Map<Long, String> leases = new HashMap<>();
@@ -103,6 +105,19 @@ final class Normalizer {
     StringBuilder sb = new StringBuilder();
     while (matcher.find()) {
       matcher.appendReplacement(sb, Matcher.quoteReplacement(matcher.group(1) + ":" + port(Integer.parseInt(matcher.group(2)))));
+    }
+    matcher.appendTail(sb);
+    return sb.toString();
+  }
+
+  /** Replaces the decimal member ids in an alarm's text with the members' names. */
+  private String alarmMembers(String s) {
+    Matcher matcher = ALARM_MEMBER.matcher(s);
+    StringBuilder sb = new StringBuilder();
+    while (matcher.find()) {
+      long id = Long.parseUnsignedLong(matcher.group(1));
+      matcher.appendReplacement(sb, Matcher.quoteReplacement("memberID:"
+          + members.computeIfAbsent(id, x -> "member#" + (++newMembers))));
     }
     matcher.appendTail(sb);
     return sb.toString();
@@ -173,6 +188,9 @@ final class Normalizer {
       }
       case STRING -> {
         String s = (String) v;
+        if (name.equals("etcdserverpb.StatusResponse.errors")) {
+          s = alarmMembers(s);
+        }
         return '"' + TextFormat.escapeDoubleQuotesAndBackslashes(URLS.contains(name) ? text(s) : s) + '"';
       }
       case ENUM -> {

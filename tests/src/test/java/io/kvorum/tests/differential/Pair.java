@@ -1,6 +1,7 @@
 package io.kvorum.tests.differential;
 
 import com.google.protobuf.ByteString;
+import io.kvorum.proto.etcdserverpb.AlarmRequest;
 import io.kvorum.proto.etcdserverpb.ClusterGrpc;
 import io.kvorum.proto.etcdserverpb.HashKVRequest;
 import io.kvorum.proto.etcdserverpb.KVGrpc;
@@ -120,8 +121,9 @@ final class Pair implements AutoCloseable {
       var hash = s.unrecorded(i, MaintenanceGrpc.getHashKVMethod(), HashKVRequest.newBuilder().setRevision(0).build());
       int members = s.unrecorded(i, ClusterGrpc.getMemberListMethod(), MemberListRequest.getDefaultInstance())
           .getMembersCount();
+      int alarms = s.unrecorded(i, MaintenanceGrpc.getAlarmMethod(), AlarmRequest.getDefaultInstance()).getAlarmsCount();
       parts.add(hash.getHeader().getRevision() + "/" + hash.getHash() + "/" + hash.getCompactRevision() + "/" + members
-          + " members");
+          + " members/" + alarms + " alarms");
     }
     return String.join(",", parts);
   }

@@ -21,6 +21,10 @@ record Scenario(String name, Topology topology, Body body, String documented) {
     return new Scenario(name, Topology.CLUSTER, body, null);
   }
 
+  static Scenario quota(String name, Body body) {
+    return new Scenario(name, Topology.QUOTA, body, null);
+  }
+
   /** A deliberate difference: {@code documented} is the README's sentence, {@code body} checks it. */
   static Scenario deliberate(String name, String documented, Body body) {
     return new Scenario(name, Topology.SINGLE, body, documented);

@@ -11,7 +11,12 @@ enum Topology {
   SINGLE(1, List.of("--max-request-bytes", String.valueOf(Topology.MAX_REQUEST_BYTES),
       "--experimental-watch-progress-notify-interval", Topology.PROGRESS_NOTIFY_INTERVAL)),
   /** Three voters with etcd's defaults. */
-  CLUSTER(3, List.of());
+  CLUSTER(3, List.of()),
+  /**
+   * One member with a backend quota no write fits in (etcd's bbolt file and Kvorum's logical size
+   * are measured differently, but a quota of one byte refuses every write on both).
+   */
+  QUOTA(1, List.of("--quota-backend-bytes", "1"));
 
   /** {@code --max-request-bytes} of {@link #SINGLE}. */
   static final int MAX_REQUEST_BYTES = 10 * 1024;
