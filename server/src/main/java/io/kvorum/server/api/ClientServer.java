@@ -210,7 +210,7 @@ public final class ClientServer implements AutoCloseable {
 
       @Override
       public List<String> activeAlarms() {
-        return List.of();
+        return server.alarms().stream().map(a -> a.getAlarm().name()).toList();
       }
 
       @Override

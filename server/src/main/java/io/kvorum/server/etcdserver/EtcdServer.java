@@ -187,7 +187,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     transport.serveSnapshots(s -> shipping.read(), shipping::receive);
     transport.handleRemoved(membership::isRemoved, termination::removedFromCluster);
     metrics.bind(new MemberReadings(memberId, cfg.quotaBackendBytes, membership, loop, proposer, applier, leaseDuties,
-        backend, kv, watchHub, authStore, transport));
+        kv, watchHub, authStore, transport, size));
   }
 
   /** Opens or creates the member's data and starts serving peers; clients are served by the API edge. */

@@ -7,10 +7,10 @@ import io.kvorum.server.membership.Membership;
 import io.kvorum.server.metrics.MemberGauges;
 import io.kvorum.server.mvcc.KvStore;
 import io.kvorum.server.replication.RaftLoop;
-import io.kvorum.server.storage.Backend;
 import io.kvorum.server.transport.PeerTransport;
 import io.kvorum.server.watch.WatchHub;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /** What the member's gauges read at scrape time, straight from the parts that keep it. */
 final class MemberReadings implements MemberGauges {
@@ -21,15 +21,16 @@ final class MemberReadings implements MemberGauges {
   private final Proposer proposer;
   private final MemberApplier applier;
   private final LeaseDuties leaseDuties;
-  private final Backend backend;
   private final KvStore kv;
   private final WatchHub watchHub;
   private final AuthStore auth;
   private final PeerTransport transport;
+  private final LongSupplier size;
 
   MemberReadings(long memberId, long quotaBackendBytes, Membership membership, RaftLoop loop, Proposer proposer,
-      MemberApplier applier, LeaseDuties leaseDuties, Backend backend, KvStore kv, WatchHub watchHub, AuthStore auth,
-      PeerTransport transport) {
+      MemberApplier applier, LeaseDuties leaseDuties, KvStore kv, WatchHub watchHub, AuthStore auth,
+      PeerTransport transport, LongSupplier size) {
+    this.size = size;
     this.memberId = memberId;
     this.quotaBackendBytes = quotaBackendBytes;
     this.membership = membership;
@@ -37,7 +38,6 @@ final class MemberReadings implements MemberGauges {
     this.proposer = proposer;
     this.applier = applier;
     this.leaseDuties = leaseDuties;
-    this.backend = backend;
     this.kv = kv;
     this.watchHub = watchHub;
     this.auth = auth;
@@ -110,14 +110,16 @@ final class MemberReadings implements MemberGauges {
     return quotaBackendBytes;
   }
 
+  /** The logical size, as Status reports it and the quota measures it (README, differences). */
   @Override
   public long dbSizeBytes() {
-    return backend.sizeBytes();
+    return size.getAsLong();
   }
 
+  /** The same measure: the logical size has no free pages, everything counted is in use. */
   @Override
   public long dbInUseBytes() {
-    return backend.inUseBytes();
+    return size.getAsLong();
   }
 
   @Override

@@ -370,27 +370,6 @@ public final class Backend implements AutoCloseable {
   }
 
   /**
-   * Bytes of live data: RocksDB's estimate of what its table files would hold without the
-   * overwritten and deleted entries it has not compacted away yet, plus the memtables (etcd's
-   * "in use" size, for {@code db_total_size_in_use_in_bytes}).
-   */
-  public long inUseBytes() {
-    pin();
-    try {
-      long total = 0;
-      for (ColumnFamilyHandle h : families.values()) {
-        total += db.getLongProperty(h, "rocksdb.estimate-live-data-size");
-        total += db.getLongProperty(h, "rocksdb.size-all-mem-tables");
-      }
-      return total;
-    } catch (RocksDBException e) {
-      throw translate("read size properties", e);
-    } finally {
-      unpin();
-    }
-  }
-
-  /**
    * etcd's {@code Defrag}, RocksDB's way: a manual compaction of every bucket down to the bottom
    * level, which drops deleted and overwritten records (compacted revisions, revoked leases) and
    * gives their space back. It runs beside the writers and readers: not exclusive of RocksDB's
