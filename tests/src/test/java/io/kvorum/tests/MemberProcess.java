@@ -50,7 +50,29 @@ public final class MemberProcess {
     return System.getProperty("kvorum.launcher", "../bin/kvorum");
   }
 
+  /** Where {@link #freePort} looks: below Linux's ephemeral range, above etcd's e2e ports. */
+  static final int PORT_FIRST = 21000;
+  static final int PORT_LAST = 32000;
+  /** Ports tried before falling back to one the kernel picks. */
+  static final int PORT_TRIES_MAX = 200;
+  private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT =
+      new java.util.concurrent.atomic.AtomicInteger(PORT_FIRST
+          + (int) (ProcessHandle.current().pid() * 7919 % (PORT_LAST - PORT_FIRST)));
+
+  /**
+   * A port free now, chosen outside the kernel's ephemeral range: a port the kernel hands out for
+   * binding 0 may be taken again by any outgoing connection (a client's, another member's) before
+   * the member binds it, and then the member fails to start.
+   */
   public static int freePort() throws IOException {
+    for (int i = 0; i < PORT_TRIES_MAX; i++) {
+      int port = PORT_FIRST + Math.floorMod(NEXT_PORT.getAndIncrement() - PORT_FIRST, PORT_LAST - PORT_FIRST);
+      try (ServerSocket s = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+        return s.getLocalPort();
+      } catch (IOException taken) {
+        // Someone else's: try the next one.
+      }
+    }
     try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       return s.getLocalPort();
     }

@@ -146,6 +146,21 @@ class JsonGatewayTest {
   }
 
   @Test
+  void routes_everyEtcdGatewayPathReachesAServedMethod() throws Exception {
+    serve(0, List.of());
+    // etcd 3.4's grpc-gateway paths (two methods share /v3/maintenance/hash; the first one wins).
+    assertThat(clients.gateway().routes()).hasSize(48);
+    assertThat(clients.gateway().routes().get("/v3/maintenance/hash").method().getFullMethodName())
+        .isEqualTo("etcdserverpb.Maintenance/Hash");
+    for (String path : List.of("/v3/cluster/member/list", "/v3/maintenance/status", "/v3/maintenance/alarm",
+        "/v3/auth/user/list", "/v3/election/leader", "/v3/lock/unlock")) {
+      HttpResponse<String> r = post(path, "{}");
+      assertThat(r.statusCode()).as(path).isIn(200, 400, 404, 412, 500);
+      assertThat(r.headers().firstValue("Content-Type")).as(path).hasValue("application/json");
+    }
+  }
+
+  @Test
   void errors_asGrpcGateway() throws Exception {
     serve(0, List.of());
     HttpResponse<String> future = post("/v3/kv/range", "{\"key\":\"" + b64("foo") + "\",\"revision\":\"100\"}");
