@@ -1,14 +1,10 @@
 package io.kvorum.server.api;
 
-import com.google.protobuf.ByteString;
 import io.grpc.BindableService;
-import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.ServerServiceDefinition;
-import io.grpc.inprocess.InProcessChannelBuilder;
-import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.ApplicationProtocolConfig;
@@ -18,40 +14,29 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslProvider;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SupportedCipherSuiteFilter;
-import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.server.api.http.Gateway;
-import io.kvorum.server.api.http.HealthChecks;
-import io.kvorum.server.api.http.HttpListener;
-import io.kvorum.server.api.http.HttpSite;
-import io.kvorum.server.api.http.MetricsPage;
 import io.kvorum.server.api.http.PortSharing;
 import io.kvorum.server.concurrency.Elections;
 import io.kvorum.server.concurrency.Locks;
 import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.etcdserver.EtcdServer;
-import io.kvorum.server.etcdserver.RequestContext;
-import io.kvorum.server.metrics.Metrics;
 import io.kvorum.server.tls.TlsException;
 import io.kvorum.server.tls.TlsMaterial;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLException;
 
 /**
- * Serves etcd's gRPC services on every {@code --listen-client-urls} address. Request size is
+ * Serves etcd's gRPC services on every {@code --listen-client-urls} address, sharing each port with
+ * the HTTP side ({@link ClientHttp}: JSON gateway, health, metrics). Request size is
  * limited as etcd limits it: the configured request bytes plus gRPC's overhead allowance.
  *
  * <p><b>TLS.</b> As in etcd, the scheme decides per URL: {@code https} serves TLS with the client
@@ -65,14 +50,9 @@ import javax.net.ssl.SSLException;
 public final class ClientServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(ClientServer.class.getName());
 
-  private static final AtomicLong GATEWAYS = new AtomicLong();
-
   private final List<Server> servers = new ArrayList<>();
-  private final List<HttpListener> metricsListeners = new ArrayList<>();
-  private MetricsPage metricsPage;
-  private Gateway gateway;
-  private Server gatewayServer;
-  private ManagedChannel gatewayChannel;
+  /** The HTTP side: the gateway, health, metrics, and the metrics listeners. */
+  private ClientHttp http;
   /** Sends watch responses for every stream (they never block: gRPC flow control decides). */
   private final ExecutorService watchSenders = Executors.newFixedThreadPool(2, daemon("kvorum-watch-send"));
   private WatchService watch;
@@ -94,22 +74,12 @@ public final class ClientServer implements AutoCloseable {
       tls = sslContext(TlsMaterial.load("client", cfg.clientTls, cfg.cipherSuites, cfg.dataDir, listenUrls));
     }
     ClientServer cs = new ClientServer();
-    cs.metricsPage = metricsPage(server.metrics());
     WatchService watch = new WatchService(server, server.auth(), server.watchHub(), cs.watchSenders);
     cs.watch = watch;
     try {
       List<ServerServiceDefinition> services = services(server, watch);
       long maxMessageBytes = Math.min(Integer.MAX_VALUE, cfg.maxRequestBytes + EtcdServer.GRPC_OVERHEAD_BYTES);
-      String name = "kvorum-gateway-" + Long.toHexString(server.memberId()) + "-" + GATEWAYS.incrementAndGet();
-      InProcessServerBuilder inProcess = InProcessServerBuilder.forName(name).directExecutor();
-      services.forEach(inProcess::addService);
-      cs.gatewayServer = inProcess.build().start();
-      cs.gatewayChannel = InProcessChannelBuilder.forName(name).directExecutor().build();
-      cs.gateway = new Gateway(services, cs.gatewayChannel, cfg.maxConcurrentStreams, maxMessageBytes,
-          () -> server.authStore().isEnabled());
-      HealthChecks health = healthChecks(server);
-      HttpSite site = HttpSite.client(cs.gateway, health, cs.metricsPage,
-          new HttpSite.Access(Set.copyOf(cfg.cors), Set.copyOf(cfg.hostWhitelist), cfg.clientTls.clientCertAuth()));
+      cs.http = ClientHttp.start(server, services, maxMessageBytes, tls);
       for (URI u : listenUrls) {
         boolean secure = isSecure(u);
         if (secure && tls == null) {
@@ -131,25 +101,11 @@ public final class ClientServer implements AutoCloseable {
             .maxConcurrentCallsPerConnection(cfg.maxConcurrentStreams <= 0 ? Integer.MAX_VALUE
                 : (int) Math.min(Integer.MAX_VALUE, cfg.maxConcurrentStreams))
             // gRPC and HTTP/1.1 share the port: the negotiator picks per connection (TLS included).
-            .protocolNegotiator(new PortSharing(secure ? tls : null, site));
+            .protocolNegotiator(new PortSharing(secure ? tls : null, cs.http.site()));
         services.forEach(b::addService);
         keepAlive(b, cfg);
         Server s = b.build().start();
         cs.servers.add(s);
-      }
-      if (!cfg.listenMetricsUrls.isEmpty()) {
-        HttpSite metricsSite = HttpSite.metricsOnly(health, cs.metricsPage);
-        for (URI u : cfg.listenMetricsUrls) {
-          boolean secure = isSecure(u);
-          if (secure && tls == null) {
-            throw new TlsException("TLS key/cert (--cert-file, --key-file) must be provided for metrics url " + u
-                + " with HTTPS scheme");
-          }
-          String host = u.getHost() == null ? "0.0.0.0" : u.getHost();
-          cs.metricsListeners.add(HttpListener.start(new InetSocketAddress(host, u.getPort()),
-              secure ? tls : null, metricsSite));
-          LOG.log(System.Logger.Level.INFO, "serving metrics on {0}", u);
-        }
       }
     } catch (IOException | RuntimeException e) {
       cs.close();
@@ -178,63 +134,6 @@ public final class ClientServer implements AutoCloseable {
       out.add(ServerInterceptors.intercept(s, interceptors));
     }
     return out;
-  }
-
-  /** The member's registry as {@code /metrics} serves it. */
-  private static MetricsPage metricsPage(Metrics metrics) {
-    return new MetricsPage() {
-      @Override
-      public String contentType() {
-        return metrics.contentType();
-      }
-
-      @Override
-      public byte[] render() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
-        try {
-          metrics.scrape(out);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
-      }
-    };
-  }
-
-  private static HealthChecks healthChecks(EtcdServer server) {
-    HealthChecks.Member member = new HealthChecks.Member() {
-      @Override
-      public long leader() {
-        return server.leader();
-      }
-
-      @Override
-      public List<String> activeAlarms() {
-        return server.alarms().stream().map(a -> a.getAlarm().name()).toList();
-      }
-
-      @Override
-      public CompletableFuture<Void> quorumRead() {
-        return server.linearizableReadNotify();
-      }
-
-      @Override
-      public CompletableFuture<Void> serializableRead() {
-        return server.kv().range(RequestContext.MEMBER, RangeRequest.newBuilder()
-            .setKey(ByteString.copyFromUtf8("health")).setSerializable(true).setLimit(1).setKeysOnly(true).build())
-            .thenApply(r -> null);
-      }
-
-      @Override
-      public void healthChecked(boolean healthy) {
-        if (healthy) {
-          server.metrics().healthSucceeded();
-        } else {
-          server.metrics().healthFailed();
-        }
-      }
-    };
-    return new HealthChecks(member, server.clock(), EtcdServer.SERVER_VERSION, () -> EtcdServer.CLUSTER_VERSION);
   }
 
   /**
@@ -279,12 +178,12 @@ public final class ClientServer implements AutoCloseable {
 
   /** The JSON gateway all client URLs share. */
   public Gateway gateway() {
-    return gateway;
+    return http.gateway();
   }
 
   /** The bound ports of {@code --listen-metrics-urls}, in order. */
   public List<Integer> metricsPorts() {
-    return metricsListeners.stream().map(HttpListener::port).toList();
+    return http.metricsPorts();
   }
 
   /** The bound ports, in listen-URL order (useful with port 0). */
@@ -300,14 +199,8 @@ public final class ClientServer implements AutoCloseable {
     for (Server s : servers) {
       s.shutdownNow();
     }
-    for (HttpListener l : metricsListeners) {
-      l.close();
-    }
-    if (gatewayChannel != null) {
-      gatewayChannel.shutdownNow();
-    }
-    if (gatewayServer != null) {
-      gatewayServer.shutdownNow();
+    if (http != null) {
+      http.close();
     }
     watchSenders.shutdown();
     for (Server s : servers) {

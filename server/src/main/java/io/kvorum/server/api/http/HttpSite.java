@@ -1,5 +1,7 @@
 package io.kvorum.server.api.http;
 
+import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+import io.grpc.netty.shaded.io.netty.buffer.ByteBufOutputStream;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelPipeline;
 import io.grpc.netty.shaded.io.netty.handler.codec.http.FullHttpResponse;
@@ -10,6 +12,7 @@ import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpServerCodec;
 import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.grpc.netty.shaded.io.netty.handler.codec.http.QueryStringDecoder;
 import io.kvorum.server.api.CommonNames;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import javax.net.ssl.SSLSession;
@@ -23,6 +26,7 @@ import javax.net.ssl.SSLSession;
  * {@code /livez} and {@code /readyz} to both (README, extensions).
  */
 public final class HttpSite {
+  private static final System.Logger LOG = System.getLogger(HttpSite.class.getName());
   /** Go's {@code http.NotFound} text. */
   private static final String NOT_FOUND = "404 page not found";
   private static final String GATEWAY_CN = "CommonName of client sending a request against gateway will be"
@@ -119,8 +123,7 @@ public final class HttpSite {
         return get ? Fixed.later(ctx, health.readyz(uri.parameters()), keepAlive, corsOrigin)
             : Fixed.now(ctx, methodNotAllowed(), keepAlive, corsOrigin);
       case "/metrics":
-        return Fixed.now(ctx, metrics == null ? Responses.error(404, NOT_FOUND)
-            : Responses.full(200, metrics.contentType(), metrics.render()), keepAlive, corsOrigin);
+        return Fixed.now(ctx, metrics == null ? Responses.error(404, NOT_FOUND) : scrape(ctx), keepAlive, corsOrigin);
       case "/version":
         if (access != null) {
           return Fixed.now(ctx, get ? health.version() : methodNotAllowed(), keepAlive, corsOrigin);
@@ -130,6 +133,19 @@ public final class HttpSite {
         break;
     }
     return Fixed.now(ctx, Responses.error(404, NOT_FOUND), keepAlive, corsOrigin);
+  }
+
+  /** The metrics page, written straight into the response's buffer. */
+  private FullHttpResponse scrape(ChannelHandlerContext ctx) {
+    ByteBuf body = ctx.alloc().buffer();
+    try (ByteBufOutputStream out = new ByteBufOutputStream(body)) {
+      metrics.write(out);
+    } catch (IOException | RuntimeException e) {
+      body.release();
+      LOG.log(System.Logger.Level.WARNING, "cannot render /metrics", e);
+      return Responses.error(500, "Internal Server Error");
+    }
+    return Responses.full(200, metrics.contentType(), body);
   }
 
   static FullHttpResponse methodNotAllowed() {

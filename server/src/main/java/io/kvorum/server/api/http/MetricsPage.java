@@ -1,10 +1,13 @@
 package io.kvorum.server.api.http;
 
-/** The member's metrics, rendered for one scrape of {@code /metrics}. */
+import java.io.IOException;
+import java.io.OutputStream;
+
+/** The member's metrics, written for one scrape of {@code /metrics}. */
 public interface MetricsPage {
   /** The exposition format's content type. */
   String contentType();
 
-  /** The page: every metric as it stands now. */
-  byte[] render();
+  /** Writes every metric as it stands now. */
+  void write(OutputStream out) throws IOException;
 }
