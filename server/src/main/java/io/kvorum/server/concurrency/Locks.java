@@ -29,7 +29,7 @@ public final class Locks {
    * waiting and deletes the waiter's key.
    */
   public CompletableFuture<LockResponse> lock(Caller caller, LockRequest r) {
-    return new Acquisition(services.as(caller), services.background(caller), r).start();
+    return new Acquisition(services.as(caller), services.background(caller), r).start(r.getLease());
   }
 
   /** Deletes {@code key} (whoever holds it), as etcd's Unlock does. */
