@@ -79,15 +79,23 @@ final class CallerCredentials implements ServerInterceptor {
   static <T> void answerAuthUnmapped(StreamObserver<T> out, AuthServer auth, RequestContext ctx,
       Function<RequestContext, CompletableFuture<T>> call) {
     Supplier<CompletableFuture<T>> s = identified(auth, ctx, call);
-    KvService.answer(out, () -> {
-      CompletableFuture<T> f;
-      try {
-        f = s.get();
-      } catch (RuntimeException e) {
-        f = CompletableFuture.failedFuture(e);
-      }
-      return f.exceptionallyCompose(err -> CompletableFuture.failedFuture(unmapped(err)));
-    });
+    KvService.answer(out, () -> callAuthUnmapped(s));
+  }
+
+  /** {@code call} as {@link #answerAuthUnmapped} runs it, for a caller that streams the answer itself. */
+  static <T> CompletableFuture<T> callAuthUnmapped(AuthServer auth, RequestContext ctx,
+      Function<RequestContext, CompletableFuture<T>> call) {
+    return callAuthUnmapped(identified(auth, ctx, call));
+  }
+
+  private static <T> CompletableFuture<T> callAuthUnmapped(Supplier<CompletableFuture<T>> s) {
+    CompletableFuture<T> f;
+    try {
+      f = s.get();
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    return f.exceptionallyCompose(err -> CompletableFuture.failedFuture(unmapped(err)));
   }
 
   private static Throwable unmapped(Throwable err) {

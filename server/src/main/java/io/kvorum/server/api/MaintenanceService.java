@@ -1,5 +1,6 @@
 package io.kvorum.server.api;
 
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.kvorum.proto.etcdserverpb.AlarmMember;
 import io.kvorum.proto.etcdserverpb.AlarmRequest;
@@ -14,6 +15,8 @@ import io.kvorum.proto.etcdserverpb.HashResponse;
 import io.kvorum.proto.etcdserverpb.MaintenanceGrpc;
 import io.kvorum.proto.etcdserverpb.MoveLeaderRequest;
 import io.kvorum.proto.etcdserverpb.MoveLeaderResponse;
+import io.kvorum.proto.etcdserverpb.SnapshotRequest;
+import io.kvorum.proto.etcdserverpb.SnapshotResponse;
 import io.kvorum.proto.etcdserverpb.StatusRequest;
 import io.kvorum.proto.etcdserverpb.StatusResponse;
 import io.kvorum.raft.Status;
@@ -25,12 +28,13 @@ import io.kvorum.server.etcdserver.RequestContext;
 import io.kvorum.server.errors.EtcdError;
 import java.util.concurrent.CompletableFuture;
 
-/** etcd's Maintenance service (status, hashes, alarms, defragment). */
+/** etcd's Maintenance service (status, hashes, alarms, defragment, snapshot, leader moves). */
 final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
   private static final RequestContext HASH = Requests.base(MaintenanceGrpc.getHashMethod());
   private static final RequestContext HASH_KV = Requests.base(MaintenanceGrpc.getHashKVMethod());
   private static final RequestContext ALARM = Requests.base(MaintenanceGrpc.getAlarmMethod());
   private static final RequestContext DEFRAGMENT = Requests.base(MaintenanceGrpc.getDefragmentMethod());
+  private static final RequestContext SNAPSHOT = Requests.base(MaintenanceGrpc.getSnapshotMethod());
   private static final RequestContext MOVE_LEADER = Requests.base(MaintenanceGrpc.getMoveLeaderMethod());
   private final MemberView member;
   private final MaintenanceServer server;
@@ -103,6 +107,13 @@ final class MaintenanceService extends MaintenanceGrpc.MaintenanceImplBase {
     // Every action goes through the log, as in etcd, so a bad token fails it; no permission is
     // checked. Like etcd 3.4's, the answer carries no header.
     CallerCredentials.answer(out, auth, ctx(ALARM), c -> server.alarm(c, request));
+  }
+
+  @Override
+  public void snapshot(SnapshotRequest request, StreamObserver<SnapshotResponse> out) {
+    // For the root user, as in etcd 3.4, whose auth failures go out unmapped (UNKNOWN).
+    SnapshotSender sender = new SnapshotSender((ServerCallStreamObserver<SnapshotResponse>) out);
+    CallerCredentials.callAuthUnmapped(auth, ctx(SNAPSHOT), server::snapshot).whenComplete(sender::start);
   }
 
   @Override

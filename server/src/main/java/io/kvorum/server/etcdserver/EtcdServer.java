@@ -32,6 +32,7 @@ import io.kvorum.server.metrics.Metrics;
 import io.kvorum.server.mvcc.KvStore;
 import io.kvorum.server.replication.RaftLoop;
 import io.kvorum.server.replication.ReplicationException;
+import io.kvorum.server.snapshot.SnapshotStream;
 import io.kvorum.server.storage.Backend;
 import io.kvorum.server.transport.PeerSecurity;
 import io.kvorum.server.transport.PeerTransport;
@@ -100,6 +101,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   private final CorruptionCheck corruption;
   private final ExecutorService defragThread;
   private final Defragmenter defragmenter;
+  private final SnapshotExports snapshots;
   /** Whether the member's data existed when it started (etcd's {@code memberInitialized}). */
   private final boolean restarted;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -177,6 +179,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
       return t;
     });
     this.defragmenter = new Defragmenter(backend, defragThread);
+    this.snapshots = new SnapshotExports(backend, clock, cfg.memberDir(), cfg.name);
     this.corruption = new CorruptionCheck(memberId, membership, transport, reads::hashKv, proposer,
         () -> loop.softState().raftState() == StateType.LEADER, clock, requestTimeout);
     this.kvRequests = new KvRequests(reads, proposer, quotaAlarmer, cfg.maxTxnOps);
@@ -274,7 +277,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   }
 
   /** etcd's rule: a bcrypt cost outside bcrypt's bounds is replaced by the default, with a warning. */
-  private static int bcryptCost(int configured) {
+  static int bcryptCost(int configured) {
     if (Passwords.validCost(configured)) {
       return configured;
     }
@@ -467,6 +470,13 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     return defragmenter.defragment();
   }
 
+  /** etcd's {@code Snapshot}, for the root user: the backend in etcd's format (see {@link SnapshotExports}). */
+  @Override
+  public CompletableFuture<SnapshotStream> snapshot(RequestContext ctx) {
+    authRequests.checkAdmin(ctx);
+    return snapshots.export();
+  }
+
   /** etcd's {@code Alarm}: every action goes through the log; no permission is checked. */
   @Override
   public CompletableFuture<AlarmResponse> alarm(RequestContext ctx, AlarmRequest r) {
@@ -559,6 +569,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     autoCompactor.close();
     corruption.close();
     defragThread.shutdown();
+    snapshots.close();
     transport.close();
     loop.close();
     watchHub.close();

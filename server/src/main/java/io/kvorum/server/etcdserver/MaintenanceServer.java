@@ -6,6 +6,7 @@ import io.kvorum.proto.etcdserverpb.AlarmResponse;
 import io.kvorum.proto.etcdserverpb.HashKVResponse;
 import io.kvorum.proto.etcdserverpb.HashResponse;
 import io.kvorum.raft.Status;
+import io.kvorum.server.snapshot.SnapshotStream;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 
@@ -33,6 +34,12 @@ public interface MaintenanceServer {
    * records back; reads and writes go on meanwhile (etcd stops the world).
    */
   CompletableFuture<Void> defragment(RequestContext ctx);
+
+  /**
+   * etcd's Snapshot: writes the backend, read at one point in time, in etcd's snapshot format; the
+   * caller streams it and closes the stream (which removes the file).
+   */
+  CompletableFuture<SnapshotStream> snapshot(RequestContext ctx);
 
   /** Hands leadership from this member, which must lead, to voter {@code transferee}. */
   CompletableFuture<Void> moveLeader(RequestContext ctx, long transferee);

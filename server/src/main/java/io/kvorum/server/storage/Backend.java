@@ -339,14 +339,7 @@ public final class Backend implements AutoCloseable {
 
   /** The persisted consistent index, or {@link ConsistentIndex#ZERO} if none was ever written. */
   public ConsistentIndex consistentIndex() {
-    byte[] index = get(Bucket.META, Schema.META_CONSISTENT_INDEX);
-    byte[] term = get(Bucket.META, Schema.META_TERM);
-    if (index == null) {
-      return ConsistentIndex.ZERO;
-    }
-    return new ConsistentIndex(
-        Schema.readLong(index, "consistent_index"),
-        term == null ? 0 : Schema.readLong(term, "term"));
+    return Schema.readConsistentIndex(get(Bucket.META, Schema.META_CONSISTENT_INDEX), get(Bucket.META, Schema.META_TERM));
   }
 
   /**

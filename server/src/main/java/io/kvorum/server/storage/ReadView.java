@@ -192,6 +192,11 @@ public final class ReadView implements AutoCloseable {
     return visited;
   }
 
+  /** The consistent index this view sees, or {@link ConsistentIndex#ZERO} if none was ever written. */
+  public ConsistentIndex consistentIndex() {
+    return Schema.readConsistentIndex(get(Bucket.META, Schema.META_CONSISTENT_INDEX), get(Bucket.META, Schema.META_TERM));
+  }
+
   /** The greatest key in {@code bucket}, or null if the bucket is empty. */
   public byte[] lastKey(Bucket bucket) {
     checkOpen();

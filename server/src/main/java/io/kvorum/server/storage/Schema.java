@@ -185,6 +185,21 @@ public final class Schema {
     return MEMBERSHIP.clone();
   }
 
+  /** {@link Bucket#META}: the key of the consistent index (8 bytes, unsigned big-endian). */
+  public static byte[] consistentIndexKey() {
+    return META_CONSISTENT_INDEX.clone();
+  }
+
+  /** {@link Bucket#META}: the key of the consistent index's term (8 bytes, unsigned big-endian). */
+  public static byte[] termKey() {
+    return META_TERM.clone();
+  }
+
+  /** {@link Bucket#META}: the key of the schema version (8 bytes, {@link #SCHEMA_VERSION}). */
+  public static byte[] schemaVersionKey() {
+    return META_SCHEMA_VERSION.clone();
+  }
+
   public static byte[] memberKey(long id) {
     return ascii(String.format(java.util.Locale.ROOT, "member/%016x", id));
   }
@@ -307,6 +322,14 @@ public final class Schema {
       v = (v << 8) | (b & 0xff);
     }
     return v;
+  }
+
+  /** The consistent index stored as {@code index} and {@code term} (either null when absent). */
+  static ConsistentIndex readConsistentIndex(byte[] index, byte[] term) {
+    if (index == null) {
+      return ConsistentIndex.ZERO;
+    }
+    return new ConsistentIndex(readLong(index, "consistent_index"), term == null ? 0 : readLong(term, "term"));
   }
 
   /**

@@ -1,0 +1,157 @@
+package io.kvorum.server.snapshot;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import io.kvorum.proto.etcdserverpb.Member;
+import io.kvorum.proto.serverpb.MembershipRecord;
+import io.kvorum.server.bolt.BoltWriter;
+import io.kvorum.server.storage.ConsistentIndex;
+import io.kvorum.server.storage.ReadView;
+import io.kvorum.server.storage.Schema;
+import io.kvorum.server.storage.Schema.Bucket;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Writes a Kvorum backend as etcd 3.4's backend database: a bbolt file with etcd's ten buckets, the
+ * file {@code etcdctl snapshot save} stores (before the SHA-256 the stream appends), that {@code
+ * etcdctl snapshot status} reads and {@code etcdctl snapshot restore} turns into an etcd data dir.
+ *
+ * <p>Everything comes from one {@link ReadView} snapshot, so the file holds the backend at one
+ * consistent index while writes go on. The big buckets ({@code key}, and the auth buckets) are
+ * copied record by record as they are stored (Kvorum keeps etcd's layout there), streaming: memory
+ * does not grow with the data. The small ones are converted: leases to {@code leasepb.Lease}, alarm
+ * keys to marshalled {@code AlarmMember}s, the membership record to etcd's member JSON, the
+ * compaction revisions to revision keys in {@code meta}. Kvorum's own {@code meta} records (schema
+ * version, term, membership) are not etcd's and stay out.
+ */
+public final class SnapshotExporter {
+  private SnapshotExporter() {}
+
+  /** What was written. */
+  public record Exported(Path file, long sizeBytes, ConsistentIndex consistentIndex, long revision, long records) {}
+
+  /** Writes the backend {@code view} sees into {@code file} (created or truncated). */
+  public static Exported write(ReadView view, Path file) throws IOException {
+    ConsistentIndex ci = view.consistentIndex();
+    MembershipRecord membership = membership(view);
+    long[] records = {0};
+    long[] revision = {0};
+    try (BoltWriter w = new BoltWriter(file)) {
+      w.beginBucket(EtcdBuckets.ALARM);
+      List<byte[]> alarms = new ArrayList<>();
+      view.scan(Bucket.ALARM, new byte[0], null, Long.MAX_VALUE, (k, v) -> {
+        long[] a = Schema.readAlarmKey(k);
+        alarms.add(EtcdBuckets.alarmKey(a[0], (int) a[1]));
+        return true;
+      });
+      putSorted(w, alarms, k -> new byte[0], records);
+
+      copy(view, Bucket.AUTH, EtcdBuckets.AUTH, w, records, null);
+      copy(view, Bucket.AUTH_ROLES, EtcdBuckets.AUTH_ROLES, w, records, null);
+      copy(view, Bucket.AUTH_USERS, EtcdBuckets.AUTH_USERS, w, records, null);
+
+      w.beginBucket(EtcdBuckets.CLUSTER);
+      w.put(EtcdBuckets.CLUSTER_VERSION, EtcdBuckets.ascii(EtcdBuckets.CLUSTER_VERSION_VALUE));
+      records[0]++;
+
+      copy(view, Bucket.KEY, EtcdBuckets.KEY, w, records, revision);
+
+      w.beginBucket(EtcdBuckets.LEASE);
+      view.scan(Bucket.LEASE, new byte[0], null, Long.MAX_VALUE, (k, v) -> {
+        long id = Schema.readLong(k, "lease id");
+        long[] ttl = Schema.readLeaseValue(v);
+        put(w, EtcdBuckets.leaseKey(id), ByteBuffer.wrap(EtcdBuckets.leaseValue(id, ttl[0], ttl[1])));
+        records[0]++;
+        return true;
+      });
+
+      w.beginBucket(EtcdBuckets.MEMBERS);
+      List<byte[]> memberKeys = new ArrayList<>();
+      java.util.Map<String, Member> byKey = new java.util.HashMap<>();
+      for (Member m : membership.getMembersList()) {
+        byte[] k = EtcdBuckets.memberKey(m.getID());
+        memberKeys.add(k);
+        byKey.put(new String(k, java.nio.charset.StandardCharsets.US_ASCII), m);
+      }
+      putSorted(w, memberKeys,
+          k -> EtcdBuckets.memberJson(byKey.get(new String(k, java.nio.charset.StandardCharsets.US_ASCII))), records);
+
+      w.beginBucket(EtcdBuckets.MEMBERS_REMOVED);
+      List<byte[]> removed = new ArrayList<>();
+      for (long id : membership.getRemovedList()) {
+        removed.add(EtcdBuckets.memberKey(id));
+      }
+      putSorted(w, removed, k -> EtcdBuckets.REMOVED.clone(), records);
+
+      w.beginBucket(EtcdBuckets.META);
+      w.put(EtcdBuckets.META_CONSISTENT_INDEX, Schema.longBytes(ci.index()));
+      records[0]++;
+      byte[] finished = view.get(Bucket.COMPACTION, Schema.compactionFinishedKey());
+      if (finished != null) {
+        w.put(EtcdBuckets.META_FINISHED_COMPACT,
+            EtcdBuckets.revision(Schema.readLong(finished, "finishedCompactRev")));
+        records[0]++;
+      }
+      byte[] scheduled = view.get(Bucket.COMPACTION, Schema.compactionScheduledKey());
+      if (scheduled != null) {
+        w.put(EtcdBuckets.META_SCHEDULED_COMPACT,
+            EtcdBuckets.revision(Schema.readLong(scheduled, "scheduledCompactRev")));
+        records[0]++;
+      }
+      long size = w.finish(Math.max(1, ci.index()));
+      return new Exported(file, size, ci, revision[0], records[0]);
+    } catch (UncheckedIOException e) {
+      throw e.getCause();
+    }
+  }
+
+  private static MembershipRecord membership(ReadView view) throws IOException {
+    byte[] rec = view.get(Bucket.META, Schema.membershipKey());
+    if (rec == null) {
+      return MembershipRecord.getDefaultInstance();
+    }
+    try {
+      return MembershipRecord.parseFrom(rec);
+    } catch (InvalidProtocolBufferException e) {
+      throw new IOException("corrupt membership record: " + e.getMessage(), e);
+    }
+  }
+
+  /** Copies Kvorum bucket {@code from} as etcd bucket {@code to}, record by record; notes the last revision of {@code key}. */
+  private static void copy(ReadView view, Bucket from, byte[] to, BoltWriter w, long[] records, long[] lastRevision)
+      throws IOException {
+    w.beginBucket(to);
+    byte[][] last = {null};
+    long n = view.scanBulk(from, new byte[0], (k, v) -> {
+      put(w, k, v);
+      last[0] = k;
+      return true;
+    });
+    records[0] += n;
+    if (lastRevision != null && last[0] != null) {
+      lastRevision[0] = EtcdBuckets.mainRevision(last[0]);
+    }
+  }
+
+  private static void putSorted(BoltWriter w, List<byte[]> keys, java.util.function.Function<byte[], byte[]> value,
+      long[] records) throws IOException {
+    keys.sort(Arrays::compareUnsigned);
+    for (byte[] k : keys) {
+      w.put(k, value.apply(k));
+      records[0]++;
+    }
+  }
+
+  private static void put(BoltWriter w, byte[] key, ByteBuffer value) {
+    try {
+      w.put(key, value);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
