@@ -23,6 +23,10 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals(Migrate.NAME)) {
+      System.exit(Migrate.run(java.util.Arrays.copyOfRange(args, 1, args.length)));
+      return;
+    }
     EtcdFlags.Parsed parsed;
     ServerConfig cfg;
     try {

@@ -80,6 +80,13 @@ public final class ApplierChain {
       throw new UnappliableEntryException("cannot decode the request in entry " + at.index(), e);
     }
     RequestHeader h = req.getHeader();
+    if (req.getRequestCase() == InternalRaftRequest.RequestCase.CLUSTER_VERSION
+        || req.getRequestCase() == InternalRaftRequest.RequestCase.RANGE) {
+      // Only in entries carried over from etcd's log by a migration: etcd 3.4 records the cluster
+      // version it decided (Kvorum's is fixed at 3.4.0) and early etcd 3 members put ranges in the
+      // log. Neither changes what a member holds, and no client waits for them here.
+      return;
+    }
     ApplyContext ctx = new ApplyContext(at, h.getId(), h.getUsername(), h.getAuthRevision());
     Object result;
     try {

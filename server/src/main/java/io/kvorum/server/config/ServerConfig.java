@@ -374,7 +374,7 @@ public final class ServerConfig {
     }
 
     /** Parses {@code name=url,name=url,...}; a name may repeat to give several URLs. */
-    static Map<String, List<URI>> parseCluster(String s) {
+    public static Map<String, List<URI>> parseCluster(String s) {
       Map<String, List<URI>> out = new LinkedHashMap<>();
       for (String part : s.split(",")) {
         String p = part.trim();

@@ -4,12 +4,14 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import io.kvorum.proto.serverpb.MemberAttributes;
 import io.kvorum.proto.serverpb.MembershipRecord;
 import io.kvorum.raft.ConfState;
+import io.kvorum.server.auth.Passwords;
 import io.kvorum.server.clock.Clock;
 import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.lease.Lessor;
 import io.kvorum.server.membership.Member;
 import io.kvorum.server.membership.MemberIds;
 import io.kvorum.server.membership.Membership;
+import io.kvorum.server.migrate.InPlace;
 import io.kvorum.server.mvcc.KvStore;
 import io.kvorum.server.mvcc.KvStoreConfig;
 import io.kvorum.server.storage.Backend;
@@ -61,6 +63,9 @@ final class Bootstrap {
     Path walDir = cfg.walDirectory();
     RaftStorage.Retention retention = new RaftStorage.Retention(cfg.maxSnapshots, cfg.maxWals);
     checkDedicatedWalDir(cfg);
+    // Data etcd 3.4 wrote (etcdctl snapshot restore, or an etcd member's data dir) becomes Kvorum's first.
+    InPlace.migrateIfEtcd(cfg.dataDir, java.util.Optional.ofNullable(cfg.walDir),
+        new Passwords(EtcdServer.bcryptCost(cfg.bcryptCost)));
     List<Member> initial = new ArrayList<>();
     for (Map.Entry<String, List<URI>> e : cfg.initialCluster.entrySet()) {
       List<String> urls = e.getValue().stream().map(URI::toString).toList();

@@ -116,12 +116,35 @@ public final class RaftStorage implements Closeable {
    * later receives its state by snapshot. The first election then moves to term 2, as in etcd.
    */
   public void bootstrap(ConfState cs, byte[] data) throws IOException {
-    io.kvorum.raft.Snapshot s = new io.kvorum.raft.Snapshot(new io.kvorum.raft.SnapshotMetadata(cs, 1, 1), data);
+    bootstrap(cs, 1, 1, new HardState(1, 0, 1), List.of(), data);
+  }
+
+  /**
+   * Starts a new member's log at a snapshot at {@code index} and {@code term} holding {@code cs},
+   * followed by {@code entries} (from {@code index + 1} on, each with its own term) and the hard
+   * state {@code hs}: how data migrated from another store begins (its state is the backend's, at
+   * that index; the entries are applied when the member starts).
+   */
+  public void bootstrap(ConfState cs, long index, long term, HardState hs, List<Entry> entries, byte[] data)
+      throws IOException {
+    long expected = index + 1;
+    for (Entry e : entries) {
+      if (e.index() != expected++) {
+        throw new IllegalArgumentException("entries must follow the snapshot at " + index + " without gaps, got "
+            + e.index());
+      }
+    }
+    if (hs.commit() < index) {
+      throw new IllegalArgumentException("commit " + hs.commit() + " is before the snapshot at " + index);
+    }
+    io.kvorum.raft.Snapshot s = new io.kvorum.raft.Snapshot(new io.kvorum.raft.SnapshotMetadata(cs, index, term), data);
     snapshots.save(s);
-    wal.saveSnapshot(1, 1);
-    HardState hs = new HardState(1, 0, 1);
-    wal.save(hs, List.of(), true);
+    wal.saveSnapshot(index, term);
+    wal.save(hs, entries, true);
     memory.applySnapshot(s);
+    if (!entries.isEmpty()) {
+      memory.append(entries);
+    }
     memory.setHardState(hs);
   }
 
