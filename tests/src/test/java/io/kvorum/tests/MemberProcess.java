@@ -148,6 +148,16 @@ public final class MemberProcess {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
+  /** SIGTERM, and waits for the process to end: a clean stop. */
+  public void stop() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+        kill();
+      }
+    }
+  }
+
   public void close() throws InterruptedException {
     if (process != null && process.isAlive()) {
       kill();

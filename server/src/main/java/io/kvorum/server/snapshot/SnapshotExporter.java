@@ -51,7 +51,19 @@ public final class SnapshotExporter {
       });
       putSorted(w, alarms, k -> new byte[0], records);
 
-      copy(view, Bucket.AUTH, EtcdBuckets.AUTH, w, records, null);
+      // etcd writes the auth revision (1) when it first starts; Kvorum only at the first auth change
+      // (an absent one reads as 1), so the file says what etcd's would.
+      w.beginBucket(EtcdBuckets.AUTH);
+      java.util.TreeMap<byte[], byte[]> auth = new java.util.TreeMap<>(Arrays::compareUnsigned);
+      view.scan(Bucket.AUTH, new byte[0], null, Long.MAX_VALUE, (k, v) -> {
+        auth.put(k, v);
+        return true;
+      });
+      auth.putIfAbsent(Schema.authRevisionKey(), Schema.longBytes(1));
+      for (java.util.Map.Entry<byte[], byte[]> e : auth.entrySet()) {
+        w.put(e.getKey(), e.getValue());
+        records[0]++;
+      }
       copy(view, Bucket.AUTH_ROLES, EtcdBuckets.AUTH_ROLES, w, records, null);
       copy(view, Bucket.AUTH_USERS, EtcdBuckets.AUTH_USERS, w, records, null);
 

@@ -151,6 +151,7 @@ class SnapshotRoundTripTest {
       assertThat(bucket(r, "members_removed")).containsExactly(Map.entry(hex("99"), hex("removed")));
       assertThat(bucket(r, "authUsers")).hasSize(1);
       assertThat(bucket(r, "auth")).hasSize(2);
+      assertThat(bucket(r, "auth").get(hex("authRevision"))).isEqualTo("0000000000000007");
     }
   }
 
@@ -182,6 +183,19 @@ class SnapshotRoundTripTest {
         assertThat(MembershipRecord.parseFrom(to.get(Bucket.META, Schema.membershipKey()))).isEqualTo(membership);
         assertThat(to.get(Bucket.META, Schema.schemaVersionKey())).isEqualTo(Schema.longBytes(Schema.SCHEMA_VERSION));
       }
+    }
+  }
+
+  @Test
+  void write_givesAnEmptyAuthStoreEtcdsFirstRevision() throws IOException {
+    Path file = dir.resolve("snap.db");
+    try (Backend b = Backend.open(dir.resolve("kv")); ReadView v = b.snapshotView()) {
+      SnapshotExporter.write(v, file);
+    }
+    try (BoltReader r = BoltReader.open(file)) {
+      assertThat(bucket(r, "auth")).containsExactly(Map.entry(hex("authRevision"), "0000000000000001"));
+      assertThat(bucket(r, "key")).isEmpty();
+      assertThat(bucket(r, "members")).isEmpty();
     }
   }
 
