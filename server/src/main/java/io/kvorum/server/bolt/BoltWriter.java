@@ -28,10 +28,10 @@ import java.util.List;
  * is written exactly once and is reachable exactly once (metas, the bucket trees, the root bucket
  * tree, and one freelist page that lists nothing because nothing is free). An entry too large for
  * an empty page gets a page of its own with overflow pages; a value is written straight from the
- * caller's buffer, never copied whole. A page holds at least two elements before it is closed
- * for size (bbolt's {@code minKeysPerPage}), so every branch level is at most half the one below
- * and the tree always has a single root, even with keys as large as a page. Empty buckets are
- * written inline, as bbolt creates them.
+ * caller's buffer, never copied whole. A branch page holds at least two elements before it is
+ * closed for size (bbolt's {@code minKeysPerPage}), so every branch level is at most half the one
+ * below and the tree always has a single root, even with keys as large as a page. Empty buckets
+ * are written inline, as bbolt creates them.
  *
  * <p>Not thread-safe. {@link #close()} without {@link #finish(long)} deletes the file.
  */

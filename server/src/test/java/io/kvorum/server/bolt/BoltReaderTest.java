@@ -134,6 +134,29 @@ class BoltReaderTest {
   }
 
   @Test
+  void open_fileLongerThanHighWater_isAccepted() throws IOException {
+    // A live etcd database is grown ahead of its high-water mark; a saved snapshot ends in its hash.
+    Path file = sample(dir, PAGE);
+    long length = Files.size(file);
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ch.write(java.nio.ByteBuffer.wrap(new byte[3 * PAGE + 32]), length);
+    }
+    try (BoltReader r = BoltReader.open(file)) {
+      assertThat(r.sizeBytes()).isEqualTo(length);
+      assertThat(BoltFiles.read(r)).hasSize(2);
+    }
+  }
+
+  @Test
+  void open_freelistPageOfWrongType_isRefused() throws IOException {
+    Path file = sample(dir, PAGE);
+    // The writer's freelist is the last page.
+    BoltFiles.poke(file, Files.size(file) - PAGE + Layout.PAGE_FLAGS, (byte) Layout.FLAG_LEAF);
+    assertThatThrownBy(() -> BoltReader.open(file)).isInstanceOf(BoltFormatException.class)
+        .hasMessageContaining("freelist page");
+  }
+
+  @Test
   void forEach_pageOfWrongType_isRefused() throws IOException {
     Path file = sample(dir, PAGE);
     BoltFiles.poke(file, 2L * PAGE + Layout.PAGE_FLAGS, (byte) Layout.FLAG_FREELIST);
