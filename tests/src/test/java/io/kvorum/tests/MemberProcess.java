@@ -148,6 +148,16 @@ public final class MemberProcess {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
+  /** SIGTERM: the member shuts down as an operator would stop it; SIGKILL if it has not within the timeout. */
+  public void stop() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroy();
+      if (!process.waitFor(START_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+        kill();
+      }
+    }
+  }
+
   public void close() throws InterruptedException {
     if (process != null && process.isAlive()) {
       kill();
