@@ -42,6 +42,15 @@ class EtcdEntriesTest {
   }
 
   @Test
+  void decode_unknownEntryType_isRefused() throws Exception {
+    // Type = 7 on the wire: proto2 keeps an unknown enum number aside instead of failing.
+    byte[] bytes = com.google.protobuf.ByteString.copyFrom(new byte[] {0x08, 0x07, 0x18, 0x01}).toByteArray();
+    Entry e = Entry.parseFrom(bytes);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> EtcdEntries.decode(e))
+        .isInstanceOf(EtcdDataException.class).hasMessageContaining("unknown entry type");
+  }
+
+  @Test
   void decode_emptyNormalEntry_isNoop() throws Exception {
     assertThat(EtcdEntries.decode(normal(3, ByteString.EMPTY))).isInstanceOf(EtcdEntries.Noop.class);
   }
