@@ -206,6 +206,12 @@ class EtcdDataDirIT {
     assertThat(d.memberId()).isEqualTo(MemberIds.memberId(List.of(m.peerUrl()), TOKEN));
     assertThat(d.clusterId()).isEqualTo(MemberIds.clusterId(List.of(d.memberId())));
     assertThat(d.snapFile()).as("a .snap file at --snapshot-count 10").isPresent();
+    // The snapshot was taken after the member published itself and set the cluster version: its
+    // v2 store holds both.
+    assertThat(d.snapshot().getIndex()).isGreaterThanOrEqualTo(10);
+    assertThat(d.snapshotMembership().members().get(d.memberId()).name()).isEqualTo("live");
+    assertThat(d.snapshotMembership().members().get(d.memberId()).clientUrls()).containsExactly(m.clientUrl());
+    assertThat(d.snapshotMembership().clusterVersion()).contains("3.4.0");
     assertThat(d.hasUncommittedEntries()).isFalse();
     assertThat(d.wal().tornTail()).isFalse();
 
