@@ -148,11 +148,11 @@ public final class MemberProcess {
     process.waitFor(30, TimeUnit.SECONDS);
   }
 
-  /** SIGTERM, and waits for the process to end: a clean stop. */
+  /** SIGTERM: the member shuts down as an operator would stop it; SIGKILL if it has not within the timeout. */
   public void stop() throws InterruptedException {
     if (process != null && process.isAlive()) {
       process.destroy();
-      if (!process.waitFor(30, TimeUnit.SECONDS)) {
+      if (!process.waitFor(START_TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
         kill();
       }
     }

@@ -88,6 +88,10 @@ public final class EtcdEntries {
 
   /** Decodes an entry's payload; an entry whose data does not decode is an exception. */
   public static Payload decode(Entry e) throws EtcdDataException {
+    if (e.getUnknownFields().hasField(Entry.TYPE_FIELD_NUMBER)) {
+      throw new EtcdDataException("entry " + e.getIndex() + ": unknown entry type "
+          + e.getUnknownFields().getField(Entry.TYPE_FIELD_NUMBER).getVarintList());
+    }
     try {
       return switch (e.getType()) {
         case EntryConfChange -> decodeConfChange(e, ConfChange.parseFrom(e.getData()));
