@@ -40,6 +40,9 @@ import java.util.regex.Pattern;
  * are an unknown record type, disagreeing metadata, a gap in the file sequence and a record longer
  * than {@link #RECORD_BYTES_MAX}: all are {@link EtcdDataException}s, never partial results.
  *
+ * <p>Unlike etcd, which opens only the files from the one holding its snapshot onwards, every file
+ * present is read and checked: corruption in a file older than the snapshot is refused here too.
+ *
  * <p>Entries are kept in the order they were written; {@link #entriesAfter} replays etcd's rule
  * that a later entry at an index replaces the earlier one and everything after it (a new leader
  * overwrote an uncommitted tail).
