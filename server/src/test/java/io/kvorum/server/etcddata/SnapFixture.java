@@ -11,10 +11,10 @@ import java.nio.file.Path;
 import java.util.zip.CRC32C;
 
 /** Writes .snap files and v2 store JSON shaped as etcd 3.4 writes them. */
-final class SnapFixture {
+public final class SnapFixture {
   private SnapFixture() {}
 
-  static Snapshot snapshot(long index, long term, String storeJson, long... voters) {
+  public static Snapshot snapshot(long index, long term, String storeJson, long... voters) {
     ConfState.Builder cs = ConfState.newBuilder();
     for (long v : voters) {
       cs.addVoters(v);
@@ -23,7 +23,7 @@ final class SnapFixture {
         .setMetadata(SnapshotMetadata.newBuilder().setIndex(index).setTerm(term).setConfState(cs)).build();
   }
 
-  static Path write(Path snapDir, Snapshot s) throws IOException {
+  public static Path write(Path snapDir, Snapshot s) throws IOException {
     byte[] data = s.toByteArray();
     CRC32C crc = new CRC32C();
     crc.update(data);
@@ -36,7 +36,7 @@ final class SnapFixture {
   }
 
   /** A v2 store JSON with the given members ({id hex, peer URL, name or null, learner}), removed ids and version. */
-  static String storeJson(String version, String[] removed, Object[]... members) {
+  public static String storeJson(String version, String[] removed, Object[]... members) {
     StringBuilder ms = new StringBuilder();
     for (Object[] m : members) {
       String id = (String) m[0];
@@ -69,7 +69,7 @@ final class SnapFixture {
         + "\"Stats\":{},\"CurrentVersion\":2}";
   }
 
-  static byte[] utf8(String s) {
+  public static byte[] utf8(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 }

@@ -18,39 +18,39 @@ import java.nio.file.Path;
  * count in its top byte, records padded to 8 bytes, one CRC-32C chain across files), so tests can
  * build a WAL byte by byte, and break it.
  */
-final class WalFixture {
+public final class WalFixture {
   private int crc;
   private ByteArrayOutputStream file = new ByteArrayOutputStream();
 
   /** Starts a new file with a crc record restating the chain so far. */
-  WalFixture startFile() {
+  public WalFixture startFile() {
     file = new ByteArrayOutputStream();
     frame(Record.newBuilder().setType(EtcdWal.CRC_TYPE).setCrc(crc).build());
     return this;
   }
 
-  WalFixture metadata(long nodeId, long clusterId) {
+  public WalFixture metadata(long nodeId, long clusterId) {
     return record(EtcdWal.METADATA_TYPE, Metadata.newBuilder().setNodeID(nodeId).setClusterID(clusterId).build());
   }
 
-  WalFixture snapshot(long index, long term) {
+  public WalFixture snapshot(long index, long term) {
     return record(EtcdWal.SNAPSHOT_TYPE, Snapshot.newBuilder().setIndex(index).setTerm(term).build());
   }
 
-  WalFixture state(long term, long vote, long commit) {
+  public WalFixture state(long term, long vote, long commit) {
     return record(EtcdWal.STATE_TYPE, HardState.newBuilder().setTerm(term).setVote(vote).setCommit(commit).build());
   }
 
-  WalFixture entry(long index, long term, String data) {
+  public WalFixture entry(long index, long term, String data) {
     return entry(Entry.newBuilder().setIndex(index).setTerm(term).setType(EntryType.EntryNormal)
         .setData(ByteString.copyFromUtf8(data)).build());
   }
 
-  WalFixture entry(Entry e) {
+  public WalFixture entry(Entry e) {
     return record(EtcdWal.ENTRY_TYPE, e);
   }
 
-  WalFixture record(long type, MessageLite data) {
+  public WalFixture record(long type, MessageLite data) {
     byte[] bytes = data.toByteArray();
     crc = Crc32c.update(crc, bytes);
     frame(Record.newBuilder().setType(type).setCrc(crc).setData(ByteString.copyFrom(bytes)).build());
@@ -58,21 +58,21 @@ final class WalFixture {
   }
 
   /** Appends raw bytes (a torn write, preallocated zeros). */
-  WalFixture raw(byte[] bytes) {
+  public WalFixture raw(byte[] bytes) {
     file.writeBytes(bytes);
     return this;
   }
 
-  int size() {
+  public int size() {
     return file.size();
   }
 
-  byte[] bytes() {
+  public byte[] bytes() {
     return file.toByteArray();
   }
 
   /** Writes the current file as {@code dir/%016x-%016x.wal}. */
-  Path write(Path dir, long seq, long index) throws IOException {
+  public Path write(Path dir, long seq, long index) throws IOException {
     Files.createDirectories(dir);
     Path p = dir.resolve(String.format("%016x-%016x.wal", seq, index));
     Files.write(p, file.toByteArray());
