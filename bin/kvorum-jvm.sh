@@ -20,7 +20,7 @@ else
   kvorum_native_dir="$here/cli/target/native"
   # The ahead-of-time cache (finding 3) and the JDK that built it; bin/kvorum-aot writes both.
   kvorum_aot_dir="$here/cli/target/aot"
-  kvorum_build_hint="build with: mvn -B -DskipTests package"
+  kvorum_build_hint="build with: ./mvnw -B -DskipTests package"
 fi
 
 # RocksDB's native library as the build unpacked it (cli/pom.xml): loaded from there, RocksDB does
