@@ -19,12 +19,12 @@ ci_port_taken() {
 # Sets the variable named $1 to a port that is free now and was not handed out before by this
 # shell (not in a $(...) subshell: the counter must advance in the caller's shell).
 ci_pick_port() {
-  local i port
+  local i ci_candidate
   for ((i = 0; i < CI_PORT_TRIES_MAX; i++)); do
-    port=$((CI_PORT_FIRST + (ci_port_next - CI_PORT_FIRST) % (CI_PORT_LAST - CI_PORT_FIRST)))
+    ci_candidate=$((CI_PORT_FIRST + (ci_port_next - CI_PORT_FIRST) % (CI_PORT_LAST - CI_PORT_FIRST)))
     ci_port_next=$((ci_port_next + 1))
-    if ! ci_port_taken "$port"; then
-      printf -v "$1" '%s' "$port"
+    if ! ci_port_taken "$ci_candidate"; then
+      printf -v "$1" %s "$ci_candidate"
       return 0
     fi
   done
