@@ -298,6 +298,11 @@ public final class KvorumCluster implements AutoCloseable {
     }
   }
 
+  /** Where the members keep their data (tests). */
+  Path dataDir() {
+    return root;
+  }
+
   private Member member(int member) {
     if (member < 0 || member >= size) {
       throw new IndexOutOfBoundsException("member " + member + " of a cluster of " + size);
