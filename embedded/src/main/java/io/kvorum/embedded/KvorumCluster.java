@@ -47,6 +47,21 @@ import java.util.stream.Stream;
 public final class KvorumCluster implements AutoCloseable {
   /** The longest {@link #start()} or {@link #restart(int)} waits for members to become ready. */
   public static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
+  /**
+   * The members' {@code --heartbeat-interval} unless a flag says otherwise: half etcd's. A fresh
+   * member's first election comes a random 1 to 11 heartbeats after start (what is left of raft's
+   * randomized election timeout once etcd's initial tick advance is spent), so the heartbeat sets
+   * most of a start's time.
+   */
+  static final long HEARTBEAT_INTERVAL_MS_DEFAULT = 50;
+  /** The members' {@code --election-timeout} unless a flag says otherwise: ten heartbeats, as etcd's. */
+  static final long ELECTION_TIMEOUT_MS_DEFAULT = 500;
+  /**
+   * A one-member cluster's heartbeat: with no peer there is no election to lose to a slow
+   * heartbeat, so it ticks faster and elects itself within about 110 ms.
+   */
+  static final long HEARTBEAT_INTERVAL_MS_ALONE = 10;
+  static final long ELECTION_TIMEOUT_MS_ALONE = 100;
   /** Whole-cluster starts tried when a chosen port turns out to be taken (see the class note). */
   static final int START_ATTEMPTS_MAX = 5;
   /** The user and role {@link Kvorum.Builder#authEnabled} creates. */
@@ -125,6 +140,8 @@ public final class KvorumCluster implements AutoCloseable {
       c.initialClusterToken = clusterToken;
       c.clientTls = clientTls.config();
       c.peerTls = peerTls.config();
+      c.heartbeatIntervalMs = size == 1 ? HEARTBEAT_INTERVAL_MS_ALONE : HEARTBEAT_INTERVAL_MS_DEFAULT;
+      c.electionTimeoutMs = size == 1 ? ELECTION_TIMEOUT_MS_ALONE : ELECTION_TIMEOUT_MS_DEFAULT;
       etcdArgs.applyTo(c);
       out.add(new Member(names.get(i), clientUrls.get(i), peerUrls.get(i), c.build()));
     }
