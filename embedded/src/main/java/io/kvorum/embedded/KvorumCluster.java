@@ -333,16 +333,16 @@ public final class KvorumCluster implements AutoCloseable {
     }
   }
 
+  /** Waits, at most {@link #READY_TIMEOUT} in all, until every member in {@code ms} is ready. */
   private static void awaitReady(List<Member> ms) {
-    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-    for (Member m : ms) {
-      await(m.ready(), deadline, "member " + m.name + " to be ready");
-    }
+    CompletableFuture<?>[] ready = ms.stream().map(Member::ready).toArray(CompletableFuture<?>[]::new);
+    List<String> names = ms.stream().map(m -> m.name).toList();
+    await(CompletableFuture.allOf(ready), "members " + names + " to be ready");
   }
 
-  private static <T> T await(CompletableFuture<T> f, long deadline, String what) {
+  private static <T> T await(CompletableFuture<T> f, String what) {
     try {
-      return f.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+      return f.get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       throw new IllegalStateException("timed out after " + READY_TIMEOUT.toSeconds() + "s waiting for " + what, e);
     } catch (ExecutionException e) {
@@ -357,12 +357,10 @@ public final class KvorumCluster implements AutoCloseable {
   private void enableAuth() {
     AuthServer auth = members.get(0).server().auth();
     RequestContext ctx = RequestContext.of("kvorum-embedded");
-    long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-    await(auth.userAdd(ctx, AuthUserAddRequest.newBuilder().setName(ROOT).setPassword(rootPassword).build()),
-        deadline, "the root user");
-    await(auth.userGrantRole(ctx, AuthUserGrantRoleRequest.newBuilder().setUser(ROOT).setRole(ROOT).build()),
-        deadline, "the root role");
-    await(auth.authEnable(ctx), deadline, "auth to be enabled");
+    await(auth.userAdd(ctx, AuthUserAddRequest.newBuilder().setName(ROOT).setPassword(rootPassword).build())
+        .thenCompose(added -> auth.userGrantRole(ctx,
+            AuthUserGrantRoleRequest.newBuilder().setUser(ROOT).setRole(ROOT).build()))
+        .thenCompose(granted -> auth.authEnable(ctx)), "auth to be enabled with user " + ROOT);
   }
 
   /** True when {@code e} (or a cause) says an address was in use. */

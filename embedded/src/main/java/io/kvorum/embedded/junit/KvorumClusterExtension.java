@@ -91,6 +91,7 @@ public final class KvorumClusterExtension
     c.start();
   }
 
+  /** The name the builder was given, or the random one it chose. */
   public String clusterName() {
     return clusterName;
   }
@@ -187,6 +188,7 @@ public final class KvorumClusterExtension
       return this;
     }
 
+    /** The number of members, 1 (the default) to 15. */
     public Builder withNodes(int nodes) {
       settings.members(nodes);
       return this;
@@ -219,6 +221,7 @@ public final class KvorumClusterExtension
       return this;
     }
 
+    /** The extension; register it with {@code @RegisterExtension}. */
     public KvorumClusterExtension build() {
       if (ssl) {
         settings.clientAutoTls();
