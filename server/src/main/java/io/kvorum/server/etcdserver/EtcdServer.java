@@ -212,12 +212,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
       s.transport.listen(cfg.listenPeerUrls);
       // etcd checks a restarted member's data against its peers' before it takes part in raft.
       if (cfg.initialCorruptCheck && s.restarted) {
-        try {
-          s.corruption.initial();
-        } catch (IOException e) {
-          s.hardStop();
-          throw e;
-        }
+        s.corruption.initial();
       }
       s.watchHub.start();
       s.loop.start();
@@ -231,6 +226,14 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
       if (!cfg.corruptCheckTime.isZero()) {
         s.corruption.startPeriodic(cfg.corruptCheckTime);
       }
+    } catch (IOException | RuntimeException e) {
+      // A peer port taken, say: release the backend and the threads, or the data dir stays locked.
+      try {
+        s.hardStop();
+      } catch (IOException | RuntimeException stopping) {
+        e.addSuppressed(stopping);
+      }
+      throw e;
     } finally {
       s.termination.startOver();
     }
