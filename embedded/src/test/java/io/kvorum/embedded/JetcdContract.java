@@ -280,4 +280,33 @@ abstract class JetcdContract {
     get(maintenance.defragmentMember(first));
     assertThat(get(maintenance.hashKV(first, rev)).getHash()).isEqualTo(hash);
   }
+
+  @Test
+  void maintenance_snapshot_isEtcdsFileWithItsHash() throws Exception {
+    get(client.getKVClient().put(key("snap"), bytes("v")));
+    long rev = get(client.getKVClient().get(key("snap"))).getHeader().getRevision();
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    long written = client.getMaintenanceClient().snapshot(out).get(WAIT_SECONDS, TimeUnit.SECONDS);
+    byte[] file = out.toByteArray();
+    assertThat(written).isEqualTo(file.length);
+    // What etcdctl snapshot save writes: the database (whole 512-byte sectors), then its SHA-256.
+    assertThat(file.length % 512).isEqualTo(32);
+    byte[] db = java.util.Arrays.copyOf(file, file.length - 32);
+    assertThat(java.util.Arrays.copyOfRange(file, db.length, file.length))
+        .isEqualTo(java.security.MessageDigest.getInstance("SHA-256").digest(db));
+    java.nio.file.Path f = java.nio.file.Files.createTempFile("kvorum-jetcd-snapshot", ".db");
+    try {
+      java.nio.file.Files.write(f, db);
+      try (io.kvorum.server.bolt.BoltReader r = io.kvorum.server.bolt.BoltReader.open(f)) {
+        long[] last = {0};
+        r.forEach("key".getBytes(StandardCharsets.US_ASCII), (k, v) -> {
+          last[0] = java.nio.ByteBuffer.wrap(k).getLong();
+          return true;
+        });
+        assertThat(last[0]).isGreaterThanOrEqualTo(rev);
+      }
+    } finally {
+      java.nio.file.Files.deleteIfExists(f);
+    }
+  }
 }
