@@ -218,9 +218,21 @@ class ApplierChainTest {
 
   @Test
   void aRequestTypeThisMemberDoesNotApply_stopsTheMember_insteadOfBeingAcknowledged() {
-    assertThatThrownBy(() -> apply(9, InternalRaftRequest.newBuilder().setClusterVersion(
-        ClusterVersionSet.newBuilder().setVersion("3.4"))))
-        .isInstanceOf(ApplierChain.UnappliableEntryException.class).hasMessageContaining("CLUSTER_VERSION");
+    // What a newer version's request of an unknown kind decodes to: only the header.
+    assertThatThrownBy(() -> apply(9, InternalRaftRequest.newBuilder()))
+        .isInstanceOf(ApplierChain.UnappliableEntryException.class).hasMessageContaining("REQUEST_NOT_SET");
     assertThat(results).doesNotContainKey(9L);
   }
+
+  @Test
+  void clusterVersionAndRangeEntries_carriedOverFromEtcd_applyAsNoOps() {
+    long rev = store.currentRevision();
+    apply(10, InternalRaftRequest.newBuilder().setClusterVersion(ClusterVersionSet.newBuilder().setVersion("3.4.0")));
+    apply(11, InternalRaftRequest.newBuilder().setRange(io.kvorum.proto.etcdserverpb.RangeRequest.newBuilder()
+        .setKey(com.google.protobuf.ByteString.copyFromUtf8("a"))));
+    assertThat(results).doesNotContainKeys(10L, 11L);
+    assertThat(errors).doesNotContainKeys(10L, 11L);
+    assertThat(store.currentRevision()).isEqualTo(rev);
+  }
+
 }
