@@ -5,6 +5,7 @@ import io.kvorum.proto.etcdserverpb.AlarmMember;
 import io.kvorum.proto.etcdserverpb.AlarmType;
 import io.kvorum.proto.etcdserverpb.Member;
 import io.kvorum.proto.leasepb.Lease;
+import io.kvorum.server.gojson.GoJson;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -117,7 +118,7 @@ final class EtcdBuckets {
     }
     if (!m.getName().isEmpty()) {
       sb.append(",\"name\":");
-      quote(sb, m.getName());
+      GoJson.quote(sb, m.getName());
     }
     if (m.getClientURLsCount() > 0) {
       sb.append(",\"clientURLs\":");
@@ -136,33 +137,11 @@ final class EtcdBuckets {
       if (i > 0) {
         sb.append(',');
       }
-      quote(sb, list.get(i));
+      GoJson.quote(sb, list.get(i));
     }
     sb.append(']');
   }
 
-  /** A JSON string as Go's encoder writes it (HTML-safe: {@code <}, {@code >}, {@code &} escaped). */
-  static void quote(StringBuilder sb, String s) {
-    sb.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == '\u2028' || c == '\u2029') {
-            sb.append(String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
-    sb.append('"');
-  }
 
   static byte[] ascii(String s) {
     return s.getBytes(StandardCharsets.US_ASCII);

@@ -5,6 +5,7 @@ import com.google.protobuf.Message;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import io.grpc.Status;
+import io.kvorum.server.gojson.GoJson;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -36,40 +37,12 @@ final class JsonMessages {
     return b.build();
   }
 
-  /**
-   * A JSON string literal as Go's encoding/json writes it: quotes, backslashes and control
-   * characters escaped, and {@code <}, {@code >}, {@code &}, U+2028 and U+2029 as six-character
-   * escapes (HTML-safe); apostrophes and {@code =} stay as they are (protobuf's printer, through
-   * gson, would escape those two as well).
-   */
-  static String quote(String s) {
-    StringBuilder sb = new StringBuilder(s.length() + 2).append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char ch = s.charAt(i);
-      switch (ch) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (ch < 0x20 || ch == '<' || ch == '>' || ch == '&' || ch == 0x2028 || ch == 0x2029) {
-            sb.append(String.format("\\u%04x", (int) ch));
-          } else {
-            sb.append(ch);
-          }
-        }
-      }
-    }
-    return sb.append('"').toString();
-  }
-
   /** grpc-gateway's error body for a call that failed: {@code {"error":…,"message":…,"code":N}}. */
   static byte[] errorBody(Status s) {
     String msg = s.getDescription() == null ? "" : s.getDescription();
     StringBuilder sb = new StringBuilder("{");
     if (!msg.isEmpty()) {
-      sb.append("\"error\":").append(quote(msg)).append(",\"message\":").append(quote(msg));
+      sb.append("\"error\":").append(GoJson.quote(msg)).append(",\"message\":").append(GoJson.quote(msg));
     }
     if (s.getCode().value() != 0) {
       sb.append(sb.length() > 1 ? "," : "").append("\"code\":").append(s.getCode().value());
@@ -84,9 +57,9 @@ final class JsonMessages {
     StringBuilder sb = new StringBuilder("{\"error\":{");
     sb.append("\"grpc_code\":").append(s.getCode().value()).append(",\"http_code\":").append(http);
     if (!msg.isEmpty()) {
-      sb.append(",\"message\":").append(quote(msg));
+      sb.append(",\"message\":").append(GoJson.quote(msg));
     }
-    sb.append(",\"http_status\":").append(quote(statusText(http))).append("}}");
+    sb.append(",\"http_status\":").append(GoJson.quote(statusText(http))).append("}}");
     return sb.toString().getBytes(StandardCharsets.UTF_8);
   }
 
