@@ -88,7 +88,8 @@ final class Bootstrap {
         }
       }
       PeerTransport.RemoteCluster remote = PeerTransport.fetchCluster(peerUrls,
-          PeerSecurity.forMember(cfg.peerTls, cfg.cipherSuites, cfg.dataDir, cfg.listenPeerUrls), JOIN_TIMEOUT, clock);
+          PeerSecurity.forMember(cfg.peerTls, cfg.cipherSuites, cfg.dataDir, cfg.listenPeerUrls), JOIN_TIMEOUT, clock,
+          rc -> rc.members().stream().anyMatch(m -> m.peerUrls().stream().sorted().toList().equals(self)));
       Member me = null;
       for (Member m : remote.members()) {
         if (m.peerUrls().stream().sorted().toList().equals(self)) {

@@ -118,15 +118,20 @@ public final class PeerTransport implements Outbox, AutoCloseable {
   public record RemoteCluster(long clusterId, List<io.kvorum.server.membership.Member> members) {}
 
   /**
-   * Asks the members at {@code peerUrls}, in turn, for their cluster until one answers or {@code
-   * timeout} passes (etcd's GetClusterFromRemotePeers).
+   * Asks the members at {@code peerUrls}, in turn, for their cluster until one answers with a
+   * cluster {@code accepted} takes or {@code timeout} passes (etcd's GetClusterFromRemotePeers, which
+   * takes the first answer). A joining member takes only a cluster that lists it: a peer that has
+   * not yet applied the member's addition (the client's member add was answered by another one)
+   * is asked again rather than believed.
    *
+   * @return the first accepted answer, or at the timeout the last answer received
    * @throws IOException when none answered
    */
   public static RemoteCluster fetchCluster(List<URI> peerUrls, PeerSecurity security, java.time.Duration timeout,
-      io.kvorum.server.clock.Clock clock) throws IOException {
+      io.kvorum.server.clock.Clock clock, java.util.function.Predicate<RemoteCluster> accepted) throws IOException {
     long deadline = clock.nanos() + timeout.toNanos();
     String last = "no peer URLs to ask";
+    RemoteCluster answered = null;
     EventLoopGroup group = null;
     try {
       while (true) {
@@ -154,7 +159,12 @@ public final class PeerTransport implements Outbox, AutoCloseable {
               members.add(new io.kvorum.server.membership.Member(m.getId(), m.getName(), m.getPeerUrlsList(),
                   List.of(), m.getIsLearner()));
             }
-            return new RemoteCluster(r.getClusterId(), members);
+            RemoteCluster rc = new RemoteCluster(r.getClusterId(), members);
+            if (accepted.test(rc)) {
+              return rc;
+            }
+            answered = rc;
+            last = url + ": its cluster does not list this member yet";
           } catch (StatusRuntimeException e) {
             last = url + ": " + e.getStatus();
           } finally {
@@ -162,6 +172,9 @@ public final class PeerTransport implements Outbox, AutoCloseable {
           }
         }
         if (clock.nanos() - deadline > 0) {
+          if (answered != null) {
+            return answered;
+          }
           throw new IOException("cannot fetch cluster info from peer urls: " + last);
         }
         CompletableFuture<Void> retry = new CompletableFuture<>();
