@@ -115,6 +115,47 @@ class LinearizabilityCheckerTest {
   }
 
   @Test
+  void check_unknownCompareAndSetThatCouldHaveMatched_mayAppear() {
+    Operation a = put(1, 0, 10, "x", "a", 2);
+    Operation seenB = get(3, 100, 110, "x", "b", 3, 3);
+
+    assertThat(check(a, Operation.unknown(2, 20, new Request.CompareAndSet("x", 2, "b")), seenB).verdict())
+        .isEqualTo(Verdict.OK);
+    assertThat(check(a, Operation.unknown(2, 20, new Request.CompareAndSet("x", 7, "b")), seenB).verdict())
+        .isEqualTo(Verdict.VIOLATION);
+  }
+
+  @Test
+  void check_unknownDeleteThatAppears_isOk() {
+    Result r = check(
+        put(1, 0, 10, "x", "a", 2),
+        Operation.unknown(2, 20, new Request.Delete("x")),
+        get(3, 100, 110, "x", null, 0, 3));
+
+    assertThat(r.verdict()).isEqualTo(Verdict.OK);
+  }
+
+  @Test
+  void check_unknownOutcomeRead_isIgnored() {
+    Result r = check(
+        put(1, 0, 10, "x", "a", 2),
+        Operation.unknown(2, 20, new Request.Get("x")));
+
+    assertThat(r.verdict()).isEqualTo(Verdict.OK);
+    assertThat(r.keys().get(0).steps()).isEqualTo(1);
+  }
+
+  @Test
+  void check_unknownWriteRevealedBelowAReadHeader_isOk() {
+    Result r = check(
+        putUnknown(1, 0, "x", "a"),
+        cas(2, 20, 30, "x", 9, "b", false, 10),
+        get(2, 40, 50, "x", "a", 5, 10));
+
+    assertThat(r.verdict()).isEqualTo(Verdict.OK);
+  }
+
+  @Test
   void check_compareAndSetSucceedingTwiceOnOneExpectedRevision_isViolation() {
     Result r = check(
         put(1, 0, 10, "x", "a", 2),
