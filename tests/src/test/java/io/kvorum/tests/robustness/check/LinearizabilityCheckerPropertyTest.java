@@ -42,6 +42,17 @@ class LinearizabilityCheckerPropertyTest {
     assertThat(watch.findings()).isEmpty();
   }
 
+  @Property(tries = 20)
+  void check_largerSimulatedCorrectHistory_isOk(@ForAll long seed) {
+    SimulatedHistory h = SimulatedHistory.generate(seed, new SimulatedHistory.Shape(8, 50, 3));
+
+    LinearizabilityChecker.Result linearizable = new LinearizabilityChecker().check(h.operations());
+
+    assertThat(linearizable.verdict()).as("%s", linearizable).isEqualTo(Verdict.OK);
+    assertThat(RevisionCheck.check(h.operations()).findings()).isEmpty();
+    assertThat(WatchCheck.check(1, h.events(), h.operations()).findings()).isEmpty();
+  }
+
   @Property(tries = 300)
   void check_readOfNeverWrittenValue_isViolation(@ForAll long seed) {
     List<Operation> mutated = mutate(seed, LinearizabilityCheckerPropertyTest::readOfNeverWrittenValue);

@@ -21,10 +21,13 @@ import java.util.Random;
  * @param previousWrite for each write that took effect, the write that took effect on its key just before it (if any)
  */
 record SimulatedHistory(List<Operation> operations, List<WatchEvent> events, Map<Operation, Operation> previousWrite) {
-  static final int CLIENTS = 4;
-  static final int OPERATIONS_PER_CLIENT = 10;
-  static final List<String> KEYS = List.of("a", "b");
+  static final List<String> KEYS = List.of("a", "b", "c", "d");
   static final int UNKNOWN_OUTCOME_PERCENT = 10;
+
+  /** How much to simulate: clients, operations each, and keys (at most {@code KEYS.size()}). */
+  record Shape(int clients, int operationsPerClient, int keys) {
+    static final Shape SMALL = new Shape(4, 10, 2);
+  }
   /** How long an operation may run, in ticks of the simulated clock. */
   static final int DURATION_TICKS_MAX = 50;
   /** How long after its invocation an operation with an unknown outcome may take effect. */
@@ -59,11 +62,15 @@ record SimulatedHistory(List<Operation> operations, List<WatchEvent> events, Map
   private record Entry(String value, long modRevision, Pending writer) {}
 
   static SimulatedHistory generate(long seed) {
+    return generate(seed, Shape.SMALL);
+  }
+
+  static SimulatedHistory generate(long seed, Shape shape) {
     Random random = new Random(seed);
     List<Pending> all = new ArrayList<>();
-    for (int client = 0; client < CLIENTS; client++) {
+    for (int client = 0; client < shape.clients(); client++) {
       long clock = random.nextInt(DURATION_TICKS_MAX);
-      for (int i = 0; i < OPERATIONS_PER_CLIENT; i++) {
+      for (int i = 0; i < shape.operationsPerClient(); i++) {
         long invoke = clock + random.nextInt(DURATION_TICKS_MAX);
         long complete = invoke + 1 + random.nextInt(DURATION_TICKS_MAX);
         boolean known = random.nextInt(100) >= UNKNOWN_OUTCOME_PERCENT;
@@ -75,7 +82,7 @@ record SimulatedHistory(List<Operation> operations, List<WatchEvent> events, Map
         }
         int roll = random.nextInt(100);
         String kind = roll < 35 ? "put" : roll < 70 ? "get" : roll < 80 ? "delete" : "cas";
-        all.add(new Pending(all.size(), client, invoke, complete, effect, known, kind, KEYS.get(random.nextInt(KEYS.size()))));
+        all.add(new Pending(all.size(), client, invoke, complete, effect, known, kind, KEYS.get(random.nextInt(shape.keys()))));
         clock = complete;
       }
     }
