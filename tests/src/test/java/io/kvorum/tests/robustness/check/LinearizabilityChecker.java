@@ -2,6 +2,7 @@ package io.kvorum.tests.robustness.check;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.Comparator;
 import java.util.Deque;
@@ -258,7 +259,7 @@ public final class LinearizabilityChecker {
         i = placed.nextClearBit(i + 1)) {
       result[n++] = i;
     }
-    return java.util.Arrays.copyOf(result, n);
+    return Arrays.copyOf(result, n);
   }
 
   /**
