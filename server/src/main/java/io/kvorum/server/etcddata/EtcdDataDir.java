@@ -108,7 +108,7 @@ public final class EtcdDataDir {
   }
 
   /** The membership after one committed entry, as etcd applies it. */
-  static V2Membership apply(V2Membership ms, EtcdEntries.Payload p) {
+  public static V2Membership apply(V2Membership ms, EtcdEntries.Payload p) {
     if (p instanceof EtcdEntries.MemberChange c) {
       return switch (c.kind()) {
         case ADD, ADD_LEARNER -> ms.withAdded(c.member().orElseThrow());

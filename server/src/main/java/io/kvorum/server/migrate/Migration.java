@@ -16,6 +16,7 @@ import io.kvorum.server.etcddata.EtcdDataDir;
 import io.kvorum.server.etcddata.EtcdDataException;
 import io.kvorum.server.etcddata.EtcdEntries;
 import io.kvorum.server.etcddata.EtcdMember;
+import io.kvorum.server.etcddata.V2Membership;
 import io.kvorum.server.membership.MemberIds;
 import io.kvorum.server.snapshot.SnapshotFile;
 import io.kvorum.server.snapshot.SnapshotImporter;
@@ -29,12 +30,10 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * Writes a Kvorum member's data (its backend under {@code kv}, its raft log and snapshot) from
@@ -94,16 +93,15 @@ public final class Migration {
     }
     requireEmpty(target);
     try (BoltReader db = BoltReader.open(d.dbFile())) {
-      SnapshotImporter.Read facts = SnapshotImporter.inspect(db);
       long snapIndex = d.snapshot().getIndex();
-      long base = Math.max(facts.etcdConsistentIndex(), snapIndex);
+      long base = Math.max(SnapshotImporter.consistentIndex(db), snapIndex);
       long commit = d.hardState().getCommit();
       if (base > commit) {
         throw new IOException("the backend's consistent index " + base + " is after the WAL's commit " + commit
             + ": the data dir is not one member's consistent state");
       }
       long baseTerm = snapIndex == base ? d.snapshot().getTerm() : 0;
-      Membership members = Membership.of(d.snapshotMembership().members(), d.snapshotMembership().removed());
+      V2Membership members = d.snapshotMembership();
       List<Entry> carried = new ArrayList<>();
       List<io.kvorum.proto.etcdraftpb.Entry> all = new ArrayList<>(d.committedEntries());
       all.addAll(d.uncommittedEntries());
@@ -115,7 +113,7 @@ public final class Migration {
           throw new IOException(ex.getMessage(), ex);
         }
         if (e.getIndex() <= base) {
-          members.apply(p);
+          members = EtcdDataDir.apply(members, p);
           if (e.getIndex() == base) {
             baseTerm = e.getTerm();
           }
@@ -130,8 +128,7 @@ public final class Migration {
       ConsistentIndex start = new ConsistentIndex(base, baseTerm);
       io.kvorum.proto.etcdraftpb.HardState ehs = d.hardState();
       HardState hs = new HardState(ehs.getTerm(), ehs.getVote(), commit);
-      Result r = write(db, target, d.memberId(), d.clusterId(), start, hs, carried, members.startRecord());
-      return r;
+      return write(db, target, d.memberId(), d.clusterId(), start, hs, carried, record(members));
     }
   }
 
@@ -157,10 +154,9 @@ public final class Migration {
       throw new IOException("couldn't find local name \"" + name + "\" in the initial cluster configuration");
     }
     long clusterId = MemberIds.clusterId(new ArrayList<>(members.keySet()));
-    Membership m = Membership.of(members, new TreeSet<>());
     try (BoltReader db = BoltReader.open(file)) {
       return write(db, target, self, clusterId, new ConsistentIndex(1, 1), new HardState(1, 0, 1), List.of(),
-          m.startRecord());
+          record(new V2Membership(members, java.util.Set.of(), Optional.empty())));
     }
   }
 
@@ -211,9 +207,11 @@ public final class Migration {
         case REMOVE -> ConfChangeType.REMOVE_NODE;
         case UPDATE -> ConfChangeType.UPDATE_NODE;
       };
-      c.member().ifPresent(m -> ch.addAllPeerUrls(m.peerUrls()).setIsLearner(c.kind() == EtcdEntries.ChangeKind.ADD_LEARNER));
       if (c.kind() == EtcdEntries.ChangeKind.PROMOTE) {
-        ch.clearPeerUrls().setIsPromote(true);
+        ch.setIsPromote(true);
+      } else {
+        c.member().ifPresent(m -> ch.addAllPeerUrls(m.peerUrls())
+            .setIsLearner(c.kind() == EtcdEntries.ChangeKind.ADD_LEARNER));
       }
       ConfChange cc = new ConfChange(ConfChangeTransition.AUTO, List.of(new ConfChangeSingle(type, c.memberId())),
           ch.build().toByteArray());
@@ -226,65 +224,13 @@ public final class Migration {
     throw new IOException("cannot migrate entry " + e.getIndex() + ": " + ((EtcdEntries.Refused) t).reason());
   }
 
-  /** The membership as the entries up to the start change it (etcd's {@code RaftCluster}, as far as needed). */
-  private static final class Membership {
-    private final Map<Long, EtcdMember> members;
-    private final TreeSet<Long> removed;
-
-    private Membership(Map<Long, EtcdMember> members, java.util.Set<Long> removed) {
-      this.members = new LinkedHashMap<>(new TreeMap<>(members));
-      this.removed = new TreeSet<>(removed);
+  /** Kvorum's record of a membership (the carried entries change it when the member applies them). */
+  private static MembershipRecord record(V2Membership ms) {
+    MembershipRecord.Builder b = MembershipRecord.newBuilder();
+    for (EtcdMember m : ms.members().values()) {
+      b.addMembers(Member.newBuilder().setID(m.id()).setName(m.name()).addAllPeerURLs(m.peerUrls())
+          .addAllClientURLs(m.clientUrls()).setIsLearner(m.isLearner()));
     }
-
-    static Membership of(Map<Long, EtcdMember> members, java.util.Set<Long> removed) {
-      return new Membership(members, removed);
-    }
-
-    void apply(EtcdEntries.Payload p) {
-      if (p instanceof EtcdEntries.MemberChange c) {
-        long id = c.memberId();
-        switch (c.kind()) {
-          case ADD, ADD_LEARNER -> c.member().ifPresent(m -> {
-            if (!members.containsKey(id) && !removed.contains(id)) {
-              members.put(id, new EtcdMember(id, m.name(), m.peerUrls(), m.clientUrls(),
-                  c.kind() == EtcdEntries.ChangeKind.ADD_LEARNER || m.isLearner()));
-            }
-          });
-          case PROMOTE -> {
-            EtcdMember m = members.get(id);
-            if (m != null) {
-              members.put(id, new EtcdMember(id, m.name(), m.peerUrls(), m.clientUrls(), false));
-            }
-          }
-          case REMOVE -> {
-            if (members.remove(id) != null) {
-              removed.add(id);
-            }
-          }
-          case UPDATE -> {
-            EtcdMember m = members.get(id);
-            if (m != null && c.member().isPresent()) {
-              members.put(id, new EtcdMember(id, m.name(), c.member().get().peerUrls(), m.clientUrls(), m.isLearner()));
-            }
-          }
-          default -> throw new IllegalStateException("unknown change " + c.kind());
-        }
-      } else if (p instanceof EtcdEntries.Publish pub) {
-        EtcdMember m = members.get(pub.memberId());
-        if (m != null) {
-          members.put(m.id(), new EtcdMember(m.id(), pub.name(), m.peerUrls(), pub.clientUrls(), m.isLearner()));
-        }
-      }
-    }
-
-    /** Kvorum's record of the membership (the carried entries change it when the member applies them). */
-    MembershipRecord startRecord() {
-      MembershipRecord.Builder b = MembershipRecord.newBuilder();
-      for (EtcdMember m : new TreeMap<>(members).values()) {
-        b.addMembers(Member.newBuilder().setID(m.id()).setName(m.name()).addAllPeerURLs(m.peerUrls())
-            .addAllClientURLs(m.clientUrls()).setIsLearner(m.isLearner()));
-      }
-      return b.addAllRemoved(removed).build();
-    }
+    return b.addAllRemoved(ms.removed()).build();
   }
 }

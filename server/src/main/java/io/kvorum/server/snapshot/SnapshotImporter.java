@@ -32,25 +32,21 @@ public final class SnapshotImporter {
   /** What the database held: its own consistent index, the newest revision, records read. */
   public record Read(long etcdConsistentIndex, long revision, long compactedRevision, long records) {}
 
-  /** The facts of an etcd database without loading it. */
-  public static Read inspect(BoltReader db) throws IOException {
+  /**
+   * The database's own {@code consistent_index} (0 when absent), read from {@code meta} alone: the
+   * raft index its effects reach, which decides where a migrated member starts.
+   */
+  public static long consistentIndex(BoltReader db) throws IOException {
     requireEtcd(db);
     long[] ci = {0};
-    long[] compacted = {0};
     db.forEach(EtcdBuckets.META, (k, v) -> {
       if (Arrays.equals(k, EtcdBuckets.META_CONSISTENT_INDEX)) {
         ci[0] = long8(v, "consistent_index");
-      } else if (Arrays.equals(k, EtcdBuckets.META_SCHEDULED_COMPACT)) {
-        compacted[0] = EtcdBuckets.mainRevision(bytes(v));
+        return false;
       }
       return true;
     });
-    byte[][] last = {null};
-    long n = db.forEach(EtcdBuckets.KEY, (k, v) -> {
-      last[0] = k;
-      return true;
-    });
-    return new Read(ci[0], last[0] == null ? 0 : EtcdBuckets.mainRevision(last[0]), compacted[0], n);
+    return ci[0];
   }
 
   /**
