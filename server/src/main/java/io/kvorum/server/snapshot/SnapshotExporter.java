@@ -12,9 +12,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Writes a Kvorum backend as etcd 3.4's backend database: a bbolt file with etcd's ten buckets, the
@@ -43,27 +43,24 @@ public final class SnapshotExporter {
     long[] revision = {0};
     try (BoltWriter w = new BoltWriter(file)) {
       w.beginBucket(EtcdBuckets.ALARM);
-      List<byte[]> alarms = new ArrayList<>();
+      TreeMap<byte[], byte[]> alarms = sorted();
       view.scan(Bucket.ALARM, new byte[0], null, Long.MAX_VALUE, (k, v) -> {
         long[] a = Schema.readAlarmKey(k);
-        alarms.add(EtcdBuckets.alarmKey(a[0], (int) a[1]));
+        alarms.put(EtcdBuckets.alarmKey(a[0], (int) a[1]), new byte[0]);
         return true;
       });
-      putSorted(w, alarms, k -> new byte[0], records);
+      putAll(w, alarms, records);
 
       // etcd writes the auth revision (1) when it first starts; Kvorum only at the first auth change
       // (an absent one reads as 1), so the file says what etcd's would.
       w.beginBucket(EtcdBuckets.AUTH);
-      java.util.TreeMap<byte[], byte[]> auth = new java.util.TreeMap<>(Arrays::compareUnsigned);
+      TreeMap<byte[], byte[]> auth = sorted();
       view.scan(Bucket.AUTH, new byte[0], null, Long.MAX_VALUE, (k, v) -> {
         auth.put(k, v);
         return true;
       });
       auth.putIfAbsent(Schema.authRevisionKey(), Schema.longBytes(1));
-      for (java.util.Map.Entry<byte[], byte[]> e : auth.entrySet()) {
-        w.put(e.getKey(), e.getValue());
-        records[0]++;
-      }
+      putAll(w, auth, records);
       copy(view, Bucket.AUTH_ROLES, EtcdBuckets.AUTH_ROLES, w, records, null);
       copy(view, Bucket.AUTH_USERS, EtcdBuckets.AUTH_USERS, w, records, null);
 
@@ -83,22 +80,18 @@ public final class SnapshotExporter {
       });
 
       w.beginBucket(EtcdBuckets.MEMBERS);
-      List<byte[]> memberKeys = new ArrayList<>();
-      java.util.Map<String, Member> byKey = new java.util.HashMap<>();
+      TreeMap<byte[], byte[]> members = sorted();
       for (Member m : membership.getMembersList()) {
-        byte[] k = EtcdBuckets.memberKey(m.getID());
-        memberKeys.add(k);
-        byKey.put(new String(k, java.nio.charset.StandardCharsets.US_ASCII), m);
+        members.put(EtcdBuckets.memberKey(m.getID()), EtcdBuckets.memberJson(m));
       }
-      putSorted(w, memberKeys,
-          k -> EtcdBuckets.memberJson(byKey.get(new String(k, java.nio.charset.StandardCharsets.US_ASCII))), records);
+      putAll(w, members, records);
 
       w.beginBucket(EtcdBuckets.MEMBERS_REMOVED);
-      List<byte[]> removed = new ArrayList<>();
+      TreeMap<byte[], byte[]> removed = sorted();
       for (long id : membership.getRemovedList()) {
-        removed.add(EtcdBuckets.memberKey(id));
+        removed.put(EtcdBuckets.memberKey(id), EtcdBuckets.REMOVED.clone());
       }
-      putSorted(w, removed, k -> EtcdBuckets.REMOVED.clone(), records);
+      putAll(w, removed, records);
 
       w.beginBucket(EtcdBuckets.META);
       w.put(EtcdBuckets.META_CONSISTENT_INDEX, Schema.longBytes(ci.index()));
@@ -150,11 +143,14 @@ public final class SnapshotExporter {
     }
   }
 
-  private static void putSorted(BoltWriter w, List<byte[]> keys, java.util.function.Function<byte[], byte[]> value,
-      long[] records) throws IOException {
-    keys.sort(Arrays::compareUnsigned);
-    for (byte[] k : keys) {
-      w.put(k, value.apply(k));
+  /** A small bucket's records, gathered to be written in key order (unsigned bytes, as bbolt's). */
+  private static TreeMap<byte[], byte[]> sorted() {
+    return new TreeMap<>(Arrays::compareUnsigned);
+  }
+
+  private static void putAll(BoltWriter w, TreeMap<byte[], byte[]> bucket, long[] records) throws IOException {
+    for (Map.Entry<byte[], byte[]> e : bucket.entrySet()) {
+      w.put(e.getKey(), e.getValue());
       records[0]++;
     }
   }
