@@ -58,7 +58,15 @@ final class GrpcMetrics implements ServerInterceptor {
     }
   }
 
+  /**
+   * The method's metrics: every etcd method is registered up front, so a call only looks it up
+   * (grpc-java computes the bare method name anew at each call: only an unknown method needs it).
+   */
   private GrpcServerMetrics.Method method(MethodDescriptor<?, ?> m) {
+    GrpcServerMetrics.Method known = metrics.lookup(m.getFullMethodName());
+    if (known != null) {
+      return known;
+    }
     return metrics.method(m.getFullMethodName(), m.getServiceName(), m.getBareMethodName(), type(m.getType()),
         CODE_NAMES);
   }

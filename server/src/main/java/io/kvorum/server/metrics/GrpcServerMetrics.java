@@ -59,6 +59,11 @@ public final class GrpcServerMetrics {
         receivedBytes::sum);
   }
 
+  /** The method registered as {@code fullName}, or null: the lookup a call makes, allocating nothing. */
+  public Method lookup(String fullName) {
+    return methods.get(fullName);
+  }
+
   /**
    * The counters of one method, created (with every code's handled count at 0) on first use.
    *

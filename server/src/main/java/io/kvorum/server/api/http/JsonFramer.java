@@ -1,9 +1,9 @@
 package io.kvorum.server.api.http;
 
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -14,7 +14,9 @@ import java.util.List;
  */
 final class JsonFramer {
   private final long maxBytes;
-  private final ByteArrayOutputStream current = new ByteArrayOutputStream();
+  /** The object being framed: its bytes so far (a plain array: every body byte passes through here). */
+  private byte[] current = new byte[256];
+  private int size;
   private int depth;
   private boolean inString;
   private boolean escaped;
@@ -51,8 +53,11 @@ final class JsonFramer {
               + "' looking for beginning of value");
         }
       }
-      current.write(b);
-      if (current.size() > maxBytes) {
+      if (size == current.length) {
+        current = Arrays.copyOf(current, 2 * size);
+      }
+      current[size++] = b;
+      if (size > maxBytes) {
         broken = true;
         throw new FramingException("message too large");
       }
@@ -73,8 +78,8 @@ final class JsonFramer {
       } else if (b == '}' || b == ']') {
         depth--;
         if (depth == 0) {
-          out.add(current.toString(StandardCharsets.UTF_8));
-          current.reset();
+          out.add(new String(current, 0, size, StandardCharsets.UTF_8));
+          size = 0;
         }
       }
     }
@@ -83,6 +88,6 @@ final class JsonFramer {
 
   /** True if the body ended inside an object. */
   boolean partial() {
-    return current.size() > 0;
+    return size > 0;
   }
 }
