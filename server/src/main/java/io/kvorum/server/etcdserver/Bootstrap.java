@@ -65,7 +65,7 @@ final class Bootstrap {
     checkDedicatedWalDir(cfg);
     // Data etcd 3.4 wrote (etcdctl snapshot restore, or an etcd member's data dir) becomes Kvorum's first.
     InPlace.migrateIfEtcd(cfg.dataDir, java.util.Optional.ofNullable(cfg.walDir),
-        new Passwords(EtcdServer.bcryptCost(cfg.bcryptCost)));
+        () -> new Passwords(EtcdServer.bcryptCost(cfg.bcryptCost)));
     List<Member> initial = new ArrayList<>();
     for (Map.Entry<String, List<URI>> e : cfg.initialCluster.entrySet()) {
       List<String> urls = e.getValue().stream().map(URI::toString).toList();
@@ -87,15 +87,11 @@ final class Bootstrap {
           peerUrls.addAll(e.getValue());
         }
       }
+      java.util.function.Predicate<Member> isSelf = m -> m.peerUrls().stream().sorted().toList().equals(self);
       PeerTransport.RemoteCluster remote = PeerTransport.fetchCluster(peerUrls,
           PeerSecurity.forMember(cfg.peerTls, cfg.cipherSuites, cfg.dataDir, cfg.listenPeerUrls), JOIN_TIMEOUT, clock,
-          rc -> rc.members().stream().anyMatch(m -> m.peerUrls().stream().sorted().toList().equals(self)));
-      Member me = null;
-      for (Member m : remote.members()) {
-        if (m.peerUrls().stream().sorted().toList().equals(self)) {
-          me = m;
-        }
-      }
+          rc -> rc.members().stream().anyMatch(isSelf));
+      Member me = remote.members().stream().filter(isSelf).reduce((a, b) -> b).orElse(null);
       if (me == null) {
         throw new IOException("error validating peerURLs: member with peer URLs " + self
             + " is not in the cluster; add it first (etcdctl member add)");

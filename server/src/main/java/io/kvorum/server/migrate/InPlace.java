@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,11 +32,12 @@ public final class InPlace {
   private InPlace() {}
 
   /**
-   * Migrates {@code dataDir} if it holds an etcd member (and not a Kvorum one).
+   * Migrates {@code dataDir} if it holds an etcd member (and not a Kvorum one); {@code passwords}
+   * (which hashes the passwords of etcd's logged user additions) is made only then.
    *
    * @return whether it did (or finished one a stop interrupted)
    */
-  public static boolean migrateIfEtcd(Path dataDir, Optional<Path> dedicatedWalDir, Passwords passwords)
+  public static boolean migrateIfEtcd(Path dataDir, Optional<Path> dedicatedWalDir, Supplier<Passwords> passwords)
       throws IOException {
     Path member = dataDir.resolve("member");
     Path staging = dataDir.resolve(STAGING);
@@ -57,7 +59,7 @@ public final class InPlace {
     LOG.info("the data dir {} holds etcd 3.4's data: migrating it (etcd's files are kept in {})", dataDir,
         dataDir.resolve(KEPT));
     Migration.Result r = Migration.fromDataDir(dataDir, Optional.empty(),
-        new Migration.Target(staging, staging.resolve("wal")), passwords);
+        new Migration.Target(staging, staging.resolve("wal")), passwords.get());
     Files.write(staging.resolve(COMPLETE), new byte[0]);
     fsync(staging.resolve(COMPLETE), false);
     fsync(staging, true);

@@ -97,7 +97,7 @@ class InPlaceTest {
   @Test
   void migrateIfEtcd_restoredDir_becomesKvorumsAndKeepsEtcds() throws IOException {
     etcdDir();
-    assertThat(InPlace.migrateIfEtcd(data, Optional.empty(), PASSWORDS)).isTrue();
+    assertThat(InPlace.migrateIfEtcd(data, Optional.empty(), () -> PASSWORDS)).isTrue();
     assertThat(data.resolve("member.etcd/snap/db")).isRegularFile();
     assertThat(data.resolve(InPlace.STAGING)).doesNotExist();
     assertThat(data.resolve("member").resolve(InPlace.COMPLETE)).doesNotExist();
@@ -118,7 +118,7 @@ class InPlaceTest {
       assertThat(ByteBuffer.wrap(s.metadata()).getLong(8)).isEqualTo(CLUSTER);
     }
     // A second start finds Kvorum's data and leaves it alone.
-    assertThat(InPlace.migrateIfEtcd(data, Optional.empty(), PASSWORDS)).isFalse();
+    assertThat(InPlace.migrateIfEtcd(data, Optional.empty(), () -> PASSWORDS)).isFalse();
   }
 
   @Test
@@ -128,7 +128,7 @@ class InPlaceTest {
     etcdDir(Entry.newBuilder().setIndex(2).setTerm(2).setType(EntryType.EntryNormal).build(),
         normal(3, 2, InternalRaftRequest.newBuilder().setHeader(RequestHeader.newBuilder().setID(42)).setPut(put)
             .build()));
-    assertThat(InPlace.migrateIfEtcd(data, Optional.empty(), PASSWORDS)).isTrue();
+    assertThat(InPlace.migrateIfEtcd(data, Optional.empty(), () -> PASSWORDS)).isTrue();
     try (RaftStorage s = RaftStorage.open(data.resolve("member"))) {
       assertThat(s.memory().snapshot().index()).isEqualTo(1);
       assertThat(s.memory().lastIndex()).isEqualTo(3);
@@ -147,7 +147,7 @@ class InPlaceTest {
   @Test
   void migrateIfEtcd_anEntryKvorumCannotTake_isRefusedAndEtcdsFilesStay() throws IOException {
     etcdDir(normal(2, 2, Request.newBuilder().setMethod("PUT").setPath("/1/some/v2/key").setVal("x").build()));
-    assertThatThrownBy(() -> InPlace.migrateIfEtcd(data, Optional.empty(), PASSWORDS))
+    assertThatThrownBy(() -> InPlace.migrateIfEtcd(data, Optional.empty(), () -> PASSWORDS))
         .isInstanceOf(IOException.class).hasMessageContaining("cannot migrate entry 2").hasMessageContaining("v2");
     assertThat(data.resolve("member/snap/db")).isRegularFile();
     assertThat(data.resolve("member/kv")).doesNotExist();
@@ -159,7 +159,7 @@ class InPlaceTest {
     etcdDir();
     Files.createDirectories(data.resolve(InPlace.STAGING).resolve("kv"));
     Files.write(data.resolve(InPlace.STAGING).resolve("junk"), new byte[] {1});
-    assertThat(InPlace.migrateIfEtcd(data, Optional.empty(), PASSWORDS)).isTrue();
+    assertThat(InPlace.migrateIfEtcd(data, Optional.empty(), () -> PASSWORDS)).isTrue();
     assertThat(data.resolve("member/junk")).doesNotExist();
     assertThat(data.resolve("member/kv")).isDirectory();
   }
@@ -171,7 +171,7 @@ class InPlaceTest {
     Migration.fromDataDir(data, Optional.empty(), new Migration.Target(staging, staging.resolve("wal")), PASSWORDS);
     Files.write(staging.resolve(InPlace.COMPLETE), new byte[0]);
     Files.move(data.resolve("member"), data.resolve(InPlace.KEPT));
-    assertThat(InPlace.migrateIfEtcd(data, Optional.empty(), PASSWORDS)).isTrue();
+    assertThat(InPlace.migrateIfEtcd(data, Optional.empty(), () -> PASSWORDS)).isTrue();
     assertThat(data.resolve("member/kv")).isDirectory();
     assertThat(data.resolve(InPlace.KEPT).resolve("snap/db")).isRegularFile();
     assertThat(staging).doesNotExist();
