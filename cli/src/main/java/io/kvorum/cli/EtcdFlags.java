@@ -331,16 +331,8 @@ public final class EtcdFlags {
 
   /** A comma-separated list flag (etcd's UniqueStringsValue: sorted, without repeats), or null when not given. */
   private static List<String> strings(Parsed p, String flag) {
-    if (!p.has(flag)) {
-      return null;
-    }
-    java.util.TreeSet<String> unique = new java.util.TreeSet<>();
-    for (String part : p.get(flag).split(",")) {
-      if (!part.trim().isEmpty()) {
-        unique.add(part.trim());
-      }
-    }
-    return List.copyOf(unique);
+    List<String> l = commaList(p, flag, null);
+    return l == null ? null : l.stream().distinct().sorted().toList();
   }
 
   private static String blankToNull(String s) {

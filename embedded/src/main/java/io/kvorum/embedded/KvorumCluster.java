@@ -66,8 +66,6 @@ public final class KvorumCluster implements AutoCloseable {
   static final int START_ATTEMPTS_MAX = 5;
   /** The user and role {@link Kvorum.Builder#authEnabled} creates. */
   static final String ROOT = "root";
-  /** The auto-TLS certificate's file in the member's {@link TlsMaterial#autoTlsDir} (etcd's name). */
-  private static final String AUTO_TLS_CERT = "cert.pem";
 
   private final String clusterName;
   private final String clusterToken;
@@ -279,7 +277,7 @@ public final class KvorumCluster implements AutoCloseable {
     StringBuilder pem = new StringBuilder();
     try {
       for (Member m : members) {
-        pem.append(Files.readString(TlsMaterial.autoTlsDir(m.dataDir(), "client").resolve(AUTO_TLS_CERT)));
+        pem.append(Files.readString(TlsMaterial.autoTlsCertFile(m.dataDir(), "client")));
       }
       Files.writeString(bundle, pem);
     } catch (IOException e) {

@@ -44,7 +44,6 @@ public final class BoltReader implements AutoCloseable {
 
   private final Path file;
   private final FileChannel channel;
-  private final long fileBytes;
   private final int pageSize;
   private final Meta meta;
   private final List<byte[]> names = new ArrayList<>();
@@ -56,10 +55,9 @@ public final class BoltReader implements AutoCloseable {
   /** Levels of pages (leaf = 1) in the tree the last {@link #forEach} walked; 0 for an inline bucket. */
   int lastHeight;
 
-  private BoltReader(Path file, FileChannel channel, long fileBytes, int pageSize, Meta meta) {
+  private BoltReader(Path file, FileChannel channel, int pageSize, Meta meta) {
     this.file = file;
     this.channel = channel;
-    this.fileBytes = fileBytes;
     this.pageSize = pageSize;
     this.meta = meta;
   }
@@ -85,7 +83,8 @@ public final class BoltReader implements AutoCloseable {
             + m1.problem + ")");
       }
       chosen.checkAgainst(file, size, pageSize);
-      BoltReader r = new BoltReader(file, ch, size, pageSize, chosen);
+      // From here on nothing is read past the high-water mark, which the check put within the file.
+      BoltReader r = new BoltReader(file, ch, pageSize, chosen);
       r.checkFreelist();
       r.loadBuckets();
       return r;
@@ -281,7 +280,7 @@ public final class BoltReader implements AutoCloseable {
   /** {@code length} (at most the window) bytes at {@code position}, from the window, refilled if needed. */
   private ByteBuffer read(long position, int length) throws IOException {
     if (windowStart < 0 || position < windowStart || position + length > windowStart + windowBytes) {
-      long end = Math.min(fileBytes, meta == null ? fileBytes : sizeBytes());
+      long end = sizeBytes();
       int want = (int) Math.min(WINDOW_BYTES, end - position);
       if (want < length) {
         throw new BoltFormatException(file + ": " + length + " bytes at " + position + " pass the end " + end);

@@ -2,6 +2,7 @@ package io.kvorum.server.concurrency;
 
 import com.google.protobuf.ByteString;
 import io.kvorum.proto.etcdserverpb.RangeRequest;
+import io.kvorum.server.mvcc.KeyRange;
 
 /**
  * The keys elections and locks live under, as etcd's {@code clientv3/concurrency} lays them out:
@@ -31,16 +32,14 @@ final class ElectionKeys {
     return lease < 0 ? "-" + Long.toHexString(-lease) : Long.toHexString(lease);
   }
 
-  /** clientv3's {@code WithPrefix} range end: the prefix with its last byte below 0xff incremented. */
+  /**
+   * clientv3's {@code WithPrefix} range end: the prefix with its last byte below 0xff incremented
+   * ({@link KeyRange#prefix}), or {@code \0} (clientv3's "every key from the start key on") when
+   * there is none.
+   */
   static ByteString prefixEnd(ByteString prefix) {
-    byte[] end = prefix.toByteArray();
-    for (int i = end.length - 1; i >= 0; i--) {
-      if ((end[i] & 0xff) < 0xff) {
-        end[i]++;
-        return ByteString.copyFrom(end, 0, i + 1);
-      }
-    }
-    return NO_PREFIX_END;
+    KeyRange r = KeyRange.prefix(prefix);
+    return r.isUnbounded() ? NO_PREFIX_END : r.end();
   }
 
   /** clientv3's {@code WithFirstCreate}: the oldest key under {@code prefix} (the leader, the lock's holder). */

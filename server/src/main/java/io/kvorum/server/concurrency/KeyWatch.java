@@ -54,10 +54,6 @@ final class KeyWatch implements AutoCloseable {
     return null;
   }
 
-  boolean isClosed() {
-    return closed;
-  }
-
   @Override
   public void close() {
     if (!closed) {

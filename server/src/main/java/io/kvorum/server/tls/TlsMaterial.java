@@ -76,6 +76,11 @@ public final class TlsMaterial {
   public static Path autoTlsDir(Path dataDir, String side) {
     return dataDir.resolve("fixtures").resolve(side);
   }
+  /** The certificate {@code --auto-tls} (or {@code --peer-auto-tls}) wrote for {@code side}. */
+  public static Path autoTlsCertFile(Path dataDir, String side) {
+    return autoTlsDir(dataDir, side).resolve(SelfSignedCertificate.CERT_FILE);
+  }
+
 
   /**
    * Loads (or, for auto-TLS, makes) the material of one side.

@@ -30,7 +30,7 @@ public final class RaftStorage implements Closeable {
    */
   public record Retention(int snapshotFilesMax, int walFilesMax) {
     /** etcd's defaults: 5 and 5. */
-    public static final Retention DEFAULT = new Retention(5, 5);
+    public static final Retention DEFAULT = new Retention(SnapshotFiles.RETAINED_MAX, SnapshotFiles.RETAINED_MAX);
   }
 
   private final Wal wal;
@@ -45,11 +45,6 @@ public final class RaftStorage implements Closeable {
     this.memory = memory;
     this.metadata = metadata;
     this.walFilesMax = walFilesMax;
-  }
-
-  /** True if {@code memberDir} holds a WAL (the member has started before). */
-  public static boolean exists(Path memberDir) throws IOException {
-    return walExists(memberDir.resolve("wal"));
   }
 
   /** True if {@code walDir} holds WAL segments; a missing directory holds none (and is not created). */
