@@ -147,7 +147,9 @@ class CrashRestartIT {
     killer.start();
     Set<String> acked = load(List.of(m), stop);
     killer.join();
-    assertThat(acked).hasSizeGreaterThanOrEqualTo(KEYS / 3);
+    // The killer saw at least KEYS / 3 keys applied; each writer has at most one put in flight,
+    // whose answer the kill may have cut off, so at most WRITERS of those were never acknowledged.
+    assertThat(acked).hasSizeGreaterThanOrEqualTo(KEYS / 3 - WRITERS);
     m.start();
     assertThat(keysOn(m)).containsAll(acked);
   }
