@@ -68,6 +68,8 @@ public final class Main {
     EtcdServer server = null;
     ClientServer clients = null;
     try {
+      // Before the member opens anything, so a crash point in start-up is reached too.
+      io.kvorum.server.failpoint.Failpoints.start();
       server = EtcdServer.start(cfg);
       clients = ClientServer.start(server, cfg.listenClientUrls);
       log.info("serving client requests on {}", cfg.listenClientUrls);
