@@ -158,6 +158,19 @@ public final class MemberProcess {
     }
   }
 
+  /** Sends a signal by name ({@code STOP}, {@code CONT}, …) to the running member. */
+  public void signal(String name) throws IOException, InterruptedException {
+    Process k = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+    if (!k.waitFor(10, TimeUnit.SECONDS) || k.exitValue() != 0) {
+      throw new IOException("kill -" + name + " " + process.pid() + " failed");
+    }
+  }
+
+  /** Whether the member's process is running (a stopped one counts as running). */
+  public boolean alive() {
+    return process != null && process.isAlive();
+  }
+
   public void close() throws InterruptedException {
     if (process != null && process.isAlive()) {
       kill();
