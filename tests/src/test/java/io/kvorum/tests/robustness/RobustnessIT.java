@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.CleanupMode;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -17,7 +18,7 @@ class RobustnessIT {
   /** Load time of one short scenario. */
   static final long LOAD_MS = Long.getLong("kvorum.robustness.loadMs", 20_000);
 
-  @TempDir Path dir;
+  @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path dir;
 
   private void run(RobustnessRun.Scenario s) throws Exception {
     RobustnessRun.Report r = RobustnessRun.run(s, SEED, dir, List.of());
