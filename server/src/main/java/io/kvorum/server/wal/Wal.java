@@ -116,30 +116,37 @@ public final class Wal implements Closeable {
         }
         good = b.position();
         byte type = rec.get();
-        switch (type) {
-          case WalFormat.METADATA -> {
-            byte[] m = new byte[rec.remaining()];
-            rec.get(m);
-            if (meta != null && !Arrays.equals(meta, m)) {
-              seg.close();
-              throw new WalCorruptException("wal: metadata differs in " + names.get(i));
+        try {
+          switch (type) {
+            case WalFormat.METADATA -> {
+              byte[] m = new byte[rec.remaining()];
+              rec.get(m);
+              if (meta != null && !Arrays.equals(meta, m)) {
+                seg.close();
+                throw new WalCorruptException("wal: metadata differs in " + names.get(i));
+              }
+              meta = m;
             }
-            meta = m;
-          }
-          case WalFormat.ENTRY -> addEntry(ents, WalFormat.readEntry(rec), snapIndex);
-          case WalFormat.STATE -> hs = WalFormat.readState(rec);
-          case WalFormat.SNAPSHOT -> {
-            long idx = rec.getLong();
-            long term = rec.getLong();
-            if (idx == snapIndex && snapTerm != 0 && term != snapTerm) {
+            case WalFormat.ENTRY -> addEntry(ents, WalFormat.readEntry(rec), snapIndex);
+            case WalFormat.STATE -> hs = WalFormat.readState(rec);
+            case WalFormat.SNAPSHOT -> {
+              long idx = rec.getLong();
+              long term = rec.getLong();
+              if (idx == snapIndex && snapTerm != 0 && term != snapTerm) {
+                seg.close();
+                throw new WalCorruptException("wal: snapshot term mismatch at " + idx + ": " + term + " != " + snapTerm);
+              }
+            }
+            default -> {
               seg.close();
-              throw new WalCorruptException("wal: snapshot term mismatch at " + idx + ": " + term + " != " + snapTerm);
+              throw new WalCorruptException("wal: unknown record type " + type + " in " + names.get(i));
             }
           }
-          default -> {
-            seg.close();
-            throw new WalCorruptException("wal: unknown record type " + type + " in " + names.get(i));
-          }
+        } catch (java.nio.BufferUnderflowException e) {
+          // The CRC matched, so this is no torn write: the record is too short for its type.
+          seg.close();
+          throw new WalCorruptException("wal: record of type " + type + " at offset " + recordStart + " of "
+              + names.get(i) + " is too short for its type (" + (rec.limit() - 1) + " payload bytes)");
         }
       }
       if (isLast) {
