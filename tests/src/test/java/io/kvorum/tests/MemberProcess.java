@@ -28,6 +28,11 @@ public final class MemberProcess {
   private final Path log;
   private Process process;
   private int starts;
+  /** Before the binary: {@code ip netns exec NS} for a member in a namespace. */
+  private List<String> commandPrefix = List.of();
+  /** The address in the member's URLs. */
+  private String host = "127.0.0.1";
+  private final java.util.Map<String, String> environment = new java.util.LinkedHashMap<>();
 
   /**
    * @param binary the server to run ({@link #kvorumLauncher()} or an etcd binary)
@@ -78,12 +83,37 @@ public final class MemberProcess {
     }
   }
 
+  /**
+   * Runs the member behind {@code prefix} (e.g. {@code ip netns exec NS}, which execs it, so the
+   * process handle is still the server's) with {@code host} in its URLs instead of loopback.
+   */
+  public MemberProcess placed(List<String> prefix, String host) {
+    this.commandPrefix = List.copyOf(prefix);
+    this.host = host;
+    return this;
+  }
+
+  /** Sets an environment variable of the member's process (failpoints, say), from the next start. */
+  public MemberProcess environment(String name, String value) {
+    environment.put(name, value);
+    return this;
+  }
+
+  public String host() {
+    return host;
+  }
+
+  /** The process of the latest start (the server's own, for signals and its exit status). */
+  public Process process() {
+    return process;
+  }
+
   public String peerUrl() {
-    return "http://127.0.0.1:" + peerPort;
+    return "http://" + host + ":" + peerPort;
   }
 
   public String clientUrl() {
-    return "http://127.0.0.1:" + clientPort;
+    return "http://" + host + ":" + clientPort;
   }
 
   /** The newest output of this member (for failure messages). */
@@ -93,7 +123,8 @@ public final class MemberProcess {
 
   /** Starts (or restarts on the same data dir) and waits for the readiness line. */
   public void start() throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(binary,
+    List<String> cmd = new ArrayList<>(commandPrefix);
+    cmd.addAll(List.of(binary,
         "--name", name, "--data-dir", dataDir.toString(),
         "--listen-client-urls", clientUrl(), "--advertise-client-urls", clientUrl(),
         "--listen-peer-urls", peerUrl(), "--initial-advertise-peer-urls", peerUrl(),
@@ -101,7 +132,9 @@ public final class MemberProcess {
     cmd.addAll(flags);
     starts++;
     Path out = logFile();
-    process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
+    pb.environment().putAll(environment);
+    process = pb.start();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
     while (System.nanoTime() < deadline) {
       // etcd prints "published local member" (zap) or "published {Name:...}" (capnslog); Kvorum the former.

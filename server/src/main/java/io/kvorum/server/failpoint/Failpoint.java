@@ -34,6 +34,23 @@ public enum Failpoint {
   /** Each WAL fsync: {@code sleep(ms)} makes a slow disk. */
   WAL_FSYNC("walFsync"),
   /**
+   * Each batch of raft messages this member sends to a peer, before it goes out:
+   * {@code sleep(ms)} delays this member's outbound peer traffic (the sender's other messages
+   * queue behind it, as on a slow link).
+   */
+  PEER_SEND_DELAY("peerSendDelay"),
+  /**
+   * Each raft message (not a snapshot) this member sends to a peer: {@code return} loses it on
+   * the way, silently, as a lossy network would; {@code 10%return} loses one in ten.
+   */
+  PEER_SEND_DROP("peerSendDrop"),
+  /**
+   * Each raft message (not a snapshot) this member sends to a peer: {@code return} holds it back
+   * and sends it after the next message to that peer, so the peer receives the two in swapped
+   * order.
+   */
+  PEER_SEND_REORDER("peerSendReorder"),
+  /**
    * Switch: answer a put once its entry is committed, before this member has fsynced it. A crash
    * that loses the page cache then loses an acknowledged write.
    */

@@ -16,7 +16,9 @@ import org.slf4j.LoggerFactory;
  * (or the system property {@code kvorum.failpoints}) holds {@code name=term;name=term}, read once
  * at start; {@code KVORUM_FAILPOINTS_HTTP=host:port} serves gofail's control endpoint, where
  * {@code PUT /name} with a term as body sets one, {@code DELETE /name} clears it and
- * {@code GET /} lists them.
+ * {@code GET /} lists them. {@code KVORUM_FAILPOINTS_SEED} (a long, default 0) seeds the draws of
+ * chance terms ({@code 10%return}): each term draws from that seed mixed with its failpoint's
+ * name, restarted whenever the term is set.
  *
  * <p>Off unless one of those is set: {@link #ENABLED} is a constant, so in production every
  * {@link #hit} and {@link #on} is a test of a {@code static final false} that the JIT removes. An
@@ -26,6 +28,7 @@ public final class Failpoints {
   public static final String ENV = "KVORUM_FAILPOINTS";
   public static final String PROPERTY = "kvorum.failpoints";
   public static final String HTTP_ENV = "KVORUM_FAILPOINTS_HTTP";
+  public static final String SEED_ENV = "KVORUM_FAILPOINTS_SEED";
   /** The exit status of a {@code panic}, Go's for a panic as gofail's would give. */
   public static final int PANIC_EXIT_STATUS = 2;
   /** A term sent to the control endpoint, in bytes. */
@@ -34,6 +37,7 @@ public final class Failpoints {
   private static final Logger log = LoggerFactory.getLogger(Failpoints.class);
   private static final String SETTING = System.getProperty(PROPERTY, System.getenv(ENV));
   private static final String HTTP = System.getenv(HTTP_ENV);
+  private static final String SEED = System.getenv(SEED_ENV);
   /** Whether this process has failpoints at all. */
   public static final boolean ENABLED = SETTING != null || HTTP != null;
 
@@ -51,6 +55,7 @@ public final class Failpoints {
     if (!ENABLED || http != null) {
       return;
     }
+    seed();
     if (SETTING != null) {
       for (String one : SETTING.split(";")) {
         if (one.isBlank()) {
@@ -73,8 +78,8 @@ public final class Failpoints {
       http.createContext("/", Failpoints::serve);
       http.start();
     }
-    log.warn("failpoints are on: {}; control endpoint: {}", list().strip().replace('\n', ';'),
-        HTTP == null ? "none" : HTTP);
+    log.warn("failpoints are on: {}; control endpoint: {}; seed: {}", list().strip().replace('\n', ';'),
+        HTTP == null ? "none" : HTTP, seed());
   }
 
   /**
@@ -85,7 +90,23 @@ public final class Failpoints {
   public static void set(String name, String term) {
     Failpoint f = Failpoint.named(name).orElseThrow(() -> new IllegalArgumentException(
         "failpoint " + name + " does not exist"));
-    TERMS.set(f.ordinal(), Term.parse(term));
+    TERMS.set(f.ordinal(), Term.parse(term, seed() ^ f.key.hashCode()));
+  }
+
+  /**
+   * The seed of chance terms.
+   *
+   * @throws IllegalArgumentException when {@code KVORUM_FAILPOINTS_SEED} is not a long
+   */
+  private static long seed() {
+    if (SEED == null) {
+      return 0;
+    }
+    try {
+      return Long.parseLong(SEED.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(SEED_ENV + ": " + SEED + " is not a number");
+    }
   }
 
   /** Does what {@code f}'s term says for this hit: nothing, sleep, or stop the process. */

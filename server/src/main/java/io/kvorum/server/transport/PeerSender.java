@@ -14,6 +14,8 @@ import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import io.kvorum.proto.raftpb.MessageBatch;
+import io.kvorum.server.failpoint.Failpoint;
+import io.kvorum.server.failpoint.Failpoints;
 import io.kvorum.proto.raftpb.ProbeRequest;
 import io.kvorum.proto.raftpb.ProbeResponse;
 import io.kvorum.proto.raftpb.RaftPeerGrpc;
@@ -52,6 +54,14 @@ import java.util.function.Supplier;
  * attempt keeps gRPC's own reconnect backoff (which grows to two minutes) out of the picture. A
  * dropped or failed snapshot message is reported as a failed snapshot, a sent one as finished
  * (raft falls back to probing if it was lost after all).
+ *
+ * <p><b>Faults.</b> Under failpoints ({@link Failpoints#ENABLED}) a robustness test can delay
+ * ({@code peerSendDelay}), lose ({@code peerSendDrop}) or swap ({@code peerSendReorder}) the
+ * messages this member sends, to make a slow or lossy network where the kernel has no netem. Then
+ * every batch goes through the sender thread (no direct write from {@link #offer}), so a delay
+ * never stalls the raft loop and the one held-back message is the sender thread's alone. Snapshot
+ * messages are never lost or swapped here: their outcome is reported to raft by their own call.
+ * Without failpoints these checks are constant-false and compiled away.
  */
 final class PeerSender {
   private static final System.Logger LOG = System.getLogger(PeerSender.class.getName());
@@ -101,6 +111,11 @@ final class PeerSender {
   /** The member's clock (nanoseconds). */
   private final java.util.function.LongSupplier nanos;
   private volatile PeerObserver.Peer counters = PeerObserver.Peer.NONE;
+  /**
+   * The message {@code peerSendReorder} held back, sent after the next one; sender thread only,
+   * dropped with the stream it was meant for.
+   */
+  private Message heldBack;
 
   PeerSender(long selfId, long clusterId, long peerId, List<Endpoint> endpoints, PeerSecurity security,
       TransportSettings settings, java.util.function.LongSupplier nanos, Supplier<EventLoopGroup> domainGroup,
@@ -161,7 +176,7 @@ final class PeerSender {
         }
       }
       stream = current;
-      if (idle && !sending && stream != null && !endpointsChanged && stream.broken() == null && stream.isReady()
+      if (!Failpoints.ENABLED && idle && !sending && stream != null && !endpointsChanged && stream.broken() == null && stream.isReady()
           && !hasSnapshot(messages)) {
         direct = drainBatch();
         sending = true;
@@ -294,6 +309,7 @@ final class PeerSender {
         if (reconnect) {
           attempt = 0;
           backoffNanos = settings.backoffMin().toNanos();
+          heldBack = null;
           if (stream != null) {
             LOG.log(System.Logger.Level.INFO, "peer {0}: URLs changed, reconnecting", hex(peerId));
             stream.finish();
@@ -338,6 +354,7 @@ final class PeerSender {
           checkRemoved(broken);
           boolean carriedTraffic = stream.sentBatches > 0 && broken.getCode() != Status.Code.FAILED_PRECONDITION;
           stream = null;
+          heldBack = null;
           closeChannel(true);
           String tls = security.tlsFailure(broken.getCause());
           lastFailure = failed("stream broke: " + (tls == null ? describe(broken) : tls + " (" + describe(broken) + ")"),
@@ -494,6 +511,9 @@ final class PeerSender {
   }
 
   private void send(OutboundRaftStream stream, List<Message> batch) {
+    if (Failpoints.ENABLED) {
+      batch = faulty(batch);
+    }
     MessageBatch.Builder b = MessageBatch.newBuilder().setClusterId(clusterId).setFrom(selfId);
     int messageBytesMax = settings.messageBytesMax() - BATCH_FRAMING_BYTES;
     for (Message m : batch) {
@@ -525,6 +545,34 @@ final class PeerSender {
     if (b.getMessagesCount() > 0) {
       sendBatch(stream, b.build());
     }
+  }
+
+  /**
+   * {@code batch} as the peer failpoints make it: after a delay, without the messages lost, with
+   * a held-back message after the one that followed it. Sender thread only.
+   */
+  private List<Message> faulty(List<Message> batch) {
+    Failpoints.hit(Failpoint.PEER_SEND_DELAY);
+    List<Message> out = new ArrayList<>(batch.size() + 1);
+    for (Message m : batch) {
+      if (m.type() == MessageType.SNAP) {
+        out.add(m);
+        continue;
+      }
+      if (Failpoints.on(Failpoint.PEER_SEND_DROP)) {
+        continue;
+      }
+      if (heldBack == null && Failpoints.on(Failpoint.PEER_SEND_REORDER)) {
+        heldBack = m;
+        continue;
+      }
+      out.add(m);
+      if (heldBack != null) {
+        out.add(heldBack);
+        heldBack = null;
+      }
+    }
+    return out;
   }
 
   private void sendBatch(OutboundRaftStream stream, MessageBatch batch) {
