@@ -2,6 +2,10 @@ package io.kvorum.tests.robustness;
 
 import io.kvorum.tests.MemberProcess;
 import java.io.IOException;
+import io.kvorum.tests.robustness.faults.FailpointControl;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -79,7 +83,92 @@ enum Fault {
     void inject(ProcessCluster c, Random r) throws IOException, InterruptedException {
       c.replace(follower(c, r));
     }
+  },
+  /** The leader cut off from every other member (clients still reach it), then healed. */
+  ISOLATE_LEADER(true, false) {
+    @Override
+    void inject(ProcessCluster c, Random r) throws IOException {
+      c.network().isolate(ProcessCluster.index(c.awaitLeader(LEADER_WAIT_MS)));
+      heal(c, r);
+    }
+  },
+  /** A random minority cut off from the majority, then healed. */
+  SPLIT(true, false) {
+    @Override
+    void inject(ProcessCluster c, Random r) throws IOException {
+      List<Integer> all = new ArrayList<>();
+      for (int i = 0; i < c.network().size(); i++) {
+        all.add(i);
+      }
+      Collections.shuffle(all, r);
+      int minority = (all.size() - 1) / 2;
+      c.network().split(new HashSet<>(all.subList(0, minority)), new HashSet<>(all.subList(minority, all.size())));
+      heal(c, r);
+    }
+  },
+  /** Two members that cannot reach each other but both reach a third (the leader, or not), then healed. */
+  BRIDGE(true, false) {
+    @Override
+    void inject(ProcessCluster c, Random r) throws IOException {
+      List<Integer> all = new ArrayList<>();
+      for (int i = 0; i < c.network().size(); i++) {
+        all.add(i);
+      }
+      Collections.shuffle(all, r);
+      c.network().bridge(all.get(0), all.get(1), all.get(2));
+      heal(c, r);
+    }
+  },
+  /** The leader's packets to one follower lost (the follower's to the leader pass), then healed. */
+  ONE_WAY_FROM_LEADER(true, false) {
+    @Override
+    void inject(ProcessCluster c, Random r) throws IOException {
+      MemberProcess leader = c.awaitLeader(LEADER_WAIT_MS);
+      c.network().dropOneWay(ProcessCluster.index(leader), ProcessCluster.index(follower(c, r)));
+      heal(c, r);
+    }
+  },
+  /** One member's peer messages delayed, a part of them lost and reordered, then back to normal. */
+  SLOW_LOSSY_PEER(false, true) {
+    @Override
+    void inject(ProcessCluster c, Random r) throws IOException {
+      List<MemberProcess> ms = c.members();
+      MemberProcess m = ms.get(r.nextInt(ms.size()));
+      FailpointControl f = c.failpoints(m);
+      f.set("peerSendDelay", "sleep(" + (5 + r.nextInt(50)) + ")");
+      f.set("peerSendDrop", (5 + r.nextInt(20)) + "%return");
+      f.set("peerSendReorder", (10 + r.nextInt(40)) + "%return");
+      pause(r);
+      f.clear("peerSendDelay");
+      f.clear("peerSendDrop");
+      f.clear("peerSendReorder");
+    }
   };
+
+  /** Whether the fault needs the members in network namespaces. */
+  final boolean namespaces;
+  /** Whether the fault needs the members' failpoint endpoints. */
+  final boolean failpoints;
+
+  Fault() {
+    this(false, false);
+  }
+
+  Fault(boolean namespaces, boolean failpoints) {
+    this.namespaces = namespaces;
+    this.failpoints = failpoints;
+  }
+
+  /** Where a scenario of {@code faults} runs its members. */
+  static ProcessCluster.Placement placement(List<Fault> faults) {
+    return new ProcessCluster.Placement(faults.stream().anyMatch(f -> f.namespaces),
+        faults.stream().anyMatch(f -> f.failpoints));
+  }
+
+  static void heal(ProcessCluster c, Random r) throws IOException {
+    pause(r);
+    c.network().heal();
+  }
 
   /** How long the cluster may take to agree on a leader before a fault needs one. */
   static final long LEADER_WAIT_MS = 20_000;

@@ -15,6 +15,8 @@ import io.kvorum.proto.etcdserverpb.MoveLeaderRequest;
 import io.kvorum.proto.etcdserverpb.StatusRequest;
 import io.kvorum.proto.etcdserverpb.StatusResponse;
 import io.kvorum.tests.MemberProcess;
+import io.kvorum.tests.robustness.faults.FailpointControl;
+import io.kvorum.tests.robustness.faults.Network;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,31 +39,57 @@ final class ProcessCluster implements AutoCloseable {
   /** Attempts of an admin call that a leader change may refuse, 100 ms apart. */
   static final int ADMIN_ATTEMPTS_MAX = 100;
 
+  /** A member's ports inside its own network namespace, where every member has its own address. */
+  static final int NAMESPACE_CLIENT_PORT = 2379;
+  static final int NAMESPACE_PEER_PORT = 2380;
+  static final int NAMESPACE_FAILPOINT_PORT = 2381;
+
+  /** Where the members run: on loopback, or each in its own network namespace; with failpoints or none. */
+  record Placement(boolean namespaces, boolean failpoints) {}
+
   private final Path dir;
   private final List<String> flags;
+  private final Placement placement;
+  private final Network network;
   private final List<MemberProcess> members = new CopyOnWriteArrayList<>();
   private final Map<String, ManagedChannel> channels = new HashMap<>();
+  private final Map<String, FailpointControl> failpoints = new HashMap<>();
   private int joined;
 
-  private ProcessCluster(Path dir, List<String> flags) {
+  private ProcessCluster(Path dir, List<String> flags, Placement placement, Network network) {
     this.dir = dir;
     this.flags = List.copyOf(flags);
+    this.placement = placement;
+    this.network = network;
   }
 
   /** Starts {@code n} members together and waits until each is ready. */
-  static ProcessCluster start(Path dir, int n, List<String> flags) throws IOException, InterruptedException {
-    ProcessCluster c = new ProcessCluster(dir, flags);
+  static ProcessCluster start(Path dir, int n, List<String> flags, Placement placement)
+      throws IOException, InterruptedException {
+    ProcessCluster c = new ProcessCluster(dir, flags, placement, placement.namespaces() ? Network.create(n) : null);
     List<int[]> ports = new ArrayList<>();
     StringBuilder ic = new StringBuilder();
     for (int i = 0; i < n; i++) {
-      int[] p = {MemberProcess.freePort(), MemberProcess.freePort()};
+      int[] p = placement.namespaces()
+          ? new int[] {NAMESPACE_CLIENT_PORT, NAMESPACE_PEER_PORT, NAMESPACE_FAILPOINT_PORT}
+          : new int[] {MemberProcess.freePort(), MemberProcess.freePort(), MemberProcess.freePort()};
       ports.add(p);
-      ic.append(i == 0 ? "" : ",").append("m").append(i).append("=http://127.0.0.1:").append(p[1]);
+      String host = placement.namespaces() ? c.network.address(i) : "127.0.0.1";
+      ic.append(i == 0 ? "" : ",").append("m").append(i).append("=http://").append(host).append(':').append(p[1]);
     }
     List<MemberProcess> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(new MemberProcess(MemberProcess.kvorumLauncher(), "m" + i, dir, ports.get(i)[0], ports.get(i)[1],
-          ic.toString(), c.memberFlags("new")));
+      MemberProcess m = new MemberProcess(MemberProcess.kvorumLauncher(), "m" + i, dir, ports.get(i)[0], ports.get(i)[1],
+          ic.toString(), c.memberFlags("new"));
+      if (placement.namespaces()) {
+        m.placed(c.network.commandPrefix(i), c.network.address(i));
+      }
+      if (placement.failpoints()) {
+        String control = m.host() + ":" + ports.get(i)[2];
+        m.environment("KVORUM_FAILPOINTS_HTTP", control);
+        c.failpoints.put(m.name, new FailpointControl(control));
+      }
+      out.add(m);
     }
     c.members.addAll(out);
     try {
@@ -90,7 +118,29 @@ final class ProcessCluster implements AutoCloseable {
 
   synchronized ManagedChannel channel(MemberProcess m) {
     return channels.computeIfAbsent(m.name + ":" + m.clientPort,
-        k -> NettyChannelBuilder.forAddress("127.0.0.1", m.clientPort).usePlaintext().build());
+        k -> NettyChannelBuilder.forAddress(m.host(), m.clientPort).usePlaintext().build());
+  }
+
+  /** The namespaces the members run in; only for a cluster placed in them. */
+  Network network() {
+    if (network == null) {
+      throw new IllegalStateException("the members are not in network namespaces");
+    }
+    return network;
+  }
+
+  /** A member's index in the cluster as started (its namespace's), from its name {@code m<i>}. */
+  static int index(MemberProcess m) {
+    return Integer.parseInt(m.name.substring(1));
+  }
+
+  /** The failpoint control endpoint of a member started with failpoints. */
+  FailpointControl failpoints(MemberProcess m) {
+    FailpointControl f = failpoints.get(m.name);
+    if (f == null) {
+      throw new IllegalStateException(m.name + " has no failpoints");
+    }
+    return f;
   }
 
   /** The member's own status, or empty when it does not answer. */
@@ -153,6 +203,9 @@ final class ProcessCluster implements AutoCloseable {
    * as a learner and promoted once it has caught up, as etcd's runbook replaces a member.
    */
   MemberProcess replace(MemberProcess old) throws IOException, InterruptedException {
+    if (placement.namespaces() || placement.failpoints()) {
+      throw new IllegalStateException("a replaced member would have no namespace and no failpoints");
+    }
     long id = memberId(old);
     MemberProcess any = members.stream().filter(m -> m != old && m.alive()).findFirst().orElseThrow();
     admin(() -> ClusterGrpc.newBlockingStub(channel(any)).withDeadlineAfter(CALL_TIMEOUT_MS, TimeUnit.MILLISECONDS)
@@ -258,6 +311,9 @@ final class ProcessCluster implements AutoCloseable {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    if (network != null) {
+      network.close();
     }
   }
 }

@@ -38,6 +38,12 @@ class RobustnessIT {
   }
 
   @Test
+  void threeMembers_partitionsAndLossyPeers_historyChecksPass() throws Exception {
+    run(new RobustnessRun.Scenario("partitions-3", 3, List.of(Fault.ISOLATE_LEADER, Fault.SPLIT, Fault.BRIDGE,
+        Fault.ONE_WAY_FROM_LEADER, Fault.SLOW_LOSSY_PEER), LOAD_MS, 2_000));
+  }
+
+  @Test
   void fiveMembers_replaceMembers_historyChecksPass() throws Exception {
     run(new RobustnessRun.Scenario("replace-5", 5, List.of(Fault.REPLACE_MEMBER, Fault.KILL_LEADER), LOAD_MS, 2_000));
   }

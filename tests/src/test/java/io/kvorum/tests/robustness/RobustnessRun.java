@@ -70,7 +70,7 @@ final class RobustnessRun {
     for (int i = 0; i < KEYS; i++) {
       keys.add(PREFIX + i);
     }
-    try (ProcessCluster c = ProcessCluster.start(dir, s.members(), flags)) {
+    try (ProcessCluster c = ProcessCluster.start(dir, s.members(), flags, Fault.placement(s.faults()))) {
       c.awaitLeader(Fault.LEADER_WAIT_MS);
       History history = new History();
       long start = c.status(c.members().get(0)).orElseThrow().getHeader().getRevision() + 1;
