@@ -175,6 +175,7 @@ public final class PeerServer implements AutoCloseable {
     SslHandler tls = side.tlsHandler(ch.alloc());
     String last = after;
     if (tls != null) {
+      StreamSniffer.logFailedHandshake(ch, tls);
       pipeline.addAfter(last, "raft-tls", tls);
       last = "raft-tls";
     }
