@@ -342,6 +342,30 @@ class PeerRefusalTest {
   }
 
   @Test
+  void removedMemberComingBack_refusedAsRemoved_stopsItself_clusterUndisturbed() throws Exception {
+    startClusterA(null, null);
+    EtcdServer leader = cluster.leader(s -> true);
+    EtcdServer gone = cluster.other(leader);
+    String name = cluster.members().entrySet().stream().filter(e -> e.getValue() == gone).findFirst().orElseThrow()
+        .getKey();
+    cluster.stop(gone);
+    cluster.reconfigure(Reconfiguration.HEALTH_INTERVAL,
+        () -> leader.memberRemove(RequestContext.of("test"), gone.memberId()));
+    State before = settled();
+    assertThat(before.members()).hasSize(2).doesNotContain(gone.memberId());
+
+    // It comes back on its old data dir, where it is still a voter of three.
+    EtcdServer back = cluster.restart(name);
+    assertThat(back.terminated().get(30, TimeUnit.SECONDS)).contains("removed");
+    cluster.members().remove(name);
+    // Its peers said why, and logged it.
+    logs.await(PeerServer.class.getName(), "rejected", "from member " + Long.toHexString(gone.memberId()),
+        PeerServer.REMOVED_MEMBER);
+    giveTimeToDisturb();
+    assertUndisturbed(before);
+  }
+
+  @Test
   void joinWithoutBeingAdded_failsCleanly_clusterUndisturbed() throws Exception {
     startClusterA(null, null);
     State before = settled();
