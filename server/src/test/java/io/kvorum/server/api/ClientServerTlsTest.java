@@ -146,6 +146,38 @@ class ClientServerTlsTest {
   }
 
   @Test
+  void metricsListener_plaintextOnHttpsUrl_refusedAndLogged() throws Exception {
+    ServerConfig.Builder b = ServerConfig.builder();
+    b.name = "m";
+    b.dataDir = dir.resolve("m");
+    URI peer = URI.create("http://127.0.0.1:0");
+    b.listenPeerUrls = List.of(peer);
+    b.initialAdvertisePeerUrls = List.of(peer);
+    b.listenClientUrls = List.of(HTTPS_ANY_PORT);
+    b.clientTls = fixtureServer(false, null);
+    int metricsPort = LocalCluster.freePort();
+    b.listenMetricsUrls = List.of(URI.create("https://127.0.0.1:" + metricsPort));
+    EtcdServer server = EtcdServer.start(b.build());
+    toClose.add(server);
+    toClose.add(ClientServer.start(server, List.of(HTTPS_ANY_PORT)));
+    try (LogCapture logs = LogCapture.of("io.kvorum.server.tls");
+        java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), metricsPort)) {
+      s.setSoTimeout((int) TimeUnit.SECONDS.toMillis(CALL_SECONDS));
+      s.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      int first;
+      try {
+        first = s.getInputStream().read();
+      } catch (java.net.SocketException reset) {
+        first = -1;
+      }
+      assertThat(first).as("no answer in the clear").isEqualTo(-1);
+      logs.await("rejected connection from \"127.0.0.1:", "on the metrics port",
+          "tls: first record does not look like a TLS handshake");
+    }
+  }
+
+  @Test
   void start_plaintextOnTlsPort_refusedAndLogged_tlsClientsStillServed() throws Exception {
     int port = serve(HTTPS_ANY_PORT, fixtureServer(false, null), List.of());
     TlsMaterial good = client("server.crt", "server.key.insecure");
