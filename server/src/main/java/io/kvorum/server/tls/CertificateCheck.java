@@ -23,8 +23,10 @@ import org.bouncycastle.asn1.x500.style.IETFUtils;
  * {@code --peer-cert-allowed-hostname}).
  *
  * <p>etcd's allowed-name check fails with "client certificate authentication failed", and so does
- * this one; every rejection is logged here, once per connection, as etcd's listener logs
- * "rejected connection". etcd also applies the allowed name to the certificates of the members it
+ * this one. A rejection of a connection we accept is not logged here: its reason, with the
+ * certificate's subject added, becomes the handshake's failure, which the listener logs once per
+ * connection with the remote address ({@link TlsFailures#logRejected}), as etcd's listener logs
+ * "rejected connection" for every failed handshake. etcd also applies the allowed name to the certificates of the members it
  * dials (its client and server share one {@code tls.Config}); this check does not: the flag
  * restricts who may connect, and the server we dial is already verified against the CA and the
  * URL's host name. A member with a foreign name is still shut out, by every member it dials.
@@ -148,10 +150,9 @@ final class CertificateCheck extends X509ExtendedTrustManager {
     return chains == null ? new X509Certificate[0] : chains.getAcceptedIssuers();
   }
 
-  private CertificateException rejected(X509Certificate[] chain, CertificateException e) {
-    LOG.log(System.Logger.Level.WARNING, "rejected {0} connection: {1} (certificate {2})", side, e.getMessage(),
-        subject(chain));
-    return e;
+  /** {@code e} with the refused certificate named; the listener that fails the handshake logs it. */
+  private static CertificateException rejected(X509Certificate[] chain, CertificateException e) {
+    return new CertificateException(e.getMessage() + " (certificate " + subject(chain) + ")", e);
   }
 
   private CertificateException refused(X509Certificate[] chain, CertificateException e) {

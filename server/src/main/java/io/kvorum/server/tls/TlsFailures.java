@@ -1,5 +1,7 @@
 package io.kvorum.server.tls;
 
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -14,9 +16,19 @@ import javax.net.ssl.SSLException;
  * <p>One exception: a JSSE peer whose trust manager refuses our certificate (unknown CA, revoked,
  * not the allowed name) always answers {@code certificate_unknown}, where a Go peer answers
  * {@code bad_certificate} to the same refusal. etcd's tools look for Go's words, so that alert
- * reads "bad certificate" too, with the alert's own name added.
+ * reads "bad certificate" too, with the alert's own name added. The failures a listening end sees
+ * most read as Go's too: plaintext on a TLS port ("tls: first record does not look like a TLS
+ * handshake"), a client that presents no certificate where one is required ("tls: client didn't
+ * provide a certificate"), a certificate of an unknown CA ("x509: certificate signed by unknown
+ * authority").
+ *
+ * <p>Every connection a TLS listener refuses is logged once, by {@link #logRejected}, as etcd's
+ * listeners log each failed handshake ("rejected connection" with the remote address and the
+ * error), whatever failed: plaintext, no certificate, a certificate the check refused, an alert
+ * from the other side.
  */
 public final class TlsFailures {
+  private static final System.Logger LOG = System.getLogger(TlsFailures.class.getName());
   private static final Pattern RECEIVED_ALERT = Pattern.compile("Received fatal alert: ([a-z_]+)");
   /** How deep a cause chain is searched; chains are short, this only stops cycles. */
   private static final int CAUSES_MAX = 16;
@@ -71,9 +83,46 @@ public final class TlsFailures {
           }
           return "remote error: tls: " + GO_ALERTS.getOrDefault(alert, alert.replace('_', ' '));
         }
+        if (msg.startsWith("not an SSL/TLS record")) {
+          // netty's words for it, followed by a hex dump of what came.
+          return "tls: first record does not look like a TLS handshake";
+        }
+        if (msg.startsWith(CertificateCheck.AUTHENTICATION_FAILED)) {
+          // etcd's allowed-name check: Go reports the check's own error as it is.
+          return msg;
+        }
+        if (msg.equals("Empty client certificate chain")) {
+          return "tls: client didn't provide a certificate";
+        }
+        if (msg.contains("unable to find valid certification path")) {
+          return "x509: certificate signed by unknown authority (" + msg + ")";
+        }
         return "tls: " + msg;
       }
     }
     return null;
+  }
+
+  /**
+   * Logs that a listener on the {@code side} port ("client", "peer", "metrics") refused the
+   * connection from {@code remote} because its handshake failed with {@code cause}; once per
+   * connection, as etcd's {@code rejected connection}.
+   */
+  public static void logRejected(String side, SocketAddress remote, Throwable cause) {
+    String why = describe(cause);
+    if (why == null) {
+      why = cause == null ? "handshake failed" : String.valueOf(cause);
+    }
+    LOG.log(System.Logger.Level.WARNING, "rejected connection from \"{0}\" on the {1} port (error \"{2}\")",
+        address(remote), side, why);
+  }
+
+  /** {@code host:port} for an IP address, as Go prints a remote address; else the address as it reads. */
+  static String address(SocketAddress a) {
+    if (a instanceof InetSocketAddress ip && ip.getAddress() != null) {
+      String host = ip.getAddress().getHostAddress();
+      return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + ip.getPort();
+    }
+    return String.valueOf(a);
   }
 }

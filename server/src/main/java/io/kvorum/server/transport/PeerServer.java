@@ -175,6 +175,7 @@ public final class PeerServer implements AutoCloseable {
     SslHandler tls = side.tlsHandler(ch.alloc());
     String last = after;
     if (tls != null) {
+      StreamSniffer.logFailedHandshake(ch, tls);
       pipeline.addAfter(last, "raft-tls", tls);
       last = "raft-tls";
     }
@@ -262,7 +263,8 @@ public final class PeerServer implements AutoCloseable {
     @Override
     public void forward(ForwardRequest req, StreamObserver<ForwardResponse> responses) {
       if (req.getClusterId() != clusterId) {
-        responses.onError(Status.FAILED_PRECONDITION.withDescription("cluster ID mismatch").asRuntimeException());
+        // Logged as every other refusal; a forwarded call names no sender.
+        responses.onError(refusal(req.getClusterId(), 0, 0, "forwarded call").asRuntimeException());
         return;
       }
       CompletableFuture<ForwardResponse> f;

@@ -5,14 +5,17 @@ import io.grpc.netty.shaded.io.grpc.netty.GrpcHttp2ConnectionHandler;
 import io.grpc.netty.shaded.io.grpc.netty.InternalProtocolNegotiator;
 import io.grpc.netty.shaded.io.grpc.netty.ProtocolNegotiationEvent;
 import io.grpc.netty.shaded.io.netty.buffer.ByteBuf;
+import io.grpc.netty.shaded.io.netty.channel.Channel;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandler;
 import io.grpc.netty.shaded.io.netty.channel.ChannelHandlerContext;
 import io.grpc.netty.shaded.io.netty.channel.ChannelInboundHandlerAdapter;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.grpc.netty.shaded.io.netty.channel.ChannelPipeline;
 import io.grpc.netty.shaded.io.netty.channel.ChannelPromise;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import io.grpc.netty.shaded.io.netty.util.ReferenceCountUtil;
 import io.grpc.netty.shaded.io.netty.util.AsciiString;
+import io.kvorum.server.tls.TlsFailures;
 import java.util.concurrent.Executor;
 
 /**
@@ -32,6 +35,15 @@ final class StreamSniffer {
   }
 
   private StreamSniffer() {}
+
+  /** Logs connection {@code ch} as rejected if the handshake of its {@code tls} fails. */
+  static void logFailedHandshake(Channel ch, SslHandler tls) {
+    tls.handshakeFuture().addListener(f -> {
+      if (!f.isSuccess()) {
+        TlsFailures.logRejected("peer", ch.remoteAddress(), f.cause());
+      }
+    });
+  }
 
   /** gRPC's server negotiator {@code grpc}, with raft streams recognised in front of it. */
   static InternalProtocolNegotiator.ServerFactory wrap(InternalProtocolNegotiator.ProtocolNegotiator grpc,
@@ -125,6 +137,12 @@ final class StreamSniffer {
       ctx.pipeline().addAfter(ctx.name(), null, grpc);
       if (negotiation != null) {
         ctx.fireUserEventTriggered(negotiation);
+      }
+      // On the negotiation event gRPC's TLS negotiator put its TLS handler in front of itself: a
+      // failed handshake is logged here, as etcd's listener logs it (gRPC logs it at debug level).
+      SslHandler tls = ctx.pipeline().get(SslHandler.class);
+      if (tls != null) {
+        logFailedHandshake(ctx.channel(), tls);
       }
       ctx.fireChannelRead(bytes);
       ctx.pipeline().remove(this);

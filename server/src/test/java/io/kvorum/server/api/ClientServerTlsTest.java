@@ -29,6 +29,7 @@ import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.config.TlsConfig;
 import io.kvorum.server.etcdserver.EtcdServer;
 import io.kvorum.server.testing.LocalCluster;
+import io.kvorum.server.testing.LogCapture;
 import io.kvorum.server.tls.Fixtures;
 import io.kvorum.server.tls.TlsException;
 import io.kvorum.server.tls.TlsMaterial;
@@ -133,8 +134,79 @@ class ClientServerTlsTest {
     TlsMaterial stranger = client(null, null);
 
     range(port, good, good.dialingTrustManager(), true);
-    assertUnavailable(() -> range(port, good, good.dialingTrustManager(), false));
-    assertUnavailable(() -> range(port, stranger, good.dialingTrustManager(), true));
+    try (LogCapture logs = LogCapture.of("io.kvorum.server.tls")) {
+      assertUnavailable(() -> range(port, good, good.dialingTrustManager(), false));
+      String line = logs.await("rejected connection from \"127.0.0.1:", "on the client port",
+          "tls: client didn't provide a certificate");
+      assertThat(line).doesNotContain("peer port");
+      assertUnavailable(() -> range(port, stranger, good.dialingTrustManager(), true));
+      // Still serving the clients it should.
+      range(port, good, good.dialingTrustManager(), true);
+    }
+  }
+
+  @Test
+  void metricsListener_plaintextOnHttpsUrl_refusedAndLogged() throws Exception {
+    ServerConfig.Builder b = ServerConfig.builder();
+    b.name = "m";
+    b.dataDir = dir.resolve("m");
+    URI peer = URI.create("http://127.0.0.1:0");
+    b.listenPeerUrls = List.of(peer);
+    b.initialAdvertisePeerUrls = List.of(peer);
+    b.listenClientUrls = List.of(HTTPS_ANY_PORT);
+    b.clientTls = fixtureServer(false, null);
+    int metricsPort = LocalCluster.freePort();
+    b.listenMetricsUrls = List.of(URI.create("https://127.0.0.1:" + metricsPort));
+    EtcdServer server = EtcdServer.start(b.build());
+    toClose.add(server);
+    toClose.add(ClientServer.start(server, List.of(HTTPS_ANY_PORT)));
+    try (LogCapture logs = LogCapture.of("io.kvorum.server.tls");
+        java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), metricsPort)) {
+      s.setSoTimeout((int) TimeUnit.SECONDS.toMillis(CALL_SECONDS));
+      s.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+          .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      int first;
+      try {
+        first = s.getInputStream().read();
+      } catch (java.net.SocketException reset) {
+        first = -1;
+      }
+      assertThat(first).as("no answer in the clear").isEqualTo(-1);
+      logs.await("rejected connection from \"127.0.0.1:", "on the metrics port",
+          "tls: first record does not look like a TLS handshake");
+    }
+  }
+
+  @Test
+  void start_plaintextOnTlsPort_refusedAndLogged_tlsClientsStillServed() throws Exception {
+    int port = serve(HTTPS_ANY_PORT, fixtureServer(false, null), List.of());
+    TlsMaterial good = client("server.crt", "server.key.insecure");
+    try (LogCapture logs = LogCapture.of("io.kvorum.server.tls")) {
+      // gRPC in the clear (etcdctl --endpoints http://... against an https port).
+      ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", port).usePlaintext().build();
+      toClose.add(ch::shutdownNow);
+      assertUnavailable(() -> KVGrpc.newBlockingStub(ch).withDeadlineAfter(CALL_SECONDS, TimeUnit.SECONDS)
+          .range(RangeRequest.newBuilder().setKey(ByteString.copyFromUtf8("k")).setSerializable(true).build()));
+      logs.await("rejected connection from \"127.0.0.1:", "on the client port",
+          "tls: first record does not look like a TLS handshake");
+      // HTTP/1.1 in the clear (curl http://...): the connection is closed, unanswered.
+      int seen = logs.matching("on the client port", "first record does not look like a TLS handshake").size();
+      try (java.net.Socket s = new java.net.Socket(InetAddress.getLoopbackAddress(), port)) {
+        s.setSoTimeout((int) TimeUnit.SECONDS.toMillis(CALL_SECONDS));
+        s.getOutputStream().write("GET /version HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        int first;
+        try {
+          first = s.getInputStream().read();
+        } catch (java.net.SocketException reset) {
+          first = -1;
+        }
+        assertThat(first).as("no answer in the clear").isEqualTo(-1);
+      }
+      LocalCluster.await("the HTTP/1.1 attempt is logged too",
+          () -> logs.matching("on the client port", "first record does not look like a TLS handshake").size() > seen);
+    }
+    range(port, good, good.dialingTrustManager(), true);
   }
 
   /** A channel presenting {@code m}'s certificate, sending {@code token} (if any) with every call. */

@@ -48,17 +48,27 @@ public final class LocalCluster implements AutoCloseable {
 
   /** Starts members named m1..m{@code size} under {@code dir}; {@code tune} adjusts each config. */
   public static LocalCluster start(Path dir, int size, Consumer<ServerConfig.Builder> tune) throws IOException {
+    return start(dir, size, "http", tune);
+  }
+
+  /**
+   * As {@link #start(Path, int, Consumer)}, with peer URLs of {@code scheme} ({@code https} needs
+   * {@code tune} to set the peer TLS flags).
+   */
+  public static LocalCluster start(Path dir, int size, String scheme, Consumer<ServerConfig.Builder> tune)
+      throws IOException {
     LocalCluster c = new LocalCluster();
     Map<String, Integer> ports = new LinkedHashMap<>();
     StringBuilder cluster = new StringBuilder();
     for (int i = 1; i <= size; i++) {
       String n = "m" + i;
       ports.put(n, freePort());
-      cluster.append(cluster.length() == 0 ? "" : ",").append(n).append("=http://127.0.0.1:").append(ports.get(n));
+      cluster.append(cluster.length() == 0 ? "" : ",").append(n).append('=').append(scheme).append("://127.0.0.1:")
+          .append(ports.get(n));
     }
     try {
       for (String n : ports.keySet()) {
-        URI peer = URI.create("http://127.0.0.1:" + ports.get(n));
+        URI peer = URI.create(scheme + "://127.0.0.1:" + ports.get(n));
         Consumer<ServerConfig.Builder> setup = b -> {
           b.name = n;
           b.dataDir = dir.resolve(n);

@@ -288,6 +288,19 @@ class PeerServerTest {
   }
 
   @Test
+  void forward_fromAnotherCluster_refusedAndLogged() {
+    try (io.kvorum.server.testing.LogCapture logs = io.kvorum.server.testing.LogCapture.of(PeerServer.class)) {
+      assertThatThrownBy(() -> RaftPeerGrpc.newBlockingStub(channel)
+          .forward(io.kvorum.proto.raftpb.ForwardRequest.newBuilder().setClusterId(7).build()))
+          .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+            assertThat(e.getStatus().getDescription()).isEqualTo("cluster ID mismatch");
+          });
+      assertThat(logs.await("rejected forwarded call", "of cluster 7 ")).contains("cluster ID mismatch");
+    }
+  }
+
+  @Test
   void start_unusableUrl_rejected() {
     assertThatThrownBy(() -> PeerServer.start(List.of(URI.create("https://127.0.0.1:0")), SELF, 1, m -> { },
         PeerSecurity.plaintext(), TransportSettings.defaults()))

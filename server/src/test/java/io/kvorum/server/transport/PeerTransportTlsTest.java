@@ -30,7 +30,8 @@ class PeerTransportTlsTest {
   private static final long AWAIT_SECONDS = 20;
   private static final URI ANY_PORT = URI.create("https://127.0.0.1:0");
   /** The loggers whose lines etcd's e2e suite waits for. */
-  private static final List<String> LOGGERS = List.of(PeerSender.class.getName(), "io.kvorum.server.tls.CertificateCheck");
+  private static final List<String> LOGGERS = List.of(PeerSender.class.getName(), "io.kvorum.server.tls.CertificateCheck",
+      "io.kvorum.server.tls.TlsFailures");
 
   @TempDir Path dir;
   private final List<AutoCloseable> toClose = new ArrayList<>();

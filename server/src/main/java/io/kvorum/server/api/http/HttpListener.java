@@ -14,6 +14,7 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import java.io.IOException;
+import io.kvorum.server.tls.TlsFailures;
 import java.net.InetSocketAddress;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +55,7 @@ public final class HttpListener implements AutoCloseable {
               public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
                 if (evt instanceof SslHandshakeCompletionEvent done) {
                   if (!done.isSuccess()) {
+                    TlsFailures.logRejected("metrics", ctx.channel().remoteAddress(), done.cause());
                     ctx.close();
                     return;
                   }

@@ -18,6 +18,7 @@ import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandler;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.grpc.netty.shaded.io.netty.util.AsciiString;
+import io.kvorum.server.tls.TlsFailures;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import javax.net.ssl.SSLSession;
@@ -82,6 +83,7 @@ public final class PortSharing implements InternalProtocolNegotiator.ProtocolNeg
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
       if (evt instanceof SslHandshakeCompletionEvent done) {
         if (!done.isSuccess()) {
+          TlsFailures.logRejected("client", ctx.channel().remoteAddress(), done.cause());
           ctx.close();
           return;
         }
