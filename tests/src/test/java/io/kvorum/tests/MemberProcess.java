@@ -28,6 +28,8 @@ public final class MemberProcess {
   private final Path log;
   private Process process;
   private int starts;
+  /** Environment added to the next starts (e.g. {@code KVORUM_FAILPOINTS}); see {@link #env}. */
+  private final java.util.Map<String, String> env = new java.util.HashMap<>();
 
   /**
    * @param binary the server to run ({@link #kvorumLauncher()} or an etcd binary)
@@ -91,6 +93,24 @@ public final class MemberProcess {
     return log.resolveSibling(name + "-" + starts + ".log");
   }
 
+  /**
+   * Sets {@code name=value} in the environment of the next starts; a null value removes it (a
+   * restart without the failpoint the previous start had).
+   */
+  public MemberProcess env(String name, String value) {
+    if (value == null) {
+      env.remove(name);
+    } else {
+      env.put(name, value);
+    }
+    return this;
+  }
+
+  /** The process of the last start (its exit status, its pid for a signal). */
+  public Process process() {
+    return process;
+  }
+
   /** Starts (or restarts on the same data dir) and waits for the readiness line. */
   public void start() throws IOException {
     List<String> cmd = new ArrayList<>(List.of(binary,
@@ -101,7 +121,9 @@ public final class MemberProcess {
     cmd.addAll(flags);
     starts++;
     Path out = logFile();
-    process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
+    pb.environment().putAll(env);
+    process = pb.start();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(START_TIMEOUT_MS);
     while (System.nanoTime() < deadline) {
       // etcd prints "published local member" (zap) or "published {Name:...}" (capnslog); Kvorum the former.
