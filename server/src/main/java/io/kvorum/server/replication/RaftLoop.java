@@ -428,10 +428,15 @@ public final class RaftLoop implements AutoCloseable {
     if (leader && !rd.messages().isEmpty()) {
       outbox.send(rd.messages());
     }
-    Failpoints.hit(Failpoint.RAFT_POWER_CUT, storage::powerCut);
-    Failpoints.hit(Failpoint.RAFT_BEFORE_SAVE);
+    boolean saves = rd.hardState() != null || !rd.entries().isEmpty();
+    if (saves) {
+      Failpoints.hit(Failpoint.RAFT_POWER_CUT, storage::powerCut);
+      Failpoints.hit(Failpoint.RAFT_BEFORE_SAVE);
+    }
     storage.save(rd.hardState(), rd.entries(), rd.mustSync());
-    Failpoints.hit(Failpoint.RAFT_AFTER_SAVE);
+    if (saves) {
+      Failpoints.hit(Failpoint.RAFT_AFTER_SAVE);
+    }
     if (rd.snapshot() != null) {
       persistedIndex = rd.snapshot().index();
     }
