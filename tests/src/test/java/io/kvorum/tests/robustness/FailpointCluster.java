@@ -75,6 +75,14 @@ final class FailpointCluster {
 
   /** Starts {@code n} members together, each with a failpoint control endpoint and no failpoint set. */
   List<MemberProcess> start(int n, List<String> flags) throws Exception {
+    return start(n, flags, null);
+  }
+
+  /**
+   * Starts {@code n} members together, each with a failpoint control endpoint and
+   * {@code KVORUM_FAILPOINTS=failpoints} (none if null).
+   */
+  List<MemberProcess> start(int n, List<String> flags, String failpoints) throws Exception {
     List<int[]> ports = new ArrayList<>();
     StringBuilder ic = new StringBuilder();
     for (int i = 0; i < n; i++) {
@@ -87,7 +95,7 @@ final class FailpointCluster {
     for (int i = 0; i < n; i++) {
       MemberProcess m = new MemberProcess(MemberProcess.kvorumLauncher(), "m" + i, dir, ports.get(i)[0],
           ports.get(i)[1], initialCluster, flags);
-      m.env(FAILPOINTS_HTTP, "127.0.0.1:" + ports.get(i)[2]);
+      m.env(FAILPOINTS_HTTP, "127.0.0.1:" + ports.get(i)[2]).env(FAILPOINTS, failpoints);
       controlPorts.put(m, ports.get(i)[2]);
       out.add(m);
     }
@@ -105,14 +113,31 @@ final class FailpointCluster {
     int peer = MemberProcess.freePort();
     String name = "m" + members.size();
     String url = "http://127.0.0.1:" + peer;
-    ClusterGrpc.newBlockingStub(channel(members.get(0))).withDeadlineAfter(10, TimeUnit.SECONDS)
-        .memberAdd(io.kvorum.proto.etcdserverpb.MemberAddRequest.newBuilder().addPeerURLs(url).build());
+    memberAdd(members.get(0), io.kvorum.proto.etcdserverpb.MemberAddRequest.newBuilder().addPeerURLs(url).build());
     initialCluster = initialCluster + "," + name + "=" + url;
     List<String> f = new ArrayList<>(flags);
     f.addAll(List.of("--initial-cluster-state", "existing"));
     MemberProcess m = new MemberProcess(MemberProcess.kvorumLauncher(), name, dir, client, peer, initialCluster, f);
     members.add(m);
     return m;
+  }
+
+  /**
+   * Asks {@code via} to add a member, again while it answers "unhealthy cluster" (etcd's strict
+   * reconfiguration check refuses until every member was connected for a while after the start).
+   */
+  void memberAdd(MemberProcess via, io.kvorum.proto.etcdserverpb.MemberAddRequest req) {
+    for (int attempt = 0; ; attempt++) {
+      try {
+        ClusterGrpc.newBlockingStub(channel(via)).withDeadlineAfter(10, TimeUnit.SECONDS).memberAdd(req);
+        return;
+      } catch (StatusRuntimeException e) {
+        if (attempt >= RETRIES_MAX || !String.valueOf(e.getStatus().getDescription()).contains("unhealthy cluster")) {
+          throw e;
+        }
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+      }
+    }
   }
 
   /** One channel per member, shared by every call (it reconnects to a restarted member). */
