@@ -32,6 +32,7 @@ public final class MemberProcess {
   private List<String> commandPrefix = List.of();
   /** The address in the member's URLs. */
   private String host = "127.0.0.1";
+  /** Environment added to the next starts (e.g. {@code KVORUM_FAILPOINTS}); see {@link #environment}. */
   private final java.util.Map<String, String> environment = new java.util.LinkedHashMap<>();
 
   /**
@@ -95,7 +96,11 @@ public final class MemberProcess {
 
   /** Sets an environment variable of the member's process (failpoints, say), from the next start. */
   public MemberProcess environment(String name, String value) {
-    environment.put(name, value);
+    if (value == null) {
+      environment.remove(name);
+    } else {
+      environment.put(name, value);
+    }
     return this;
   }
 

@@ -18,6 +18,8 @@ import io.kvorum.server.auth.AuthStore;
 import io.kvorum.server.clock.Clock;
 import io.kvorum.server.errors.EtcdError;
 import io.kvorum.server.errors.EtcdException;
+import io.kvorum.server.failpoint.Failpoint;
+import io.kvorum.server.failpoint.Failpoints;
 import io.kvorum.server.lease.Lessor;
 import io.kvorum.server.membership.Membership;
 import io.kvorum.server.mvcc.IndexRebuild;
@@ -185,6 +187,7 @@ final class MemberApplier implements Applier {
         }
       }
       applied = e.index();
+      Failpoints.hit(Failpoint.APPLY_MID_BATCH);
     }
   }
 
@@ -205,6 +208,7 @@ final class MemberApplier implements Applier {
 
   @Override
   public ConfChange applyConfChange(Entry e, ConfChange cc) {
+    Failpoints.hit(Failpoint.BEFORE_APPLY_ONE_CONF_CHANGE);
     ConfChangeSingle single = cc.changes().size() == 1 ? cc.changes().get(0) : null;
     if (single == null) {
       // Kvorum proposes single changes only; anything else is applied as raft decides.

@@ -9,6 +9,8 @@ import io.kvorum.server.apply.KvApplier;
 import io.kvorum.server.auth.AuthStore;
 import io.kvorum.server.clock.Timing;
 import io.kvorum.server.errors.EtcdError;
+import io.kvorum.server.failpoint.Failpoint;
+import io.kvorum.server.failpoint.Failpoints;
 import io.kvorum.server.mvcc.BackendHash;
 import io.kvorum.server.mvcc.CompactedException;
 import io.kvorum.server.mvcc.FutureRevisionException;
@@ -76,7 +78,7 @@ final class Reads implements AutoCloseable {
         throw EtcdError.FUTURE_REV.exception();
       }
     };
-    if (r.getSerializable()) {
+    if (r.getSerializable() || Failpoints.on(Failpoint.BUG_LOCAL_LINEARIZABLE_READS)) {
       return CompletableFuture.supplyAsync(read, readers);
     }
     return proposer.readIndex(ctx).thenApplyAsync(v -> read.get(), readers);

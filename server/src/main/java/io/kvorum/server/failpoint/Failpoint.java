@@ -13,25 +13,46 @@ import java.util.Optional;
  * in one documented way, so a test can show that the checks catch it.
  */
 public enum Failpoint {
-  /** Entries and hard state written to the WAL, not yet fsynced. */
+  /**
+   * The raft loop is about to write one Ready's hard state and entries to the WAL (entries of
+   * earlier rounds are durable; this round's are not written yet).
+   */
   RAFT_BEFORE_SAVE("raftBeforeSave"),
-  /** The WAL fsynced, nothing of the Ready applied or sent yet. */
+  /**
+   * The WAL holds (and, when raft asked for it, has fsynced) this Ready's hard state and entries;
+   * a follower has not yet answered for them, nothing of this round is applied yet.
+   */
   RAFT_AFTER_SAVE("raftAfterSave"),
-  /** In the middle of applying a batch of committed entries: some applied, some not. */
+  /**
+   * Between two entries of one applied batch: the entries before are in the backend, the ones after
+   * are not, the applied index is not yet published and no client has its answer.
+   */
   APPLY_MID_BATCH("applyMidBatch"),
-  /** Before a membership change entry is applied. */
+  /** A committed membership change entry is about to be decided and applied (member add, remove, update). */
   BEFORE_APPLY_ONE_CONF_CHANGE("beforeApplyOneConfChange"),
-  /** A snapshot partly streamed to a follower (sender side). */
+  /** Leader side: a snapshot's message and a chunk of its backend sent, the stream not finished. */
   SNAPSHOT_SEND_MID("raftSnapshotSendMid"),
-  /** A snapshot partly received from the leader (receiver side). */
+  /**
+   * Follower side: a chunk of an incoming snapshot stored in the incoming SST files, the transfer
+   * not finished (nothing renamed, raft has not seen the message).
+   */
   SNAPSHOT_RECEIVE_MID("raftSnapshotReceiveMid"),
-  /** A received snapshot saved, not yet loaded into the backend. */
+  /**
+   * A snapshot received from the leader is durable (its file, the WAL's record and the shipped
+   * backend) and about to replace the backend on the apply thread.
+   */
   RAFT_BEFORE_APPLY_SNAP("raftBeforeApplySnap"),
-  /** In the middle of a compaction's deletes. */
+  /**
+   * Before a batch of a physical compaction's deletes is committed (the compaction is applied and
+   * its scheduled mark persisted; its finished mark is written with the last batch).
+   */
   COMPACT_MID("compactBeforeCommitBatch"),
-  /** In the middle of a defragmentation. */
+  /**
+   * During a defragmentation, after each column family's full compaction, before the next one
+   * (etcd's instant is before the rename of the copied file; a RocksDB compaction has none).
+   */
   DEFRAG_MID("defragBeforeRename"),
-  /** Each WAL fsync: {@code sleep(ms)} makes a slow disk. */
+  /** Each WAL fsync, before it: {@code sleep(ms)} makes a slow disk. */
   WAL_FSYNC("walFsync"),
   /**
    * Each batch of raft messages this member sends to a peer, before it goes out:
@@ -51,13 +72,28 @@ public enum Failpoint {
    */
   PEER_SEND_REORDER("peerSendReorder"),
   /**
-   * Switch: answer a put once its entry is committed, before this member has fsynced it. A crash
-   * that loses the page cache then loses an acknowledged write.
+   * The same instant as {@link #RAFT_BEFORE_SAVE}, but its {@code panic} is a power cut: the open
+   * WAL segment first loses what was written after its last fsync, and the backend, opened
+   * without RocksDB's automatic log writes when this point is set at start, loses the writes it
+   * had not synced. Must be set in {@code KVORUM_FAILPOINTS} (the backend is opened after it is
+   * read); see docs/robustness.md for what the emulation loses and what it does not.
+   */
+  RAFT_POWER_CUT("raftPowerCut"),
+  /**
+   * Switch: the WAL does not fsync the Ready raft asked it to, so a member applies and answers a
+   * write before it is durable (the data reaches the disk at the next segment cut or snapshot). A
+   * crash that loses the page cache ({@link #RAFT_POWER_CUT}) then loses an acknowledged write.
    */
   BUG_ACK_BEFORE_FSYNC("bugAckBeforeFsync"),
-  /** Switch: serve a linearizable read from the local state, without a read index. */
+  /**
+   * Switch: serve a linearizable read from this member's local state, without a read index (a
+   * follower cut off from the leader answers stale data instead of timing out).
+   */
   BUG_LOCAL_LINEARIZABLE_READS("bugLocalLinearizableReads"),
-  /** Switch: a watch stream silently skips one event now and then. */
+  /**
+   * Switch: a watch stream silently drops an event: each event about to be sent is one hit, and a
+   * hit whose step is {@code return} is skipped ({@code 9*off->1*return} drops every tenth, once).
+   */
   BUG_WATCH_SKIPS_EVENT("bugWatchSkipsEvent");
 
   private static final Map<String, Failpoint> BY_NAME = new HashMap<>();

@@ -42,6 +42,7 @@ public final class Failpoints {
   public static final boolean ENABLED = SETTING != null || HTTP != null;
 
   private static final AtomicReferenceArray<Term> TERMS = new AtomicReferenceArray<>(Failpoint.values().length);
+  private static final java.util.BitSet SET_AT_START = new java.util.BitSet();
   private static HttpServer http;
 
   private Failpoints() {}
@@ -65,7 +66,10 @@ public final class Failpoints {
         if (eq < 0) {
           throw new IllegalArgumentException(ENV + ": " + one + " is not name=term");
         }
-        set(one.substring(0, eq).strip(), one.substring(eq + 1));
+        String name = one.substring(0, eq).strip();
+        set(name, one.substring(eq + 1));
+        Failpoint f = Failpoint.named(name).orElseThrow();
+        SET_AT_START.set(f.ordinal(), !"off".equals(TERMS.get(f.ordinal()).text));
       }
     }
     if (HTTP != null) {
@@ -116,6 +120,27 @@ public final class Failpoints {
     }
   }
 
+  /**
+   * Like {@link #hit(Failpoint)}, but a {@code panic} first runs {@code beforeHalt} (what a power
+   * cut loses is dropped there), on this thread, then halts.
+   */
+  public static void hit(Failpoint f, Runnable beforeHalt) {
+    if (ENABLED) {
+      Term t = TERMS.get(f.ordinal());
+      if (t != null) {
+        act(f, t.next(), beforeHalt);
+      }
+    }
+  }
+
+  /**
+   * Whether {@code f} was given a term other than {@code off} when the process started (read once:
+   * for what must be decided before the point is first hit, as how the backend is opened).
+   */
+  public static boolean setAtStart(Failpoint f) {
+    return ENABLED && SET_AT_START.get(f.ordinal());
+  }
+
   /** Whether switch {@code f} is on for this hit (its term's step is {@code return}). */
   public static boolean on(Failpoint f) {
     return ENABLED && act(f) == Term.Action.RETURN;
@@ -126,9 +151,15 @@ public final class Failpoints {
     if (t == null) {
       return Term.Action.OFF;
     }
-    Term.Step s = t.next();
+    return act(f, t.next(), null);
+  }
+
+  private static Term.Action act(Failpoint f, Term.Step s, Runnable beforeHalt) {
     switch (s.action()) {
       case PANIC -> {
+        if (beforeHalt != null) {
+          beforeHalt.run();
+        }
         // Straight to stderr: a logging appender may not get to write before the halt.
         System.err.println("failpoint " + f.key + ": panic");
         System.err.flush();

@@ -1,5 +1,7 @@
 package io.kvorum.server.mvcc;
 
+import io.kvorum.server.failpoint.Failpoint;
+import io.kvorum.server.failpoint.Failpoints;
 import io.kvorum.server.storage.Backend;
 import io.kvorum.server.storage.Batch;
 import io.kvorum.server.storage.ReadView;
@@ -168,6 +170,7 @@ final class Compactor {
         if (finished) {
           b.put(Bucket.COMPACTION, Schema.compactionFinishedKey(), Schema.longBytes(rev));
         }
+        Failpoints.hit(Failpoint.COMPACT_MID);
         backend.commit(b);
       }
       store.observer().compacted(deleted);

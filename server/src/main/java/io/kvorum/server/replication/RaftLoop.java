@@ -13,6 +13,8 @@ import io.kvorum.raft.Snapshot;
 import io.kvorum.raft.SoftState;
 import io.kvorum.raft.StateType;
 import io.kvorum.raft.Status;
+import io.kvorum.server.failpoint.Failpoint;
+import io.kvorum.server.failpoint.Failpoints;
 import io.kvorum.server.wal.RaftStorage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -426,7 +428,15 @@ public final class RaftLoop implements AutoCloseable {
     if (leader && !rd.messages().isEmpty()) {
       outbox.send(rd.messages());
     }
+    boolean saves = rd.hardState() != null || !rd.entries().isEmpty();
+    if (saves) {
+      Failpoints.hit(Failpoint.RAFT_POWER_CUT, storage::powerCut);
+      Failpoints.hit(Failpoint.RAFT_BEFORE_SAVE);
+    }
     storage.save(rd.hardState(), rd.entries(), rd.mustSync());
+    if (saves) {
+      Failpoints.hit(Failpoint.RAFT_AFTER_SAVE);
+    }
     if (rd.snapshot() != null) {
       persistedIndex = rd.snapshot().index();
     }
@@ -527,6 +537,7 @@ public final class RaftLoop implements AutoCloseable {
         if (t.snapshot() != null && t.snapshot().index() > applier.appliedIndex()) {
           restoring = true;
           try {
+            Failpoints.hit(Failpoint.RAFT_BEFORE_APPLY_SNAP);
             applier.restore(t.snapshot());
           } finally {
             restoring = false;

@@ -1,6 +1,8 @@
 package io.kvorum.server.storage;
 
 import io.kvorum.server.clock.Timing;
+import io.kvorum.server.failpoint.Failpoint;
+import io.kvorum.server.failpoint.Failpoints;
 import io.kvorum.server.storage.Schema.Bucket;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -124,7 +126,11 @@ public final class Backend implements AutoCloseable {
             // RocksDB log alive until they fill a memtable, and an open after a crash replays them
             // all: past this size, the families holding the oldest log are flushed.
             .setMaxTotalWalSize(4 * config.writeBufferBytes())
-            .setKeepLogFileNum(4);
+            .setKeepLogFileNum(4)
+            // The power-cut emulation: RocksDB keeps its log writes in its own buffer until
+            // sync() (or a full buffer, or a memtable flush), so the halt loses them as a power
+            // cut loses unsynced pages. Never set in production.
+            .setManualWalFlush(Failpoints.setAtStart(Failpoint.RAFT_POWER_CUT));
     List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
     descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
     for (Bucket b : Bucket.values()) {
@@ -377,6 +383,7 @@ public final class Backend implements AutoCloseable {
         .setAllowWriteStall(false)) {
       for (ColumnFamilyHandle h : families.values()) {
         db.compactRange(h, null, null, options);
+        Failpoints.hit(Failpoint.DEFRAG_MID);
       }
     } catch (RocksDBException e) {
       throw translate("defragment", e);

@@ -7,6 +7,8 @@ import io.grpc.stub.StreamObserver;
 import io.kvorum.proto.raftpb.SnapshotAck;
 import io.kvorum.proto.raftpb.SnapshotChunk;
 import io.kvorum.raft.Message;
+import io.kvorum.server.failpoint.Failpoint;
+import io.kvorum.server.failpoint.Failpoints;
 import java.io.IOException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -67,6 +69,7 @@ final class InboundSnapshot implements StreamObserver<SnapshotChunk> {
       }
       try {
         sink.write(data);
+        Failpoints.hit(Failpoint.SNAPSHOT_RECEIVE_MID);
         responses.request(1);
       } catch (IOException | RuntimeException e) {
         LOG.log(System.Logger.Level.WARNING, "snapshot receive failed", e);

@@ -10,6 +10,8 @@ import io.grpc.stub.ClientResponseObserver;
 import com.google.protobuf.ByteString;
 import io.kvorum.proto.raftpb.SnapshotAck;
 import io.kvorum.proto.raftpb.SnapshotChunk;
+import io.kvorum.server.failpoint.Failpoint;
+import io.kvorum.server.failpoint.Failpoints;
 import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
@@ -649,6 +651,7 @@ final class PeerSender {
         requests.onNext(SnapshotChunk.newBuilder().setData(chunk).build());
         bytes += chunk.size();
         counters.sent(chunk.size());
+        Failpoints.hit(Failpoint.SNAPSHOT_SEND_MID);
       }
       if (isStopping()) {
         requests.cancel("stopping", null);

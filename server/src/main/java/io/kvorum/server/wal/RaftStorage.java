@@ -171,6 +171,11 @@ public final class RaftStorage implements Closeable {
     }
   }
 
+  /** The WAL's part of an emulated power cut (see {@link Wal#powerCut}). */
+  public void powerCut() {
+    wal.powerCut();
+  }
+
   /** Persists a snapshot received from the leader and resets the log to it. */
   public void saveReceivedSnapshot(Snapshot s) throws IOException {
     snapshots.save(s);

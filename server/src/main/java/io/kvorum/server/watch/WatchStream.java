@@ -4,6 +4,8 @@ import io.kvorum.proto.etcdserverpb.WatchCreateRequest;
 import io.kvorum.proto.etcdserverpb.WatchResponse;
 import io.kvorum.proto.mvccpb.Event;
 import io.kvorum.proto.mvccpb.KeyValue;
+import io.kvorum.server.failpoint.Failpoint;
+import io.kvorum.server.failpoint.Failpoints;
 import io.kvorum.server.mvcc.KeyRange;
 import io.kvorum.server.mvcc.MvccException;
 import io.kvorum.server.mvcc.RangeOptions;
@@ -119,6 +121,14 @@ public final class WatchStream {
     if (r.getEventsCount() > 0) {
       hub.sent(r.getEventsCount());
     }
+    if (Failpoints.ENABLED && r.getEventsCount() > 0) {
+      r = skipEvents(r);
+      if (r.getEventsCount() == 0) {
+        // Every event of it skipped: nothing goes out, as if it had never been queued (the
+        // queue is bounded, so this recursion is too).
+        return poll();
+      }
+    }
     if (o.watcher.prevKv && r.getEventsCount() > 0) {
       r = withPrevKvs(r);
     }
@@ -126,6 +136,17 @@ public final class WatchStream {
       return fragments(r, hub.maxResponseBytes());
     }
     return List.of(r);
+  }
+
+  /** The bug switch {@link Failpoint#BUG_WATCH_SKIPS_EVENT}: drops the events whose hit says so. */
+  private static WatchResponse skipEvents(WatchResponse r) {
+    List<Event> kept = new java.util.ArrayList<>(r.getEventsCount());
+    for (Event e : r.getEventsList()) {
+      if (!Failpoints.on(Failpoint.BUG_WATCH_SKIPS_EVENT)) {
+        kept.add(e);
+      }
+    }
+    return kept.size() == r.getEventsCount() ? r : r.toBuilder().clearEvents().addAllEvents(kept).build();
   }
 
   /**

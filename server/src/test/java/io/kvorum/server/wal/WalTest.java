@@ -26,6 +26,35 @@ class WalTest {
   }
 
   @Test
+  void powerCut_afterUnsyncedSave_keepsWhatWasFsyncedOnly(@TempDir Path dir) throws IOException {
+    DiskWalFiles files = new DiskWalFiles(dir);
+    Wal w = Wal.create(files, META);
+    w.save(new HardState(1, 1, 3), entries(1, 1, 3), true);
+    w.save(new HardState(1, 1, 6), entries(1, 4, 6), false);
+    w.powerCut();
+    w.close();
+    Wal.Opened o = Wal.open(files, 0, 0);
+    o.wal().close();
+    assertThat(o.recovered().hardState()).isEqualTo(new HardState(1, 1, 3));
+    assertThat(o.recovered().entries()).isEqualTo(entries(1, 1, 3));
+  }
+
+  @Test
+  void powerCut_afterReopen_keepsWhatRecoveryRead(@TempDir Path dir) throws IOException {
+    DiskWalFiles files = new DiskWalFiles(dir);
+    try (Wal w = Wal.create(files, META)) {
+      w.save(new HardState(1, 1, 2), entries(1, 1, 2), false);
+    }
+    Wal.Opened o = Wal.open(files, 0, 0);
+    // Recovery forces what it read: it is durable from then on.
+    o.wal().powerCut();
+    o.wal().close();
+    Wal.Opened again = Wal.open(files, 0, 0);
+    again.wal().close();
+    assertThat(again.recovered().entries()).isEqualTo(entries(1, 1, 2));
+  }
+
+  @Test
   void open_afterSave_recoversStateAndEntries(@TempDir Path dir) throws IOException {
     DiskWalFiles files = new DiskWalFiles(dir);
     try (Wal w = Wal.create(files, META)) {
