@@ -143,7 +143,81 @@ enum Fault {
       f.clear("peerSendDrop");
       f.clear("peerSendReorder");
     }
+  },
+  /**
+   * One member crashes at a crash point on the write path (the leader half the time): the WAL
+   * before or after its save, before an fsync, or in the middle of an apply batch, after a random
+   * number of hits; then it is restarted on its data.
+   */
+  CRASH_POINT(false, true) {
+    @Override
+    void inject(ProcessCluster c, Random r) throws IOException, InterruptedException {
+      MemberProcess m = r.nextBoolean() ? c.awaitLeader(LEADER_WAIT_MS) : follower(c, r);
+      String point = CRASH_POINTS.get(r.nextInt(CRASH_POINTS.size()));
+      try {
+        c.failpoints(m).set(point, r.nextInt(40) + "*off->panic");
+      } catch (IOException e) {
+        // It went down some other way: restarted below like a crashed one.
+      }
+      m.process().waitFor(CRASH_WAIT_MS, TimeUnit.MILLISECONDS);
+      if (m.alive()) {
+        try {
+          c.failpoints(m).clear(point);
+        } catch (IOException e) {
+          // It crashed just now.
+        }
+      }
+      if (!m.alive()) {
+        pause(r);
+        m.start();
+      }
+    }
+  },
+  /** One member's WAL fsyncs made slow (a slow disk) for a while. */
+  SLOW_FSYNC(false, true) {
+    @Override
+    void inject(ProcessCluster c, Random r) throws IOException {
+      List<MemberProcess> ms = c.members();
+      MemberProcess m = ms.get(r.nextInt(ms.size()));
+      c.failpoints(m).set("walFsync", "sleep(" + (20 + r.nextInt(180)) + ")");
+      pause(r);
+      c.failpoints(m).clear("walFsync");
+    }
+  },
+  /**
+   * A power cut of every member at once: each loses what its WAL had not fsynced and what its
+   * backend had not synced ({@code raftPowerCut}), then all start again on what is left.
+   */
+  POWER_CUT_ALL(false, true) {
+    @Override
+    void inject(ProcessCluster c, Random r) throws IOException, InterruptedException {
+      for (MemberProcess m : c.members()) {
+        try {
+          c.failpoints(m).set("raftPowerCut", "panic");
+        } catch (IOException e) {
+          // Already down.
+        }
+      }
+      for (MemberProcess m : c.members()) {
+        if (!m.process().waitFor(CRASH_WAIT_MS, TimeUnit.MILLISECONDS)) {
+          // Nothing reached its save point in time (an idle member): a kill keeps its page cache,
+          // which a power cut would not, but loses nothing it acknowledged.
+          m.kill();
+        }
+      }
+      MemberProcess.startTogether(c.members());
+    }
   };
+
+  /** The crash points {@link #CRASH_POINT} chooses from. */
+  static final List<String> CRASH_POINTS = List.of("raftBeforeSave", "raftAfterSave", "walFsync", "applyMidBatch");
+  /** How long a member set to crash may take to reach its point before the point is cleared. */
+  static final long CRASH_WAIT_MS = 10_000;
+  /**
+   * How {@link #POWER_CUT_ALL} arms {@code raftPowerCut} at start: set, so the backend is opened
+   * for the emulation, but off until the fault sets {@code panic}.
+   */
+  static final String POWER_CUT_ARMED = "raftPowerCut=1000000000*off->panic";
 
   /** Whether the fault needs the members in network namespaces. */
   final boolean namespaces;
@@ -159,10 +233,14 @@ enum Fault {
     this.failpoints = failpoints;
   }
 
-  /** Where a scenario of {@code faults} runs its members. */
-  static ProcessCluster.Placement placement(List<Fault> faults) {
+  /** Where a scenario of {@code faults} runs its members, with {@code atStart} as their failpoints. */
+  static ProcessCluster.Placement placement(List<Fault> faults, String atStart) {
+    String start = atStart;
+    if (faults.contains(POWER_CUT_ALL)) {
+      start = start.isEmpty() ? POWER_CUT_ARMED : start + ";" + POWER_CUT_ARMED;
+    }
     return new ProcessCluster.Placement(faults.stream().anyMatch(f -> f.namespaces),
-        faults.stream().anyMatch(f -> f.failpoints));
+        faults.stream().anyMatch(f -> f.failpoints), start);
   }
 
   static void heal(ProcessCluster c, Random r) throws IOException {

@@ -64,7 +64,7 @@ final class KvClient {
     } catch (StatusRuntimeException e) {
       member++;
       history.failed(e);
-      if (!(request instanceof Request.Get)) {
+      if (!(request instanceof Request.Get) && !neverSent(e)) {
         history.add(Operation.unknown(id, invoke, request));
       }
       java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ERROR_BACKOFF_MS));
@@ -98,6 +98,23 @@ final class KvClient {
           ? new Response.Get(null, 0, r.getHeader().getRevision())
           : new Response.Get(kv.getValue().toStringUtf8(), kv.getModRevision(), r.getHeader().getRevision())));
     }
+  }
+
+  /**
+   * Whether the request failed before it left the client: no connection to the member could be
+   * made (refused while it restarts). Such a write certainly did not happen, and recording it as
+   * unknown would only widen the checker's search.
+   */
+  static boolean neverSent(StatusRuntimeException e) {
+    if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE) {
+      return false;
+    }
+    for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Response send(Request request) {

@@ -44,8 +44,11 @@ final class ProcessCluster implements AutoCloseable {
   static final int NAMESPACE_PEER_PORT = 2380;
   static final int NAMESPACE_FAILPOINT_PORT = 2381;
 
-  /** Where the members run: on loopback, or each in its own network namespace; with failpoints or none. */
-  record Placement(boolean namespaces, boolean failpoints) {}
+  /**
+   * Where the members run: on loopback, or each in its own network namespace; with a failpoint
+   * control endpoint or none; with {@code atStart} as their {@code KVORUM_FAILPOINTS} (empty: none).
+   */
+  record Placement(boolean namespaces, boolean failpoints, String atStart) {}
 
   private final Path dir;
   private final List<String> flags;
@@ -88,6 +91,9 @@ final class ProcessCluster implements AutoCloseable {
         String control = m.host() + ":" + ports.get(i)[2];
         m.environment("KVORUM_FAILPOINTS_HTTP", control);
         c.failpoints.put(m.name, new FailpointControl(control));
+      }
+      if (!placement.atStart().isEmpty()) {
+        m.environment("KVORUM_FAILPOINTS", placement.atStart());
       }
       out.add(m);
     }
@@ -203,7 +209,7 @@ final class ProcessCluster implements AutoCloseable {
    * as a learner and promoted once it has caught up, as etcd's runbook replaces a member.
    */
   MemberProcess replace(MemberProcess old) throws IOException, InterruptedException {
-    if (placement.namespaces() || placement.failpoints()) {
+    if (placement.namespaces() || placement.failpoints() || !placement.atStart().isEmpty()) {
       throw new IllegalStateException("a replaced member would have no namespace and no failpoints");
     }
     long id = memberId(old);

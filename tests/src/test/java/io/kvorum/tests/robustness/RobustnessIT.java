@@ -44,6 +44,12 @@ class RobustnessIT {
   }
 
   @Test
+  void threeMembers_crashPointsSlowDisksAndPowerCuts_historyChecksPass() throws Exception {
+    run(new RobustnessRun.Scenario("crash-3", 3, List.of(Fault.CRASH_POINT, Fault.SLOW_FSYNC, Fault.POWER_CUT_ALL),
+        LOAD_MS, 2_000));
+  }
+
+  @Test
   void fiveMembers_replaceMembers_historyChecksPass() throws Exception {
     run(new RobustnessRun.Scenario("replace-5", 5, List.of(Fault.REPLACE_MEMBER, Fault.KILL_LEADER), LOAD_MS, 2_000));
   }

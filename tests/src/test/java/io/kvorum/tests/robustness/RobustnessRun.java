@@ -38,7 +38,11 @@ final class RobustnessRun {
   static final long SETTLE_MS = 60_000;
 
   /** What a scenario runs: members, faults drawn at random from the list, load time, time between faults. */
-  record Scenario(String name, int members, List<Fault> faults, long loadMs, long faultIntervalMs) {}
+  record Scenario(String name, int members, List<Fault> faults, long loadMs, long faultIntervalMs, String failpoints) {
+    Scenario(String name, int members, List<Fault> faults, long loadMs, long faultIntervalMs) {
+      this(name, members, faults, loadMs, faultIntervalMs, "");
+    }
+  }
 
   /** What a run did and what the checks said. */
   record Report(Scenario scenario, long seed, int operations, int unknown, Map<String, Long> errors,
@@ -54,7 +58,8 @@ final class RobustnessRun {
     public String toString() {
       return String.format("%s seed=%d: %d operations (%d unknown), faults %s, linearizable %s, revisions %s, "
           + "watch %s/%s (%d+%d events, %d segments, %d progress), leases %d granted %d checked, %d compactions, "
-          + "members agree %s, checks %d ms; errors %s%s", scenario.name, seed, operations, unknown, faults,
+          + "members agree %s, checks %d ms; errors %s%s", scenario.name
+          + (scenario.failpoints.isEmpty() ? "" : " [" + scenario.failpoints + "]"), seed, operations, unknown, faults,
           linearizable, revisions, watch1.verdict(), watch2.verdict(), watch1.events(), watch2.events(),
           watch1.segments() + watch2.segments(), watch1.progressResponses() + watch2.progressResponses(),
           leasesGranted, leaseChecks, compactions, membersAgree, checkMs, errors,
@@ -70,7 +75,7 @@ final class RobustnessRun {
     for (int i = 0; i < KEYS; i++) {
       keys.add(PREFIX + i);
     }
-    try (ProcessCluster c = ProcessCluster.start(dir, s.members(), flags, Fault.placement(s.faults()))) {
+    try (ProcessCluster c = ProcessCluster.start(dir, s.members(), flags, Fault.placement(s.faults(), s.failpoints()))) {
       c.awaitLeader(Fault.LEADER_WAIT_MS);
       History history = new History();
       long start = c.status(c.members().get(0)).orElseThrow().getHeader().getRevision() + 1;

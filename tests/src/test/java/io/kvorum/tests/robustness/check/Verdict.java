@@ -11,6 +11,16 @@ public enum Verdict {
 
   /** The worse of two verdicts: a violation outranks an unknown, which outranks OK. */
   Verdict and(Verdict other) {
-    return this.ordinal() >= other.ordinal() ? this : other;
+    return rank(this) >= rank(other) ? this : other;
+  }
+
+  // Not the declaration order: a violation found on one key stands, whatever another key's search
+  // could not decide.
+  private static int rank(Verdict v) {
+    return switch (v) {
+      case OK -> 0;
+      case UNKNOWN -> 1;
+      case VIOLATION -> 2;
+    };
   }
 }
