@@ -45,7 +45,8 @@ final class RobustnessRun {
   }
 
   /** What a run did and what the checks said. */
-  record Report(Scenario scenario, long seed, int operations, int unknown, Map<String, Long> errors,
+  record Report(Scenario scenario, long seed, int operations, int unknown, UnknownOutcomes.Resolved resolved,
+      Map<String, Long> errors,
       Map<Fault, Integer> faults, Verdict linearizable, Verdict revisions, WatchRecorder.Outcome watch1,
       WatchRecorder.Outcome watch2, int leasesGranted, int leaseChecks, int compactions, boolean membersAgree,
       List<String> findings, long checkMs) {
@@ -56,10 +57,11 @@ final class RobustnessRun {
 
     @Override
     public String toString() {
-      return String.format("%s seed=%d: %d operations (%d unknown), faults %s, linearizable %s, revisions %s, "
+      return String.format("%s seed=%d: %d operations (%d unknown: %d happened, %d never, %d open), faults %s, linearizable %s, revisions %s, "
           + "watch %s/%s (%d+%d events, %d segments, %d progress), leases %d granted %d checked, %d compactions, "
           + "members agree %s, checks %d ms; errors %s%s", scenario.name
-          + (scenario.failpoints.isEmpty() ? "" : " [" + scenario.failpoints + "]"), seed, operations, unknown, faults,
+          + (scenario.failpoints.isEmpty() ? "" : " [" + scenario.failpoints + "]"), seed, operations, unknown,
+          resolved.happened(), resolved.neverHappened(), resolved.stillUnknown(), faults,
           linearizable, revisions, watch1.verdict(), watch2.verdict(), watch1.events(), watch2.events(),
           watch1.segments() + watch2.segments(), watch1.progressResponses() + watch2.progressResponses(),
           leasesGranted, leaseChecks, compactions, membersAgree, checkMs, errors,
@@ -160,16 +162,20 @@ final class RobustnessRun {
         findings.add(e.getMessage());
       }
       long endRevision = end == null ? 0 : end.revision();
-      if (!w1.awaitCaughtUp(endRevision, SETTLE_MS) || !w2.awaitCaughtUp(endRevision, SETTLE_MS)) {
+      boolean watched = end != null && w1.awaitCaughtUp(endRevision, SETTLE_MS) && w2.awaitCaughtUp(endRevision, SETTLE_MS);
+      if (!watched) {
         findings.add("a watcher did not reach revision " + endRevision);
       }
       w1.close();
       w2.close();
       List<Operation> ops = history.operations();
       long checkStart = System.nanoTime();
-      LinearizabilityChecker.Result lin = new LinearizabilityChecker().check(ops);
+      Map<String, WatchRecorder.Seen> seen = new HashMap<>(w2.seenValues());
+      seen.putAll(w1.seenValues());
+      UnknownOutcomes.Resolved resolved = UnknownOutcomes.resolve(ops, seen, watched);
+      LinearizabilityChecker.Result lin = new LinearizabilityChecker().check(resolved.history());
       lin.notOk().forEach(k -> findings.add("linearizability: " + k));
-      RevisionCheck.Result rev = RevisionCheck.check(ops);
+      RevisionCheck.Result rev = RevisionCheck.check(resolved.history());
       rev.findings().forEach(f -> findings.add("revisions: " + f.description()));
       WatchRecorder.Outcome o1 = w1.check(ops);
       WatchRecorder.Outcome o2 = w2.check(ops);
@@ -182,8 +188,8 @@ final class RobustnessRun {
       leases.findings().forEach(f -> findings.add("lease: " + f.description()));
       long checkMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - checkStart);
       int unknown = (int) ops.stream().filter(o -> !o.known()).count();
-      return new Report(s, seed, ops.size(), unknown, history.errors(), injected, lin.verdict(), rev.verdict(), o1, o2,
-          leases.granted, leases.checked, compactions[0], agree, findings, checkMs);
+      return new Report(s, seed, ops.size(), unknown, resolved, history.errors(), injected, lin.verdict(), rev.verdict(),
+          o1, o2, leases.granted, leases.checked, compactions[0], agree, findings, checkMs);
     }
   }
 

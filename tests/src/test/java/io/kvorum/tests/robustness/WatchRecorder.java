@@ -41,6 +41,8 @@ final class WatchRecorder implements AutoCloseable {
     final long start;
     final String member;
     final List<WatchEvent> events = new ArrayList<>();
+    /** When each event of {@link #events} arrived (the recorder's nanoseconds). */
+    final List<Long> received = new ArrayList<>();
     final List<Finding> findings = new ArrayList<>();
     final Map<String, WatchEvent> lastByKey = new HashMap<>();
     long lastRevision;
@@ -189,6 +191,7 @@ final class WatchRecorder implements AutoCloseable {
       s.lastByKey.put(key, ev);
       if (s.events.size() < EVENTS_MAX) {
         s.events.add(ev);
+        s.received.add(System.nanoTime());
       }
       s.lastRevision = Math.max(s.lastRevision, ev.revision());
     }
@@ -210,6 +213,26 @@ final class WatchRecorder implements AutoCloseable {
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
     }
     return false;
+  }
+
+  /** A put the watcher saw: its revision and when it first arrived. */
+  record Seen(long revision, long receivedNanos) {}
+
+  /** Every value put that this watcher saw, with the revision and the first arrival. */
+  synchronized Map<String, Seen> seenValues() {
+    Map<String, Seen> out = new HashMap<>();
+    for (Segment s : segments) {
+      for (int i = 0; i < s.events.size(); i++) {
+        WatchEvent e = s.events.get(i);
+        if (e.type() == WatchEvent.Type.PUT) {
+          Seen before = out.get(e.value());
+          if (before == null || s.received.get(i) < before.receivedNanos()) {
+            out.put(e.value(), new Seen(e.revision(), s.received.get(i)));
+          }
+        }
+      }
+    }
+    return out;
   }
 
   /** What the checks found in every segment against the writes in {@code kvOps}. */
