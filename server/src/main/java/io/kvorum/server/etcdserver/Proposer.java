@@ -25,8 +25,20 @@ import java.util.concurrent.atomic.LongAdder;
  * the client's waiter under it, proposes, and completes the waiter with the typed result the apply
  * thread reports — or with etcd's error when the request is refused, too large, or not applied
  * within the request timeout (or the client's deadline, when that comes first).
+ *
+ * <p>Overload: like etcd 3.4 ({@code processInternalRaftRequestOnce}), a request is refused with
+ * {@code etcdserver: too many requests} before it is proposed while this member's committed index
+ * is more than {@link #COMMITTED_UNAPPLIED_ENTRIES_MAX} entries ahead of its applied index: a
+ * member whose apply falls behind stops taking work instead of piling it up. Membership changes
+ * and the member's own attribute publication are proposed regardless, as etcd proposes them on
+ * paths without that check.
  */
 final class Proposer {
+  /**
+   * Committed entries not yet applied beyond which requests are refused (etcd's {@code
+   * maxGapBetweenApplyAndCommitIndex}, not configurable in etcd either).
+   */
+  static final long COMMITTED_UNAPPLIED_ENTRIES_MAX = 5_000;
   private final RaftLoop loop;
   private final Clock clock;
   private final RequestIds ids;
@@ -56,8 +68,30 @@ final class Proposer {
    * Proposes {@code req} and completes with its applied result of type {@code type}. The client's
    * future is the waiter itself: the apply thread completes it, and a timer on the member's clock
    * fails it with etcd's timeout (and forgets it) if it is not applied in time — no extra stages.
+   * Fails at once with etcd's {@code too many requests}, proposing nothing, while apply lags commit
+   * by more than {@link #COMMITTED_UNAPPLIED_ENTRIES_MAX} entries.
    */
   <T> CompletableFuture<T> propose(RequestContext ctx, InternalRaftRequest.Builder req, Class<T> type) {
+    if (applyLagsCommit()) {
+      return CompletableFuture.failedFuture(EtcdError.REQUEST_TOO_MANY_REQUESTS.exception());
+    }
+    return submit(ctx, req, type);
+  }
+
+  /**
+   * As {@link #propose}, but also while apply lags commit: for the member's attribute publication,
+   * which etcd 3.4 proposes on its v2 path, without the check (it retries until applied anyway).
+   */
+  <T> CompletableFuture<T> proposeEvenIfBehind(RequestContext ctx, InternalRaftRequest.Builder req, Class<T> type) {
+    return submit(ctx, req, type);
+  }
+
+  /** True while committed entries wait for apply beyond {@link #COMMITTED_UNAPPLIED_ENTRIES_MAX}. */
+  boolean applyLagsCommit() {
+    return loop.committedIndex() > loop.appliedIndex() + COMMITTED_UNAPPLIED_ENTRIES_MAX;
+  }
+
+  private <T> CompletableFuture<T> submit(RequestContext ctx, InternalRaftRequest.Builder req, Class<T> type) {
     if (stopped) {
       return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
     }
