@@ -95,6 +95,7 @@ public final class RaftLoop implements AutoCloseable {
   private final BlockingQueue<Input> inbox = new ArrayBlockingQueue<>(INBOX_MAX);
   private final BlockingQueue<ApplyTask> applyQueue = new ArrayBlockingQueue<>(APPLY_QUEUE_MAX);
   private final AtomicInteger pendingTicks = new AtomicInteger();
+  private final java.util.concurrent.atomic.LongAdder droppedPeerMessages = new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.ConcurrentLinkedQueue<ConfApply> confApplies =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final Thread raftThread;
@@ -233,9 +234,16 @@ public final class RaftLoop implements AutoCloseable {
     return f;
   }
 
-  /** Delivers a message from a peer; dropped if the inbox is full (raft retransmits). */
+  /** Delivers a message from a peer; dropped (and counted) if the inbox is full (raft retransmits). */
   public void receive(Message m) {
-    inbox.offer(new Receive(m));
+    if (!inbox.offer(new Receive(m))) {
+      droppedPeerMessages.increment();
+    }
+  }
+
+  /** Peer messages dropped because the inbox was full. */
+  public long droppedPeerMessages() {
+    return droppedPeerMessages.sum();
   }
 
   /** Runs {@code action} on the raft thread (transfer leader, report unreachable, ...). */

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.kvorum.raft.ConfState;
 import io.kvorum.raft.Config;
 import io.kvorum.raft.Entry;
+import io.kvorum.raft.Message;
+import io.kvorum.raft.MessageType;
 import io.kvorum.raft.RawNode;
 import io.kvorum.server.testing.LocalCluster;
 import io.kvorum.server.wal.RaftStorage;
@@ -128,6 +130,9 @@ class RaftLoopBoundsTest {
     assertThat(waiting).noneMatch(CompletableFuture::isDone);
     assertThat(refusal(loop.propose(payload(-2)))).isEqualTo(ReplicationException.Kind.TOO_MANY_REQUESTS);
     assertThat(refusal(loop.readIndex())).isEqualTo(ReplicationException.Kind.TOO_MANY_REQUESTS);
+    // A peer's message is dropped and counted (raft sends it again).
+    loop.receive(Message.builder(MessageType.HEARTBEAT).from(2).to(1).term(1).build());
+    assertThat(loop.droppedPeerMessages()).isEqualTo(1);
 
     applier.gate.countDown();
     CompletableFuture.allOf(waiting.toArray(CompletableFuture[]::new)).get(WAIT_SECONDS, TimeUnit.SECONDS);
