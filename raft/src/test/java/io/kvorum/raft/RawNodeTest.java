@@ -21,12 +21,17 @@ class RawNodeTest {
     final ArrayDeque<Message> wire = new ArrayDeque<>();
 
     Cluster(long... ids) {
+      this(c -> c, ids);
+    }
+
+    /** As above, each member's configuration changed by {@code tune}. */
+    Cluster(java.util.function.UnaryOperator<Config> tune, long... ids) {
       for (long id : ids) {
         MemoryStorage s = new MemoryStorage();
         s.applySnapshot(new Snapshot(new SnapshotMetadata(ConfState.ofVoters(ids), 1, 1), null));
         s.setHardState(new HardState(1, 0, 1));
         storages.put(id, s);
-        nodes.put(id, new RawNode(Config.defaults(id, s, new SplittableRandom(id)).withApplied(1)));
+        nodes.put(id, new RawNode(tune.apply(Config.defaults(id, s, new SplittableRandom(id)).withApplied(1))));
         applied.put(id, new ArrayList<>());
       }
     }
@@ -113,6 +118,31 @@ class RawNodeTest {
     Cluster c = new Cluster(1, 2, 3);
     assertThatThrownBy(() -> c.nodes.get(1L).propose(new byte[] {1}))
         .isInstanceOf(RaftException.ProposalDropped.class);
+  }
+
+  /**
+   * The leader's uncommitted tail ({@code maxUncommittedEntriesSizeBytes}, 1 GiB by default) filled
+   * while no follower answers: a proposal beyond it is dropped, and taken again once the tail
+   * commits.
+   */
+  @Test
+  void propose_uncommittedTailAtItsMax_isDroppedUntilTheTailCommits() {
+    long maxUncommitted = 100;
+    Cluster c = new Cluster(cfg -> cfg.withLimits(1024 * 1024, 256, maxUncommitted), 1, 2, 3);
+    c.nodes.get(1L).campaign();
+    c.process();
+    assertThat(c.leader()).isEqualTo(1);
+    RawNode leader = c.nodes.get(1L);
+    // Nothing is delivered while proposing: the tail grows by 10 bytes a proposal.
+    for (int i = 0; i < maxUncommitted / 10; i++) {
+      leader.propose(new byte[10]);
+    }
+    assertThatThrownBy(() -> leader.propose(new byte[10])).isInstanceOf(RaftException.ProposalDropped.class);
+    c.process();
+    assertThat(c.applied.get(1L)).hasSize((int) (maxUncommitted / 10));
+    leader.propose(new byte[10]);
+    c.process();
+    assertThat(c.applied.get(2L)).hasSize((int) (maxUncommitted / 10) + 1);
   }
 
   @Test

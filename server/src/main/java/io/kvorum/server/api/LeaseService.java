@@ -21,8 +21,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * etcd's Lease service. Keep-alives are answered in order on their stream, one renewal at a time
- * per stream (the next request is read once the previous answer went out), so a stream holds at
- * most one renewal in flight however fast the client sends.
+ * per stream (the next request is read once the previous answer was handed to a ready transport),
+ * so a stream holds at most one renewal in flight and no backlog of answers however fast the
+ * client sends and however slowly it reads.
  */
 final class LeaseService extends LeaseGrpc.LeaseImplBase {
   private static final RequestContext GRANT = Requests.base(LeaseGrpc.getLeaseGrantMethod());
@@ -67,49 +68,77 @@ final class LeaseService extends LeaseGrpc.LeaseImplBase {
   @Override
   public StreamObserver<LeaseKeepAliveRequest> leaseKeepAlive(StreamObserver<LeaseKeepAliveResponse> responses) {
     ServerCallStreamObserver<LeaseKeepAliveResponse> out = (ServerCallStreamObserver<LeaseKeepAliveResponse>) responses;
+    KeepAlives stream = new KeepAlives(out);
     out.disableAutoRequest();
+    out.setOnReadyHandler(stream::onReady);
     out.request(1);
-    return new StreamObserver<>() {
-      private volatile boolean done;
+    return stream;
+  }
 
-      @Override
-      public void onNext(LeaseKeepAliveRequest req) {
-        CompletableFuture<LeaseKeepAliveResponse> f;
-        try {
-          f = server.leaseRenew(KEEP_ALIVE, req.getID());
-        } catch (RuntimeException e) {
-          f = CompletableFuture.failedFuture(e);
-        }
-        f.whenComplete((resp, err) -> {
-          synchronized (this) {
-            if (done) {
-              return;
-            }
-            if (err != null) {
-              done = true;
-              out.onError(GrpcErrors.toStatus(err));
-              return;
-            }
-            out.onNext(resp);
-          }
-          out.request(1);
-        });
+  /**
+   * One keep-alive stream: a request is read only once the previous one is answered and gRPC's
+   * transport can take the answer (it is ready), so a client that sends keep-alives without reading
+   * the answers stops being read instead of having answers pile up in the member.
+   */
+  private final class KeepAlives implements StreamObserver<LeaseKeepAliveRequest> {
+    private final ServerCallStreamObserver<LeaseKeepAliveResponse> out;
+    // Guarded by this.
+    private boolean done;
+    /** The last request is answered; the next is read when the transport is ready. */
+    private boolean readNextWhenReady;
+
+    KeepAlives(ServerCallStreamObserver<LeaseKeepAliveResponse> out) {
+      this.out = out;
+    }
+
+    @Override
+    public void onNext(LeaseKeepAliveRequest req) {
+      CompletableFuture<LeaseKeepAliveResponse> f;
+      try {
+        f = server.leaseRenew(KEEP_ALIVE, req.getID());
+      } catch (RuntimeException e) {
+        f = CompletableFuture.failedFuture(e);
       }
-
-      @Override
-      public void onError(Throwable t) {
-        done = true;
-      }
-
-      @Override
-      public void onCompleted() {
+      f.whenComplete((resp, err) -> {
         synchronized (this) {
-          if (!done) {
-            done = true;
-            out.onCompleted();
+          if (done) {
+            return;
           }
+          if (err != null) {
+            done = true;
+            out.onError(GrpcErrors.toStatus(err));
+            return;
+          }
+          out.onNext(resp);
+          readNextWhenReady = true;
+          readNextIfReady();
         }
+      });
+    }
+
+    synchronized void onReady() {
+      readNextIfReady();
+    }
+
+    /** Reads the next request if the last one is answered and the transport takes more (holds this). */
+    private void readNextIfReady() {
+      if (readNextWhenReady && !done && out.isReady()) {
+        readNextWhenReady = false;
+        out.request(1);
       }
-    };
+    }
+
+    @Override
+    public synchronized void onError(Throwable t) {
+      done = true;
+    }
+
+    @Override
+    public synchronized void onCompleted() {
+      if (!done) {
+        done = true;
+        out.onCompleted();
+      }
+    }
   }
 }

@@ -33,7 +33,10 @@ import java.util.function.Consumer;
  * election timeouts, as etcd's leader monitor does.
  */
 final class WatchService extends WatchGrpc.WatchImplBase {
-  /** A stream stops reading requests while this many control responses wait to be sent. */
+  /**
+   * A stream stops reading requests while this many of its requests wait for the watch hub or
+   * their answers (control responses) wait to be sent; it reads again below half of it.
+   */
   static final int CONTROL_BACKLOG_MAX = 1024;
   /** Consecutive leader checks without a leader before require-leader streams are cut (etcd: 3). */
   private static final int NO_LEADER_CHECKS_MAX = 3;

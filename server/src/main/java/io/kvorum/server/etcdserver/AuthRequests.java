@@ -47,6 +47,7 @@ import io.kvorum.server.errors.EtcdException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -83,6 +84,16 @@ final class AuthRequests implements AuthServer, AutoCloseable {
 
   AuthRequests(AuthStore store, Passwords passwords, Proposer proposer, LongSupplier appliedIndex,
       boolean clientCertAuth) {
+    this(store, passwords, proposer, appliedIndex, clientCertAuth, r -> {
+      Thread t = new Thread(r, "kvorum-bcrypt");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** As above, with the bcrypt threads made by {@code threads} (a test holds them to fill the queue). */
+  AuthRequests(AuthStore store, Passwords passwords, Proposer proposer, LongSupplier appliedIndex,
+      boolean clientCertAuth, ThreadFactory threads) {
     this.store = store;
     this.tokens = store.tokens();
     this.passwords = passwords;
@@ -90,11 +101,7 @@ final class AuthRequests implements AuthServer, AutoCloseable {
     this.appliedIndex = appliedIndex;
     this.clientCertAuth = clientCertAuth;
     this.bcrypt = new ThreadPoolExecutor(BCRYPT_THREADS, BCRYPT_THREADS, 30, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(BCRYPT_QUEUE_MAX), r -> {
-          Thread t = new Thread(r, "kvorum-bcrypt");
-          t.setDaemon(true);
-          return t;
-        });
+        new ArrayBlockingQueue<>(BCRYPT_QUEUE_MAX), threads);
     bcrypt.allowCoreThreadTimeOut(true);
   }
 

@@ -30,6 +30,7 @@ import io.kvorum.server.membership.Member;
 import io.kvorum.server.membership.Membership;
 import io.kvorum.server.metrics.Metrics;
 import io.kvorum.server.mvcc.KvStore;
+import io.kvorum.server.replication.Applier;
 import io.kvorum.server.replication.RaftLoop;
 import io.kvorum.server.replication.ReplicationException;
 import io.kvorum.server.snapshot.SnapshotStream;
@@ -49,6 +50,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -109,7 +111,7 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   private AutoCompactor autoCompactor = () -> { };
 
   private EtcdServer(ServerConfig cfg, Clock clock, SystemClock ownClock, TokenProvider tokens,
-      Bootstrap.Opened o) {
+      Bootstrap.Opened o, UnaryOperator<Applier> applyThrough) {
     this.cfg = cfg;
     this.clock = clock;
     this.ownClock = ownClock;
@@ -150,7 +152,8 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
     this.applier = new MemberApplier(memberId, cfg.memberDir(), shipping, backend, kv, lessor, authStore, alarmStore,
         quota, membership, new TransportPeers(memberId, transport, termination::removedFromCluster), waiters, clock,
         this::header, o.appliedIndex());
-    this.loop = new RaftLoop(hex(memberId), node, o.storage(), transport, applier, node.status().config(),
+    this.loop = new RaftLoop(hex(memberId), node, o.storage(), transport, applyThrough.apply(applier),
+        node.status().config(),
         cfg.snapshotCount, termination::fatal);
     this.proposer = new Proposer(loop, clock, new RequestIds(memberId, clock.wallMillis()), waiters,
         cfg.maxRequestBytes, requestTimeout);
@@ -195,12 +198,20 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
 
   /** Opens or creates the member's data and starts serving peers; clients are served by the API edge. */
   public static EtcdServer start(ServerConfig cfg) throws IOException {
+    return start(cfg, UnaryOperator.identity());
+  }
+
+  /**
+   * As {@link #start(ServerConfig)}, with the raft loop applying through {@code applyThrough} of
+   * the member's applier: for tests that hold apply back (an overloaded member).
+   */
+  static EtcdServer start(ServerConfig cfg, UnaryOperator<Applier> applyThrough) throws IOException {
     SystemClock own = cfg.clock == null ? new SystemClock("kvorum-timer-" + cfg.name) : null;
     Clock clock = own != null ? own : cfg.clock;
     EtcdServer s;
     try {
       TokenProvider tokens = Tokens.fromFlag(cfg.authToken, cfg.authTokenTtl, clock);
-      s = new EtcdServer(cfg, clock, own, tokens, Bootstrap.open(cfg, clock));
+      s = new EtcdServer(cfg, clock, own, tokens, Bootstrap.open(cfg, clock), applyThrough);
     } catch (IOException | RuntimeException e) {
       if (own != null) {
         own.close();
@@ -390,6 +401,11 @@ public final class EtcdServer implements MemberView, ClusterServer, MaintenanceS
   @Override
   public List<AlarmMember> alarms() {
     return alarmStore.all();
+  }
+
+  /** The raft loop, for tests that watch its indexes. */
+  RaftLoop raftLoop() {
+    return loop;
   }
 
   @Override

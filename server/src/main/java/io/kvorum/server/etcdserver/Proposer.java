@@ -25,20 +25,50 @@ import java.util.concurrent.atomic.LongAdder;
  * the client's waiter under it, proposes, and completes the waiter with the typed result the apply
  * thread reports — or with etcd's error when the request is refused, too large, or not applied
  * within the request timeout (or the client's deadline, when that comes first).
+ *
+ * <p>Overload: like etcd 3.4 ({@code processInternalRaftRequestOnce}), a request is refused with
+ * {@code etcdserver: too many requests} before it is proposed while this member's committed index
+ * is more than {@link #COMMITTED_UNAPPLIED_ENTRIES_MAX} entries ahead of its applied index: a
+ * member whose apply falls behind stops taking work instead of piling it up; so it does while
+ * {@link #PROPOSALS_PENDING_MAX} requests wait for their outcome (Kvorum's own). Membership changes
+ * and the member's own attribute publication are proposed regardless, as etcd proposes them on
+ * paths without that check.
  */
 final class Proposer {
+  /**
+   * Committed entries not yet applied beyond which requests are refused (etcd's {@code
+   * maxGapBetweenApplyAndCommitIndex}, not configurable in etcd either).
+   */
+  static final long COMMITTED_UNAPPLIED_ENTRIES_MAX = 5_000;
+  /**
+   * Requests this member proposed and still waits for (in its raft inbox, in the log uncommitted,
+   * committed but not applied, or forwarded to a leader that may have dropped them): beyond it a
+   * request is refused with {@code too many requests}. etcd 3.4 has no such count (a waiter there
+   * lives until its request timeout); this one is far above what the other bounds let through in
+   * normal operation, and keeps a member that forwards to an unreachable leader from holding a
+   * request timeout's worth of waiters.
+   */
+  static final int PROPOSALS_PENDING_MAX = 100_000;
   private final RaftLoop loop;
   private final Clock clock;
   private final RequestIds ids;
   private final Waiters waiters;
   private final long maxRequestBytes;
   private final Duration requestTimeout;
+  private final int pendingMax;
   private volatile boolean stopped;
   /** Proposals raft refused or that timed out (etcd's {@code proposals_failed_total}). */
   private final LongAdder failed = new LongAdder();
 
   Proposer(RaftLoop loop, Clock clock, RequestIds ids, Waiters waiters, long maxRequestBytes,
       Duration requestTimeout) {
+    this(loop, clock, ids, waiters, maxRequestBytes, requestTimeout, PROPOSALS_PENDING_MAX);
+  }
+
+  /** As above, with at most {@code pendingMax} requests waiting (tests fill a small one). */
+  Proposer(RaftLoop loop, Clock clock, RequestIds ids, Waiters waiters, long maxRequestBytes,
+      Duration requestTimeout, int pendingMax) {
+    this.pendingMax = pendingMax;
     this.loop = loop;
     this.waiters = waiters;
     this.clock = clock;
@@ -56,8 +86,31 @@ final class Proposer {
    * Proposes {@code req} and completes with its applied result of type {@code type}. The client's
    * future is the waiter itself: the apply thread completes it, and a timer on the member's clock
    * fails it with etcd's timeout (and forgets it) if it is not applied in time — no extra stages.
+   * Fails at once with etcd's {@code too many requests}, proposing nothing, while apply lags commit
+   * by more than {@link #COMMITTED_UNAPPLIED_ENTRIES_MAX} entries or {@link #PROPOSALS_PENDING_MAX}
+   * requests wait (counted before this one registers, so concurrent callers may pass it by a few).
    */
   <T> CompletableFuture<T> propose(RequestContext ctx, InternalRaftRequest.Builder req, Class<T> type) {
+    if (applyLagsCommit() || waiters.size() >= pendingMax) {
+      return CompletableFuture.failedFuture(EtcdError.REQUEST_TOO_MANY_REQUESTS.exception());
+    }
+    return submit(ctx, req, type);
+  }
+
+  /**
+   * As {@link #propose}, but also while apply lags commit: for the member's attribute publication,
+   * which etcd 3.4 proposes on its v2 path, without the check (it retries until applied anyway).
+   */
+  <T> CompletableFuture<T> proposeEvenIfBehind(RequestContext ctx, InternalRaftRequest.Builder req, Class<T> type) {
+    return submit(ctx, req, type);
+  }
+
+  /** True while committed entries wait for apply beyond {@link #COMMITTED_UNAPPLIED_ENTRIES_MAX}. */
+  boolean applyLagsCommit() {
+    return loop.committedIndex() > loop.appliedIndex() + COMMITTED_UNAPPLIED_ENTRIES_MAX;
+  }
+
+  private <T> CompletableFuture<T> submit(RequestContext ctx, InternalRaftRequest.Builder req, Class<T> type) {
     if (stopped) {
       return CompletableFuture.failedFuture(EtcdError.STOPPED.exception());
     }

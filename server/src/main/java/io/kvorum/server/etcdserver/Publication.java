@@ -42,7 +42,7 @@ final class Publication {
     if (proposer.isStopped() || published.isDone()) {
       return;
     }
-    proposer.propose(RequestContext.MEMBER, req.clone(), Published.class).whenComplete((v, err) -> {
+    proposer.proposeEvenIfBehind(RequestContext.MEMBER, req.clone(), Published.class).whenComplete((v, err) -> {
       if (err == null) {
         published.complete(null);
       } else {

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -38,6 +39,15 @@ final class SnapshotExports implements AutoCloseable {
   private final AtomicLong seq = new AtomicLong();
 
   SnapshotExports(Backend backend, Clock clock, Path memberDir, String memberName) {
+    this(backend, clock, memberDir, r -> {
+      Thread t = new Thread(r, "kvorum-snapshot-" + memberName);
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /** As above, with the export thread made by {@code threads} (a test holds it to fill the queue). */
+  SnapshotExports(Backend backend, Clock clock, Path memberDir, ThreadFactory threads) {
     this.backend = backend;
     this.clock = clock;
     this.dir = memberDir.resolve("export");
@@ -46,11 +56,7 @@ final class SnapshotExports implements AutoCloseable {
     } catch (IOException e) {
       LOG.warn("cannot remove the snapshot files a stopped member left in {}: {}", dir, e.toString());
     }
-    this.thread = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(WAITING_MAX), r -> {
-      Thread t = new Thread(r, "kvorum-snapshot-" + memberName);
-      t.setDaemon(true);
-      return t;
-    });
+    this.thread = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(WAITING_MAX), threads);
   }
 
   /** Writes the file of a new snapshot; the caller streams and closes it. */

@@ -97,6 +97,7 @@ public final class RaftLoop implements AutoCloseable {
   private final BlockingQueue<Input> inbox = new ArrayBlockingQueue<>(INBOX_MAX);
   private final BlockingQueue<ApplyTask> applyQueue = new ArrayBlockingQueue<>(APPLY_QUEUE_MAX);
   private final AtomicInteger pendingTicks = new AtomicInteger();
+  private final java.util.concurrent.atomic.LongAdder droppedPeerMessages = new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.ConcurrentLinkedQueue<ConfApply> confApplies =
       new java.util.concurrent.ConcurrentLinkedQueue<>();
   private final Thread raftThread;
@@ -112,6 +113,12 @@ public final class RaftLoop implements AutoCloseable {
   private volatile SoftState softState = new SoftState(0, StateType.FOLLOWER);
   private volatile long term;
   private volatile long appliedIndex;
+  /**
+   * The index of the last committed entry (or snapshot) handed to the apply thread, published by
+   * the raft thread once a round (etcd's {@code committedIndex}, set as the raft loop sends entries
+   * to apply): with {@link #appliedIndex} it tells how far apply lags commit.
+   */
+  private volatile long committedIndex;
   private volatile Status lastStatus;
   private volatile long snapshotIndex;
   /** Times this member saw a new leader (etcd's {@code leader_changes_seen_total}); raft thread writes. */
@@ -154,6 +161,7 @@ public final class RaftLoop implements AutoCloseable {
     this.onFatal = onFatal;
     this.appliedConfState = appliedConfState;
     this.appliedIndex = applier.appliedIndex();
+    this.committedIndex = appliedIndex;
     this.lastSnapshotIndex = storage.memory().snapshot().index();
     this.snapshotIndex = lastSnapshotIndex;
     this.persistedIndex = storage.memory().lastIndex();
@@ -228,9 +236,16 @@ public final class RaftLoop implements AutoCloseable {
     return f;
   }
 
-  /** Delivers a message from a peer; dropped if the inbox is full (raft retransmits). */
+  /** Delivers a message from a peer; dropped (and counted) if the inbox is full (raft retransmits). */
   public void receive(Message m) {
-    inbox.offer(new Receive(m));
+    if (!inbox.offer(new Receive(m))) {
+      droppedPeerMessages.increment();
+    }
+  }
+
+  /** Peer messages dropped because the inbox was full. */
+  public long droppedPeerMessages() {
+    return droppedPeerMessages.sum();
   }
 
   /** Runs {@code action} on the raft thread (transfer leader, report unreachable, ...). */
@@ -265,6 +280,14 @@ public final class RaftLoop implements AutoCloseable {
 
   public long appliedIndex() {
     return appliedIndex;
+  }
+
+  /**
+   * The index of the last committed entry handed to the apply thread (at least {@link
+   * #appliedIndex()} once apply caught up; a volatile read, nothing more).
+   */
+  public long committedIndex() {
+    return committedIndex;
   }
 
   /** The index of the newest durable raft snapshot. */
@@ -460,6 +483,15 @@ public final class RaftLoop implements AutoCloseable {
 
   private void enqueueApply(Snapshot snapshot, List<Entry> committed) throws InterruptedException {
     ApplyTask task = new ApplyTask(snapshot, List.copyOf(committed));
+    long ci = committed.isEmpty() ? 0 : committed.get(committed.size() - 1).index();
+    if (snapshot != null) {
+      ci = Math.max(ci, snapshot.index());
+    }
+    if (ci > committedIndex) {
+      // Before the hand-over, as etcd does: a proposer sees the gap even while this thread waits
+      // for room in the apply queue.
+      committedIndex = ci;
+    }
     // The apply thread may be waiting for this thread to apply a membership change: serve it
     // while waiting for room.
     while (!applyQueue.offer(task, 5, TimeUnit.MILLISECONDS)) {

@@ -57,6 +57,14 @@ public final class WatchHub implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(WatchHub.class.getName());
   /** Event responses a stream holds before its watchers fall back to history (etcd: 128). */
   public static final int STREAM_EVENT_SLOTS = 128;
+  /**
+   * Watchers one stream may hold at once; a create beyond it is refused as etcd refuses a create
+   * (created and canceled at once, watch id -1) with {@link #TOO_MANY_WATCHERS}. etcd 3.4 has no
+   * such limit; this one is far above what clients use (Kubernetes opens a few hundred per stream).
+   */
+  public static final int WATCHERS_PER_STREAM_MAX = 10_000;
+  /** The cancel reason of a create refused by {@link #WATCHERS_PER_STREAM_MAX}. */
+  public static final String TOO_MANY_WATCHERS = "etcdserver: too many watchers on the stream";
   /** Revisions queued between the apply thread and the hub before they are dropped. */
   static final int REVISION_QUEUE_MAX = 4096;
   /** Events read from history per catch-up step. */
@@ -78,10 +86,13 @@ public final class WatchHub implements AutoCloseable {
   private final LongSupplier clock;
   private final long progressIntervalNanos;
   private final int streamEventSlots;
+  private final int watchersPerStreamMax;
   private final java.util.concurrent.atomic.AtomicLong victims = new java.util.concurrent.atomic.AtomicLong();
 
   private final ArrayBlockingQueue<RevisionEvents> revisions = new ArrayBlockingQueue<>(REVISION_QUEUE_MAX);
   private volatile boolean lostRevisions;
+  /** Revisions not queued because the queue was full (the watchers caught them up from the store). */
+  private final java.util.concurrent.atomic.LongAdder droppedRevisions = new java.util.concurrent.atomic.LongAdder();
   private final ConcurrentLinkedQueue<Runnable> commands = new ConcurrentLinkedQueue<>();
   private final Thread thread;
   private volatile boolean running = true;
@@ -116,7 +127,14 @@ public final class WatchHub implements AutoCloseable {
   /** As above, with {@code streamEventSlots} event responses per stream instead of the default. */
   public WatchHub(KvStore store, LongFunction<ResponseHeader> headers, long maxResponseBytes, LongSupplier clock,
       long progressIntervalNanos, int streamEventSlots) {
+    this(store, headers, maxResponseBytes, clock, progressIntervalNanos, streamEventSlots, WATCHERS_PER_STREAM_MAX);
+  }
+
+  /** As above, with at most {@code watchersPerStreamMax} watchers per stream (tests fill a small one). */
+  WatchHub(KvStore store, LongFunction<ResponseHeader> headers, long maxResponseBytes, LongSupplier clock,
+      long progressIntervalNanos, int streamEventSlots, int watchersPerStreamMax) {
     this.streamEventSlots = streamEventSlots;
+    this.watchersPerStreamMax = watchersPerStreamMax;
     this.store = store;
     this.headers = headers;
     this.maxResponseBytes = maxResponseBytes;
@@ -153,6 +171,16 @@ public final class WatchHub implements AutoCloseable {
 
   int streamEventSlots() {
     return streamEventSlots;
+  }
+
+  /** Revisions queued for the hub thread now. */
+  int queuedRevisions() {
+    return revisions.size();
+  }
+
+  /** Revisions the apply thread could not queue (full queue); watchers caught up from the store. */
+  long droppedRevisions() {
+    return droppedRevisions.sum();
   }
 
   /** How many times a watcher's stream was full and it fell back to history (etcd's victims). */
@@ -201,9 +229,11 @@ public final class WatchHub implements AutoCloseable {
   /** The store's revision listener: runs on the apply thread, never blocks. */
   void onCommitted(long rev, List<Event> events) {
     if (lostRevisions) {
+      droppedRevisions.increment();
       return;
     }
     if (!revisions.offer(new RevisionEvents(rev, events))) {
+      droppedRevisions.increment();
       lostRevisions = true;
     }
     if (watcherCount > 0 || lostRevisions) {
@@ -512,6 +542,9 @@ public final class WatchHub implements AutoCloseable {
       range = KeyRange.fromRequest(key, end);
     }
     long id = r.getWatchId();
+    if (error == null && s.watchers.size() >= watchersPerStreamMax) {
+      error = TOO_MANY_WATCHERS;
+    }
     if (error == null) {
       if (id == 0) {
         while (s.watchers.containsKey(s.nextAutoId)) {

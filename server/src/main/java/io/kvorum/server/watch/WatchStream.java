@@ -43,6 +43,13 @@ public final class WatchStream {
   private final ArrayDeque<Outgoing> queue = new ArrayDeque<>();
   private int eventItems;
   private int controlItems;
+  /** Client requests handed to the hub and not yet run by it (or run without an answer yet). */
+  private int requestsPending;
+  /**
+   * The hub runs one of this stream's requests and it is still counted in {@link #requestsPending}:
+   * its first answer takes over its place in the backlog, so the backlog never counts it twice.
+   */
+  private boolean requestRunning;
   private Runnable sendable = () -> { };
 
   /** A response to send; event responses name their watcher (for prev_kv and fragmenting). */
@@ -62,7 +69,7 @@ public final class WatchStream {
   }
 
   public void create(WatchCreateRequest r) {
-    hub.submit(() -> hub.create(this, r));
+    request(() -> hub.create(this, r));
   }
 
   /**
@@ -70,16 +77,44 @@ public final class WatchStream {
    * check): created and canceled at once, watch id -1, with {@code reason}.
    */
   public void refuse(String reason) {
-    hub.submit(() -> hub.refuse(this, reason));
+    request(() -> hub.refuse(this, reason));
   }
 
   public void cancel(long watchId) {
-    hub.submit(() -> hub.cancel(this, watchId));
+    request(() -> hub.cancel(this, watchId));
   }
 
   /** etcd's {@code WatchProgressRequest}: a header with watch id -1 once every watcher is synced. */
   public void requestProgress() {
-    hub.submit(() -> hub.requestProgress(this));
+    request(() -> hub.requestProgress(this));
+  }
+
+  /**
+   * Hands a client request to the hub; it counts in {@link #controlBacklog()} until the hub ran
+   * it, and the edge hears (its sendable hook) when it did, answered or not.
+   */
+  private void request(Runnable command) {
+    synchronized (lock) {
+      requestsPending++;
+    }
+    hub.submit(() -> {
+      synchronized (lock) {
+        requestRunning = true;
+      }
+      Runnable hook;
+      try {
+        command.run();
+      } finally {
+        synchronized (lock) {
+          if (requestRunning) {
+            requestsPending--;
+            requestRunning = false;
+          }
+          hook = sendable;
+        }
+      }
+      hook.run();
+    });
   }
 
   /** The client went away: drop every watcher. */
@@ -150,12 +185,13 @@ public final class WatchStream {
   }
 
   /**
-   * Control responses waiting to be sent. The API edge stops reading requests while this is high,
-   * which bounds the queue: control responses only answer the client's own requests.
+   * Client requests the hub has not run yet plus control responses waiting to be sent. The API
+   * edge stops reading requests while this is high, which bounds both the hub's commands and the
+   * queue: control responses only answer the client's own requests.
    */
   public int controlBacklog() {
     synchronized (lock) {
-      return controlItems;
+      return requestsPending + controlItems;
     }
   }
 
@@ -196,6 +232,10 @@ public final class WatchStream {
     synchronized (lock) {
       queue.addLast(new Outgoing(r, null));
       controlItems++;
+      if (requestRunning) {
+        requestsPending--;
+        requestRunning = false;
+      }
       hook = sendable;
     }
     hook.run();

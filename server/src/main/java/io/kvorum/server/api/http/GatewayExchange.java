@@ -214,16 +214,36 @@ final class GatewayExchange implements Exchange {
     flush();
   }
 
+  /**
+   * Hands the parsed messages to the call while it can take them (gRPC's readiness), half-closes
+   * it once the body ended and everything went, and reads the body on only while the call keeps up.
+   */
   private void flush() {
-    if (!started || call == null || finished) {
-      return;
+    if (started && call != null && !finished) {
+      while (!pending.isEmpty() && call.isReady()) {
+        call.sendMessage(pending.poll());
+      }
+      if (pending.isEmpty() && bodyEnded && !halfClosed && route.endsWithRequests()) {
+        halfClosed = true;
+        call.halfClose();
+      }
     }
-    while (!pending.isEmpty()) {
-      call.sendMessage(pending.poll());
-    }
-    if (bodyEnded && !halfClosed && route.endsWithRequests()) {
-      halfClosed = true;
-      call.halfClose();
+    readBodyOnlyIfTaken();
+  }
+
+  /**
+   * Back-pressure on the request body: the connection reads on only while the call has started,
+   * has taken every message parsed so far and can take more, so what waits here is at most what
+   * one read of the socket holds (a client streaming requests faster than the service takes them,
+   * or while the call waits for a slot, is pushed back by TCP). Once the body ended or the exchange
+   * finished, the connection reads on (the rest of a refused body is discarded, then the next
+   * request).
+   */
+  private void readBodyOnlyIfTaken() {
+    boolean read = bodyEnded || finished || cancelled
+        || (started && call != null && pending.isEmpty() && call.isReady());
+    if (ctx.channel().config().isAutoRead() != read) {
+      ctx.channel().config().setAutoRead(read);
     }
   }
 
@@ -262,6 +282,7 @@ final class GatewayExchange implements Exchange {
       return;
     }
     finished = true;
+    readBodyOnlyIfTaken();
     if (route.method().getType().serverSendsOneMessage() || !headersSent) {
       if (route.method().getType().serverSendsOneMessage()) {
         FullHttpResponse r = Responses.full(JsonMessages.httpStatus(s.getCode()), Responses.JSON,
@@ -283,6 +304,7 @@ final class GatewayExchange implements Exchange {
    */
   private void answerWithTrailer(Status s) {
     finished = true;
+    readBodyOnlyIfTaken();
     done = true;
     HttpResponse r = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
         HttpResponseStatus.valueOf(JsonMessages.httpStatus(s.getCode())));
@@ -357,6 +379,7 @@ final class GatewayExchange implements Exchange {
       return;
     }
     finished = true;
+    readBodyOnlyIfTaken();
     if (route.method().getType().serverSendsOneMessage()) {
       String body = unaryAnswer == null ? "{}" : unaryAnswer;
       FullHttpResponse r = Responses.full(200, Responses.JSON, body.getBytes(StandardCharsets.UTF_8));
@@ -383,6 +406,11 @@ final class GatewayExchange implements Exchange {
     @Override
     public void onClose(Status status, Metadata trailers) {
       ctx.executor().execute(() -> GatewayExchange.this.onClose(status));
+    }
+
+    @Override
+    public void onReady() {
+      ctx.executor().execute(GatewayExchange.this::flush);
     }
   }
 }

@@ -304,6 +304,72 @@ class JsonGatewayTest {
     assertThat(clients.gateway().activeCalls()).isEqualTo(1);
   }
 
+  /**
+   * A client streaming a watch's requests while the call waits for a {@code --max-concurrent-streams}
+   * slot is pushed back by TCP: the gateway reads a body only while its call takes the messages, so
+   * they do not pile up in the member; once the call starts, the body is read on.
+   */
+  @Test
+  void watch_bodyStreamedWhileTheCallWaitsForASlot_isNotReadAhead() throws Exception {
+    serve(1, List.of());
+    HttpRequest hold = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v3/watch"))
+        .POST(HttpRequest.BodyPublishers.ofString("{\"create_request\":{\"key\":\"" + b64("x") + "\"}}")).build();
+    HttpResponse<InputStream> holder = http.send(hold, HttpResponse.BodyHandlers.ofInputStream());
+    new BufferedReader(new InputStreamReader(holder.body(), StandardCharsets.UTF_8)).readLine();
+    long bodyMax = 64L << 20;
+    try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open();
+        java.nio.channels.Selector writable = java.nio.channels.Selector.open()) {
+      ch.setOption(java.net.StandardSocketOptions.SO_SNDBUF, 64 * 1024);
+      ch.connect(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+      ch.write(java.nio.ByteBuffer.wrap(("POST /v3/watch HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+          + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII)));
+      LocalCluster.await("the second watch waits for a stream", () -> waitingGatewayCalls() == 1);
+      ch.configureBlocking(false);
+      ch.register(writable, java.nio.channels.SelectionKey.OP_WRITE);
+      ChunkedBody body = new ChunkedBody(ch, writable, "{\"create_request\":{\"key\":\"" + b64("y") + "\"}}\n");
+      long written = body.writeUntilStalled(bodyMax, Duration.ofSeconds(2));
+      // What was written sits in the sockets' buffers and one read of the gateway, not in the member.
+      assertThat(written).isLessThan(bodyMax / 4);
+      assertThat(waitingGatewayCalls()).isEqualTo(1);
+      holder.body().close();
+      assertThat(body.writeUntilStalled(bodyMax, Duration.ofSeconds(5))).isGreaterThan(written);
+    }
+  }
+
+  /** A chunked request body of one JSON message repeated, written without blocking. */
+  private static final class ChunkedBody {
+    private final java.nio.channels.SocketChannel ch;
+    private final java.nio.channels.Selector writable;
+    private final java.nio.ByteBuffer chunk;
+    private long written;
+
+    ChunkedBody(java.nio.channels.SocketChannel ch, java.nio.channels.Selector writable, String message) {
+      this.ch = ch;
+      this.writable = writable;
+      String data = message.repeat(8192 / message.length());
+      byte[] bytes = (Integer.toHexString(data.length()) + "\r\n" + data + "\r\n").getBytes(StandardCharsets.US_ASCII);
+      this.chunk = java.nio.ByteBuffer.wrap(bytes);
+    }
+
+    /** Writes until {@code max} bytes in all went or the socket took nothing for {@code stall}; the total. */
+    long writeUntilStalled(long max, Duration stall) throws java.io.IOException {
+      while (written < max) {
+        if (!chunk.hasRemaining()) {
+          chunk.rewind();
+        }
+        int n = ch.write(chunk);
+        written += n;
+        if (n == 0) {
+          writable.selectedKeys().clear();
+          if (writable.select(stall.toMillis()) == 0) {
+            return written;
+          }
+        }
+      }
+      return written;
+    }
+  }
+
   private int waitingGatewayCalls() {
     return clients.gateway().waitingCalls();
   }
