@@ -21,46 +21,28 @@ enum Fault {
   KILL_FOLLOWER {
     @Override
     void inject(ProcessCluster c, Random r) throws IOException, InterruptedException {
-      MemberProcess m = follower(c, r);
-      m.kill();
-      pause(r);
-      m.start();
+      killAndRestart(follower(c, r), r);
     }
   },
   /** SIGKILL of the leader, restarted on its data after the others elected another. */
   KILL_LEADER {
     @Override
     void inject(ProcessCluster c, Random r) throws IOException, InterruptedException {
-      MemberProcess m = c.awaitLeader(LEADER_WAIT_MS);
-      m.kill();
-      pause(r);
-      m.start();
+      killAndRestart(c.awaitLeader(LEADER_WAIT_MS), r);
     }
   },
   /** SIGSTOP of the leader for longer than an election timeout, then SIGCONT. */
   STOP_LEADER {
     @Override
     void inject(ProcessCluster c, Random r) throws IOException, InterruptedException {
-      MemberProcess m = c.awaitLeader(LEADER_WAIT_MS);
-      m.signal("STOP");
-      try {
-        pause(r);
-      } finally {
-        m.signal("CONT");
-      }
+      stopAndContinue(c.awaitLeader(LEADER_WAIT_MS), r);
     }
   },
   /** SIGSTOP of a follower, then SIGCONT. */
   STOP_FOLLOWER {
     @Override
     void inject(ProcessCluster c, Random r) throws IOException, InterruptedException {
-      MemberProcess m = follower(c, r);
-      m.signal("STOP");
-      try {
-        pause(r);
-      } finally {
-        m.signal("CONT");
-      }
+      stopAndContinue(follower(c, r), r);
     }
   },
   /** Every member killed at once and started again on its data. */
@@ -259,6 +241,21 @@ enum Fault {
     MemberProcess leader = c.awaitLeader(LEADER_WAIT_MS);
     List<MemberProcess> others = c.members().stream().filter(m -> m != leader).toList();
     return others.get(r.nextInt(others.size()));
+  }
+
+  static void killAndRestart(MemberProcess m, Random r) throws IOException, InterruptedException {
+    m.kill();
+    pause(r);
+    m.start();
+  }
+
+  static void stopAndContinue(MemberProcess m, Random r) throws IOException, InterruptedException {
+    m.signal("STOP");
+    try {
+      pause(r);
+    } finally {
+      m.signal("CONT");
+    }
   }
 
   static void pause(Random r) {
