@@ -107,6 +107,7 @@ final class RobustnessRun {
         }
       }));
       int[] compactions = {0};
+      java.util.concurrent.atomic.AtomicLong compactedUpTo = new java.util.concurrent.atomic.AtomicLong();
       KvClient compactor = new KvClient(CLIENTS, c, new History());
       threads.add(thread("compactor", () -> {
         long done = 0;
@@ -116,6 +117,7 @@ final class RobustnessRun {
             long rev = compactor.call(kv -> kv.range(io.kvorum.proto.etcdserverpb.RangeRequest.newBuilder()
                 .setKey(com.google.protobuf.ByteString.copyFromUtf8(PREFIX + "0")).build()).getHeader().getRevision());
             if (rev - COMPACT_LAG_REVISIONS > done) {
+              compactedUpTo.accumulateAndGet(rev - COMPACT_LAG_REVISIONS, Math::max);
               compactor.call(kv -> kv.compact(CompactionRequest.newBuilder().setRevision(rev - COMPACT_LAG_REVISIONS).build()));
               done = rev - COMPACT_LAG_REVISIONS;
               compactions[0]++;
@@ -177,8 +179,8 @@ final class RobustnessRun {
       lin.notOk().forEach(k -> findings.add("linearizability: " + k));
       RevisionCheck.Result rev = RevisionCheck.check(resolved.history());
       rev.findings().forEach(f -> findings.add("revisions: " + f.description()));
-      WatchRecorder.Outcome o1 = w1.check(ops);
-      WatchRecorder.Outcome o2 = w2.check(ops);
+      WatchRecorder.Outcome o1 = w1.check(ops, compactedUpTo.get());
+      WatchRecorder.Outcome o2 = w2.check(ops, compactedUpTo.get());
       for (Finding f : o1.findings()) {
         findings.add("watch 1: " + f.description());
       }
