@@ -59,7 +59,7 @@ final class ClientHttp implements AutoCloseable {
     try {
       String name = "kvorum-gateway-" + Long.toHexString(server.memberId()) + "-" + GATEWAYS.incrementAndGet();
       InProcessServerBuilder b = InProcessServerBuilder.forName(name).directExecutor();
-      services.forEach(b::addService);
+      services.forEach(s -> b.addService(UnmarshalRefusal.around(s)));
       h.inProcess = b.build().start();
       h.channel = InProcessChannelBuilder.forName(name).directExecutor().build();
       h.gateway = new Gateway(services, h.channel, cfg.maxConcurrentStreams, maxMessageBytes,

@@ -102,7 +102,7 @@ public final class ClientServer implements AutoCloseable {
                 : (int) Math.min(Integer.MAX_VALUE, cfg.maxConcurrentStreams))
             // gRPC and HTTP/1.1 share the port: the negotiator picks per connection (TLS included).
             .protocolNegotiator(new PortSharing(secure ? tls : null, cs.http.site()));
-        services.forEach(b::addService);
+        services.forEach(s -> b.addService(UnmarshalRefusal.around(s)));
         keepAlive(b, cfg);
         Server s = b.build().start();
         cs.servers.add(s);

@@ -250,6 +250,31 @@ class ClientRequestFuzzTest {
     stillServes();
   }
 
+  /** Found by fuzzing: a truncated request got grpc-java's UNKNOWN "Application error processing RPC". */
+  @org.junit.jupiter.api.Test
+  void truncatedRequest_refusedAsGrpcGoRefusesIt() throws Exception {
+    MethodDescriptor<byte[], byte[]> userGet = METHODS.stream()
+        .filter(m -> m.getFullMethodName().equals("etcdserverpb.Auth/UserGet")).findFirst().orElseThrow();
+    // Field 1 (name) says 16 bytes follow; 5 do.
+    byte[] truncated = {0x0a, 0x10, 0, 0, 0, 1, 0x75};
+    CompletableFuture<Status> closed = new CompletableFuture<>();
+    ClientCall<byte[], byte[]> call = channel.newCall(userGet,
+        CallOptions.DEFAULT.withDeadlineAfter(UNARY_DEADLINE_MS, TimeUnit.MILLISECONDS));
+    call.start(new ClientCall.Listener<>() {
+      @Override
+      public void onClose(Status status, Metadata trailers) {
+        closed.complete(status);
+      }
+    }, new Metadata());
+    call.request(1);
+    call.sendMessage(truncated);
+    call.halfClose();
+    Status st = closed.get(UNARY_DEADLINE_MS + 5_000, TimeUnit.MILLISECONDS);
+    assertThat(st.getCode()).isEqualTo(Status.Code.INTERNAL);
+    assertThat(st.getDescription()).startsWith("grpc: error unmarshalling request: ");
+    stillServes();
+  }
+
   /** The first input byte picks the gateway path (modulo their number); the rest is the JSON body. */
   @FuzzTest(maxDuration = "3m")
   @Timeout(value = 20, unit = TimeUnit.SECONDS)
