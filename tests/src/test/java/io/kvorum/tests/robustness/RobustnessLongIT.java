@@ -41,6 +41,10 @@ class RobustnessLongIT {
       scenarios.add(new RobustnessRun.Scenario("all-" + members, members, java.util.Arrays.stream(Fault.values())
           .filter(f -> f != Fault.REPLACE_MEMBER).toList(), LOAD_MS, 2_000));
     }
+    // -Dkvorum.robustness.only=REGEX keeps the scenarios whose name matches (to repeat one).
+    String only = System.getProperty("kvorum.robustness.only", ".*");
+    scenarios.removeIf(s -> !s.name().matches(only));
+    assertThat(scenarios).as("scenarios matching %s", only).isNotEmpty();
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(MINUTES);
     List<String> failed = new ArrayList<>();
     int runs = 0;
