@@ -1,6 +1,7 @@
 package io.kvorum.tests.robustness;
 
 import com.google.protobuf.ByteString;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.kvorum.proto.etcdserverpb.Compare;
 import io.kvorum.proto.etcdserverpb.DeleteRangeRequest;
@@ -17,8 +18,11 @@ import io.kvorum.proto.mvccpb.KeyValue;
 import io.kvorum.tests.robustness.check.Operation;
 import io.kvorum.tests.robustness.check.Request;
 import io.kvorum.tests.robustness.check.Response;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 
 /**
@@ -67,7 +71,7 @@ final class KvClient {
       if (!(request instanceof Request.Get) && !neverSent(e)) {
         history.add(Operation.unknown(id, invoke, request));
       }
-      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ERROR_BACKOFF_MS));
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ERROR_BACKOFF_MS));
       return null;
     }
   }
@@ -86,11 +90,11 @@ final class KvClient {
     } catch (StatusRuntimeException e) {
       member++;
       history.failed(e);
-      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ERROR_BACKOFF_MS));
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(ERROR_BACKOFF_MS));
       return;
     }
     long complete = Math.max(invoke, System.nanoTime());
-    java.util.Map<String, KeyValue> seen = new java.util.HashMap<>();
+    Map<String, KeyValue> seen = new HashMap<>();
     r.getKvsList().forEach(kv -> seen.put(kv.getKey().toStringUtf8(), kv));
     for (String k : keys) {
       KeyValue kv = seen.get(k);
@@ -106,7 +110,7 @@ final class KvClient {
    * unknown would only widen the checker's search.
    */
   static boolean neverSent(StatusRuntimeException e) {
-    if (e.getStatus().getCode() != io.grpc.Status.Code.UNAVAILABLE) {
+    if (e.getStatus().getCode() != Status.Code.UNAVAILABLE) {
       return false;
     }
     for (Throwable t = e.getCause(); t != null; t = t.getCause()) {

@@ -1,6 +1,9 @@
 package io.kvorum.tests.robustness;
 
+import com.google.protobuf.ByteString;
+import io.grpc.StatusRuntimeException;
 import io.kvorum.proto.etcdserverpb.CompactionRequest;
+import io.kvorum.proto.etcdserverpb.RangeRequest;
 import io.kvorum.tests.robustness.check.Finding;
 import io.kvorum.tests.robustness.check.LinearizabilityChecker;
 import io.kvorum.tests.robustness.check.Operation;
@@ -17,6 +20,8 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -92,7 +97,7 @@ final class RobustnessRun {
       }
       Map<Fault, Integer> injected = new EnumMap<>(Fault.class);
       long faultSeed = random.nextLong();
-      java.util.concurrent.atomic.AtomicReference<Throwable> faultError = new java.util.concurrent.atomic.AtomicReference<>();
+      AtomicReference<Throwable> faultError = new AtomicReference<>();
       Thread faults = thread("faults", () -> {
         try {
           faultLoop(c, s, new Random(faultSeed), deadline, injected);
@@ -107,22 +112,22 @@ final class RobustnessRun {
         }
       }));
       int[] compactions = {0};
-      java.util.concurrent.atomic.AtomicLong compactedUpTo = new java.util.concurrent.atomic.AtomicLong();
+      AtomicLong compactedUpTo = new AtomicLong();
       KvClient compactor = new KvClient(CLIENTS, c, new History());
       threads.add(thread("compactor", () -> {
         long done = 0;
         while (!stop.get()) {
           LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(COMPACT_INTERVAL_MS));
           try {
-            long rev = compactor.call(kv -> kv.range(io.kvorum.proto.etcdserverpb.RangeRequest.newBuilder()
-                .setKey(com.google.protobuf.ByteString.copyFromUtf8(PREFIX + "0")).build()).getHeader().getRevision());
+            long rev = compactor.call(kv -> kv.range(RangeRequest.newBuilder()
+                .setKey(ByteString.copyFromUtf8(PREFIX + "0")).build()).getHeader().getRevision());
             if (rev - COMPACT_LAG_REVISIONS > done) {
               compactedUpTo.accumulateAndGet(rev - COMPACT_LAG_REVISIONS, Math::max);
               compactor.call(kv -> kv.compact(CompactionRequest.newBuilder().setRevision(rev - COMPACT_LAG_REVISIONS).build()));
               done = rev - COMPACT_LAG_REVISIONS;
               compactions[0]++;
             }
-          } catch (io.grpc.StatusRuntimeException e) {
+          } catch (StatusRuntimeException e) {
             // A member down or no leader: the next round tries again.
           }
         }
