@@ -1,5 +1,6 @@
 /**
- * Go's {@code encoding/json} text where etcd writes it and Kvorum must match it byte for byte (the
- * JSON gateway's error bodies, the member records of etcd's snapshot file).
+ * Go's {@code encoding/json} where etcd's answers depend on it and Kvorum must match byte for
+ * byte: how it writes text (the gateway's error bodies, the member records of etcd's snapshot
+ * file) and how it reads and refuses JSON (the gateway's request bodies, with Go's error texts).
  */
 package io.kvorum.server.gojson;

@@ -108,6 +108,29 @@ final class GatewayScenarios {
       h.sendMalformed("/v3/kv/range", "{\"revision\":\"x\"}");
       h.post("/v3/kv/range", "", RangeResponse.getDefaultInstance());
     }));
+    s.add(single("gateway: malformed bodies, answered in etcd's words", c -> {
+      HttpRecorder h = new HttpRecorder(c);
+      String k = h.key("m");
+      for (String body : List.of("{{{}", "z{{{}", "[1]", "\"str\"", "1", "nul", "null", "{\"key\":1}",
+          "{\"key\":\"!!\"}", "{\"key\":\"YQ\"}", "{\"key\":\"YQ==YQ==\"}", "{\"key\":[256]}",
+          "{\"key\":\"" + k + "\",\"limit\":\"x\"}", "{\"key\":\"" + k + "\",\"limit\":\"1 2\"}",
+          "{\"key\":\"" + k + "\",\"limit\":1.5}", "{\"key\":\"" + k + "\",\"keys_only\":\"true\"}",
+          "{\"key\":\"" + k + "\",\"sort_order\":\"BAD\"}", "{\"key\":\"" + k + "\",\"sort_order\":3000000000}",
+          "{\"key\":\"" + k + "\",}", "{\"key\":\"a\\q\"}",
+          "{\"key\":\"\u0001\"}", "[[[[", "{\"a\":tx}", "{\"a\":1e}")) {
+        h.sendMalformed("/v3/kv/range", body);
+      }
+      // A unary call reads the body's first value only.
+      h.post("/v3/kv/range", "{\"key\":\"" + k + "\"} trailing garbage", RangeResponse.getDefaultInstance());
+      h.sendMalformed("/v3/kv/txn", "{\"compare\":{}}");
+      h.sendMalformed("/v3/kv/txn", "{\"compare\":[{\"target_union\":1}]}");
+      h.sendMalformed("/v3/kv/txn", "{\"compare\":[{\"key\":\"" + k + "\",\"target\":\"BAD\"}]}");
+      // A stream's first message that does not decode is refused before the stream starts.
+      h.sendMalformed("/v3/watch", "{{{}");
+      h.sendMalformed("/v3/watch", "{\"create_request\":{\"key\":\"" + k + "\",\"filters\":[\"BAD\"]}}");
+      h.sendMalformed("/v3/lease/keepalive", "{\"ID\":\"x\"}");
+      h.sendMalformed("/v3/lease/keepalive", "nul");
+    }));
     s.add(single("gateway: health and version", c -> {
       HttpRecorder h = new HttpRecorder(c);
       h.send("GET", "/health", null);

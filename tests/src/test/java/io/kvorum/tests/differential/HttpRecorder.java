@@ -79,15 +79,16 @@ final class HttpRecorder {
   }
 
   /**
-   * A body that is not etcd's JSON: the status and the error's gRPC code are compared, not the
-   * JSON parser's text (Go's and protobuf-java's word a syntax error differently).
+   * A body that is not etcd's JSON: the status, the content type and the whole answer are
+   * compared (the gateway reads JSON as etcd's does and refuses it in Go's words).
    */
   void sendMalformed(String path, String body) {
     c.note("HTTP POST " + path + " " + body);
     try {
       HttpResponse<String> r = http.send(request(0, "POST", path, body).build(), HttpResponse.BodyHandlers.ofString());
-      java.util.regex.Matcher code = java.util.regex.Pattern.compile("\"code\":(\\d+)").matcher(r.body());
-      c.note("HTTP " + r.statusCode() + " code " + (code.find() ? code.group(1) : "(none)"));
+      c.note("HTTP " + r.statusCode() + " " + r.headers().firstValue("Content-Type").orElse("(no content type)")
+          + " trailer " + r.headers().firstValue("Trailer").orElse("(none)"));
+      c.note("body: " + r.body());
     } catch (IOException e) {
       c.note("HTTP failed: " + e.getClass().getSimpleName());
     } catch (InterruptedException e) {

@@ -1,6 +1,5 @@
 package io.kvorum.server.api.http;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.Message;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
@@ -22,6 +21,8 @@ import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpResponse;
 import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpResponseStatus;
 import io.grpc.netty.shaded.io.netty.handler.codec.http.HttpVersion;
 import io.grpc.netty.shaded.io.netty.handler.codec.http.LastHttpContent;
+import io.kvorum.server.gojson.GoDecoder;
+import io.kvorum.server.gojson.GoJsonException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Locale;
@@ -54,7 +55,7 @@ final class GatewayExchange implements Exchange {
   private final HttpHeaders requestHeaders;
   private final boolean keepAlive;
   private final String corsOrigin;
-  private final JsonFramer framer;
+  private final GoDecoder decoder;
   private final ArrayDeque<Message> pending = new ArrayDeque<>();
   private final Runnable start = this::scheduleStart;
 
@@ -82,7 +83,7 @@ final class GatewayExchange implements Exchange {
     this.requestHeaders = requestHeaders;
     this.keepAlive = keepAlive;
     this.corsOrigin = corsOrigin;
-    this.framer = new JsonFramer(maxMessageBytes * JSON_BYTES_PER_MESSAGE_BYTE);
+    this.decoder = new GoDecoder(maxMessageBytes * JSON_BYTES_PER_MESSAGE_BYTE);
   }
 
   /** Reads the request's headers and asks for a slot. */
@@ -137,35 +138,39 @@ final class GatewayExchange implements Exchange {
     flush();
   }
 
+  /**
+   * Reads the body as grpc-gateway does, with Go's {@code json.Decoder}: a unary call takes the
+   * first JSON value and never looks at the rest; a stream takes value after value.
+   */
   @Override
   public void content(ByteBuf chunk) {
-    if (finished || inputStopped) {
-      return;
-    }
     try {
-      for (String doc : framer.feed(chunk)) {
-        accept(doc);
-        if (finished || inputStopped) {
+      for (int i = chunk.readerIndex(); i < chunk.writerIndex(); i++) {
+        if (finished || inputStopped || (!route.clientStreaming() && accepted > 0)) {
           return;
         }
+        byte[] value = decoder.write(chunk.getByte(i));
+        if (value != null) {
+          accept(value);
+        }
       }
-    } catch (JsonFramer.FramingException e) {
+    } catch (GoJsonException e) {
       badInput(e.getMessage());
       return;
     }
     flush();
   }
 
-  private void accept(String json) {
-    if (!route.clientStreaming() && accepted > 0) {
-      // Like Go's json.Decoder, a unary call reads the body's first value only.
-      return;
-    }
+  private void accept(byte[] json) {
     Message m;
     try {
-      m = JsonMessages.parse(route.requestPrototype(), json);
-    } catch (InvalidProtocolBufferException | RuntimeException e) {
-      badInput(e.getMessage() == null ? "invalid request body" : e.getMessage());
+      m = JsonPbParser.parse(route.requestPrototype(), json);
+    } catch (JsonPbParser.RefusedException e) {
+      if (e.decoding()) {
+        badInput(e.getMessage());
+      } else {
+        refused(Status.INTERNAL.withDescription(e.getMessage()));
+      }
       return;
     }
     int size = m.getSerializedSize();
@@ -180,15 +185,24 @@ final class GatewayExchange implements Exchange {
   }
 
   /**
-   * A body that is not JSON objects: the call is refused (grpc-gateway's InvalidArgument for a
-   * unary call, its untyped error for a stream's first message); a stream that already runs stops
-   * reading, as the gateway's send loop does.
+   * A body that does not decode: the call is refused (grpc-gateway's InvalidArgument for a unary
+   * call; for a stream's first message the decoder's error as it is, which the gateway answers as
+   * Unknown); a stream that already runs stops reading, as the gateway's send loop does.
    */
   private void badInput(String message) {
-    if (!route.clientStreaming()) {
-      fail(Status.INVALID_ARGUMENT.withDescription(message));
-    } else if (accepted == 0) {
-      fail(Status.UNKNOWN.withDescription(message));
+    refused((route.clientStreaming() ? Status.UNKNOWN : Status.INVALID_ARGUMENT).withDescription(message));
+  }
+
+  /**
+   * A request refused before it reached the call: before any message went, grpc-gateway's plain
+   * error answer (no stream framing, no trailer); after, the stream just stops reading.
+   */
+  private void refused(Status s) {
+    if (!route.clientStreaming() || accepted == 0) {
+      if (call != null) {
+        call.cancel("the gateway refused the request", null);
+      }
+      respondPlainError(s);
     } else {
       inputStopped = true;
       bodyEnded = true;
@@ -202,9 +216,19 @@ final class GatewayExchange implements Exchange {
       return;
     }
     bodyEnded = true;
-    if (framer.partial()) {
-      badInput("unexpected EOF");
-      return;
+    if (route.clientStreaming() || accepted == 0) {
+      try {
+        byte[] last = decoder.end();
+        if (last != null) {
+          accept(last);
+          if (finished || inputStopped) {
+            return;
+          }
+        }
+      } catch (GoJsonException e) {
+        badInput(e.getMessage());
+        return;
+      }
     }
     if (!route.clientStreaming() && accepted == 0) {
       // An empty body is the default request, as grpc-gateway reads io.EOF.
@@ -281,21 +305,31 @@ final class GatewayExchange implements Exchange {
     if (finished) {
       return;
     }
+    if (route.method().getType().serverSendsOneMessage()) {
+      respondPlainError(s);
+      return;
+    }
     finished = true;
     readBodyOnlyIfTaken();
-    if (route.method().getType().serverSendsOneMessage() || !headersSent) {
-      if (route.method().getType().serverSendsOneMessage()) {
-        FullHttpResponse r = Responses.full(JsonMessages.httpStatus(s.getCode()), Responses.JSON,
-            JsonMessages.errorBody(s));
-        HttpSite.cors(r, corsOrigin);
-        done = true;
-        Responses.send(ctx, r, keepAlive);
-        return;
-      }
+    if (!headersSent) {
       sendStreamHeaders(JsonMessages.httpStatus(s.getCode()));
     }
     ctx.write(new DefaultHttpContent(Unpooled.wrappedBuffer(JsonMessages.streamError(s))));
     endStream();
+  }
+
+  /** grpc-gateway's {@code HTTPError}: {@code {"error","message","code"}} with the code's HTTP status. */
+  private void respondPlainError(Status s) {
+    if (finished) {
+      return;
+    }
+    finished = true;
+    readBodyOnlyIfTaken();
+    FullHttpResponse r = Responses.full(JsonMessages.httpStatus(s.getCode()), Responses.JSON,
+        JsonMessages.errorBody(s));
+    HttpSite.cors(r, corsOrigin);
+    done = true;
+    Responses.send(ctx, r, keepAlive);
   }
 
   /**

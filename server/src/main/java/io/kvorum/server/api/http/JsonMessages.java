@@ -1,7 +1,6 @@
 package io.kvorum.server.api.http;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import com.google.protobuf.Message;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
 import io.grpc.Status;
@@ -11,13 +10,12 @@ import java.nio.charset.StandardCharsets;
 /**
  * etcd's gateway JSON (grpc-gateway's {@code JSONPb{OrigName: true}}), through protobuf's own
  * proto3 JSON mapping: the {@code .proto} field names as keys, default values left out, 64-bit
- * integers as strings, bytes as base64, enums by name, one line. Parsing takes either field name
- * form, 64-bit integers as strings or numbers, and ignores unknown fields, as jsonpb does.
+ * integers as strings, bytes as base64, enums by name, one line. (Requests are read by
+ * {@link JsonPbParser}.)
  */
 final class JsonMessages {
   private static final JsonFormat.Printer PRINTER =
       JsonFormat.printer().preservingProtoFieldNames().omittingInsignificantWhitespace();
-  private static final JsonFormat.Parser PARSER = JsonFormat.parser().ignoringUnknownFields();
 
   private JsonMessages() {}
 
@@ -28,13 +26,6 @@ final class JsonMessages {
       // Only Any fields with unknown types fail to print; etcd's messages have none.
       throw new IllegalStateException(e);
     }
-  }
-
-  /** {@code json} merged into a new message of {@code prototype}'s type. */
-  static Message parse(Message prototype, String json) throws InvalidProtocolBufferException {
-    Message.Builder b = prototype.newBuilderForType();
-    PARSER.merge(json, b);
-    return b.build();
   }
 
   /** grpc-gateway's error body for a call that failed: {@code {"error":…,"message":…,"code":N}}. */

@@ -19,6 +19,7 @@ import io.kvorum.proto.etcdserverpb.WatchResponse;
 import io.kvorum.server.api.ClientServer;
 import io.kvorum.server.config.ServerConfig;
 import io.kvorum.server.etcdserver.EtcdServer;
+import io.kvorum.server.gojson.GoJson;
 import io.kvorum.server.testing.LocalCluster;
 import java.io.BufferedReader;
 import java.io.InputStream;
@@ -184,6 +185,52 @@ class JsonGatewayTest {
     HttpResponse<String> alpha = post("/v3alpha/kv/range", "{}");
     assertThat(alpha.statusCode()).isEqualTo(404);
     assertThat(alpha.body()).isEqualTo("404 page not found\n");
+  }
+
+  /**
+   * Bodies that do not decode, each answered as etcd 3.4.23's gateway answered it (status and body
+   * recorded from the real etcd): Go's JSON texts, the plain error body, the unary call's
+   * InvalidArgument and a stream's Unknown; a unary call reads only the first value.
+   */
+  @Test
+  void malformedBodies_answeredWithEtcdsWords() throws Exception {
+    serve(0, List.of());
+    String[][] unary = {
+        {"{{{}", "invalid character '{' looking for beginning of object key string"},
+        {"z{{{}", "invalid character 'z' looking for beginning of value"},
+        {"[1]", "json: cannot unmarshal array into Go value of type map[string]json.RawMessage"},
+        {"\"str\"", "json: cannot unmarshal string into Go value of type map[string]json.RawMessage"},
+        {"nul", "unexpected EOF"},
+        {"{\"key\":1}", "json: cannot unmarshal number into Go value of type []uint8"},
+        {"{\"key\":\"!!\"}", "illegal base64 data at input byte 0"},
+        {"{\"key\":\"YQ\"}", "illegal base64 data at input byte 0"},
+        {"{\"lease\":\"x\"}", "invalid character 'x' looking for beginning of value"},
+        {"{\"key\":\"YQ==\",}", "invalid character '}' looking for beginning of object key string"},
+        {"{\"key\":\"a\\q\"}", "invalid character 'q' in string escape code"},
+    };
+    for (String[] c : unary) {
+      HttpResponse<String> r = post("/v3/kv/put", c[0]);
+      assertThat(r.statusCode()).as(c[0]).isEqualTo(400);
+      assertThat(r.body()).as(c[0]).isEqualTo("{\"error\":" + GoJson.quote(c[1]) + ",\"message\":"
+          + GoJson.quote(c[1]) + ",\"code\":3}");
+      assertThat(r.headers().firstValue("Trailer")).as(c[0]).isEmpty();
+    }
+    HttpResponse<String> sortOrder = post("/v3/kv/range", "{\"key\":\"YQ==\",\"sort_order\":\"BAD\"}");
+    assertThat(sortOrder.body()).contains("unknown value \\\"BAD\\\" for enum etcdserverpb.RangeRequest_SortOrder");
+
+    // Only the first value of a unary call's body is read: what follows is never looked at.
+    HttpResponse<String> trailing = post("/v3/kv/put", "{\"key\":\"" + b64("t") + "\"} garbage");
+    assertThat(trailing.statusCode()).isEqualTo(200);
+
+    // A stream's first message that does not decode: the plain error body, Unknown, HTTP 500.
+    HttpResponse<String> watch = post("/v3/watch", "{\"create_request\":{\"filters\":[\"NOPUT\",\"BAD\"]}}");
+    assertThat(watch.statusCode()).isEqualTo(500);
+    assertThat(watch.body()).isEqualTo("{\"error\":\"unknown value \\\"BAD\\\" for enum"
+        + " etcdserverpb.WatchCreateRequest_FilterType\",\"message\":\"unknown value \\\"BAD\\\" for enum"
+        + " etcdserverpb.WatchCreateRequest_FilterType\",\"code\":2}");
+    HttpResponse<String> ka = post("/v3/lease/keepalive", "nul");
+    assertThat(ka.statusCode()).isEqualTo(500);
+    assertThat(ka.body()).isEqualTo("{\"error\":\"unexpected EOF\",\"message\":\"unexpected EOF\",\"code\":2}");
   }
 
   @Test
