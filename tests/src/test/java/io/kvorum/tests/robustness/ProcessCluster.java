@@ -36,6 +36,8 @@ import java.util.concurrent.locks.LockSupport;
 final class ProcessCluster implements AutoCloseable {
   /** How long a member may take to answer an admin call before it counts as unreachable. */
   static final long CALL_TIMEOUT_MS = 3_000;
+  /** How long {@link #memberId} keeps asking a member that does not answer. */
+  static final long MEMBER_ID_WAIT_MS = 15_000;
   /** Attempts of an admin call that a leader change may refuse, 100 ms apart. */
   static final int ADMIN_ATTEMPTS_MAX = 100;
 
@@ -192,8 +194,20 @@ final class ProcessCluster implements AutoCloseable {
     throw new IllegalStateException("no leader within " + timeoutMs + " ms");
   }
 
+  /**
+   * The member's id, asked until it answers (bounded): a member just restarted under the workload
+   * can miss one status call's deadline while it warms up.
+   */
   long memberId(MemberProcess m) {
-    return status(m).orElseThrow(() -> new IllegalStateException(m.name + " does not answer")).getHeader().getMemberId();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MEMBER_ID_WAIT_MS);
+    do {
+      Optional<StatusResponse> s = status(m);
+      if (s.isPresent()) {
+        return s.get().getHeader().getMemberId();
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+    } while (System.nanoTime() < deadline);
+    throw new IllegalStateException(m.name + " does not answer in " + MEMBER_ID_WAIT_MS + " ms");
   }
 
   /** Asks the leader to hand leadership to {@code to}; retried while leadership moves. */

@@ -49,6 +49,13 @@ final class WatchRecorder implements AutoCloseable {
     final List<Finding> missingPrevKv = new ArrayList<>();
     final List<Long> missingPrevKvRevisions = new ArrayList<>();
     long lastRevision;
+    /**
+     * The newest event this segment's stream delivered (0 before any). A progress answer below it
+     * breaks the stream's promise; one below {@link #start} alone does not: a member behind the
+     * one the watcher last used (restarted, still replaying) answers with its own revision, as
+     * etcd 3.4 does for a watch whose start revision is still ahead of it.
+     */
+    long lastDelivered;
     long progressRevision;
     int progressResponses;
 
@@ -170,9 +177,9 @@ final class WatchRecorder implements AutoCloseable {
     if (w.getEventsCount() == 0 && !w.getCreated()) {
       s.progressResponses++;
       long rev = w.getHeader().getRevision();
-      if (rev < s.lastRevision) {
+      if (rev < s.lastDelivered) {
         s.findings.add(new Finding("progress notification at revision " + rev + " after an event at "
-            + s.lastRevision + " on " + s.member, List.of()));
+            + s.lastDelivered + " on " + s.member, List.of()));
       }
       s.progressRevision = Math.max(s.progressRevision, rev);
       return;
@@ -203,6 +210,7 @@ final class WatchRecorder implements AutoCloseable {
         s.received.add(System.nanoTime());
       }
       s.lastRevision = Math.max(s.lastRevision, ev.revision());
+      s.lastDelivered = Math.max(s.lastDelivered, ev.revision());
     }
   }
 
