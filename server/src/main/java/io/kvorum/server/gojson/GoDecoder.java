@@ -85,11 +85,6 @@ public final class GoDecoder {
     throw new GoJsonException(failure);
   }
 
-  /** Whether part of a value has been read. */
-  public boolean partial() {
-    return size > 0;
-  }
-
   private void append(byte b) throws GoJsonException {
     if (size == value.length) {
       value = Arrays.copyOf(value, 2 * size);

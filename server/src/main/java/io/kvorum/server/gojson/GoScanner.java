@@ -58,11 +58,6 @@ public final class GoScanner {
     return error;
   }
 
-  /** Whether a top-level value has been completed (more bytes may only be whitespace). */
-  public boolean endedTop() {
-    return endTop;
-  }
-
   /** Nesting depth of the value being scanned. */
   public int depth() {
     return depth;

@@ -3,6 +3,7 @@ package io.kvorum.server.gojson;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -379,7 +380,7 @@ public final class GoValues {
   private static final byte[] DECODE = new byte[256];
 
   static {
-    java.util.Arrays.fill(DECODE, (byte) -1);
+    Arrays.fill(DECODE, (byte) -1);
     String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (int i = 0; i < alphabet.length(); i++) {
       DECODE[alphabet.charAt(i)] = (byte) i;
