@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # 1 GB snapshot export/import timings (docs/performance.md finding 14). Loopback only; builds nothing.
 set -u
+KV="$(cd "$(dirname "$0")/../.." && pwd)/bin/kvorum"
 cd /tmp/big
 export ETCDCTL_API=3
-KV="$(cd "$(dirname "$0")/../.." && pwd)/bin/kvorum"
 flags() { echo --name $1 --data-dir $2 --listen-client-urls http://127.0.0.1:$3 --advertise-client-urls http://127.0.0.1:$3 --listen-peer-urls http://127.0.0.1:$4 --initial-advertise-peer-urls http://127.0.0.1:$4 --initial-cluster $1=http://127.0.0.1:$4 --quota-backend-bytes 8000000000; }
 wait_up() { curl -fsS --retry 90 --retry-delay 1 --retry-connrefused http://127.0.0.1:$1/health >/dev/null 2>&1; }
 now() { date +%s.%N; }

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # 1 GB snapshot export/import, Kvorum next to etcd 3.4.23, on loopback. Prints timings.
 set -eu
+KV="$(cd "$(dirname "$0")/../.." && pwd)/bin/kvorum"
 B=/tmp/big; rm -rf $B; mkdir -p $B; cd $B
 export ETCDCTL_API=3
-KV="$(cd "$(dirname "$0")/../.." && pwd)/bin/kvorum"
 KVB=~/.cache/kvbench/kvbench
 N=${N:-1000000}
 t() { local s=$(date +%s.%N); "$@" > /dev/null 2>&1; local e=$(date +%s.%N); echo "TIME $(echo "$e - $s" | bc) s: $*" >&2; }
