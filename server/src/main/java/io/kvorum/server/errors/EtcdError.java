@@ -72,6 +72,10 @@ public enum EtcdError {
   NOT_CAPABLE(Code.UNAVAILABLE, "etcdserver: not capable"),
   STOPPED(Code.UNAVAILABLE, "etcdserver: server stopped"),
   TIMEOUT(Code.UNAVAILABLE, "etcdserver: request timed out"),
+  /** raft refused the proposal (a leadership transfer under way, the leader removed, its uncommitted tail full): etcd 3.4 sends raft's error unmapped. */
+  RAFT_PROPOSAL_DROPPED(Code.UNKNOWN, "raft proposal dropped"),
+  /** A proposal still waiting for a leader at the request timeout: etcd 3.4 sends its context's error unmapped. */
+  PROPOSAL_DEADLINE_EXCEEDED(Code.UNKNOWN, "context deadline exceeded"),
   TIMEOUT_DUE_TO_LEADER_FAIL(Code.UNAVAILABLE, "etcdserver: request timed out, possibly due to previous leader failure"),
   TIMEOUT_DUE_TO_CONNECTION_LOST(Code.UNAVAILABLE, "etcdserver: request timed out, possibly due to connection lost"),
   TIMEOUT_WAIT_APPLIED_INDEX(Code.UNAVAILABLE, "etcdserver: request timed out, waiting for the applied index took too long"),

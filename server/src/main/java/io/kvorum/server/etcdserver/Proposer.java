@@ -121,8 +121,9 @@ final class Proposer {
       return CompletableFuture.failedFuture(EtcdError.REQUEST_TOO_LARGE.exception());
     }
     CompletableFuture<T> f = waiters.register(id, type);
-    expireAt(ctx, id, f);
-    loop.propose(data).whenComplete((v, err) -> {
+    CompletableFuture<Void> accepted = loop.propose(data);
+    expireAt(ctx, id, f, accepted);
+    accepted.whenComplete((v, err) -> {
       if (err != null && waiters.failWith(id, toEtcd(err))) {
         failed.increment();
       }
@@ -130,10 +131,16 @@ final class Proposer {
     return f;
   }
 
-  /** Fails waiter {@code id} with etcd's timeout unless {@code f} completes first. */
-  private void expireAt(RequestContext ctx, long id, CompletableFuture<?> f) {
+  /**
+   * Fails waiter {@code id} at the request's deadline unless {@code f} completes first: with etcd's
+   * timeout once raft took the proposal; before that (no leader yet), as etcd's {@code Propose}
+   * gives up, with the context's error, and the proposal is then never made.
+   */
+  private void expireAt(RequestContext ctx, long id, CompletableFuture<?> f, CompletableFuture<Void> accepted) {
     Clock.Timer timer = clock.schedule(Duration.ofNanos(waitNanos(ctx)), () -> {
-      if (waiters.failWith(id, EtcdError.TIMEOUT.exception())) {
+      EtcdException err = accepted.completeExceptionally(EtcdError.PROPOSAL_DEADLINE_EXCEEDED.exception())
+          ? EtcdError.PROPOSAL_DEADLINE_EXCEEDED.exception() : EtcdError.TIMEOUT.exception();
+      if (waiters.failWith(id, err)) {
         failed.increment();
       }
     });
@@ -158,8 +165,9 @@ final class Proposer {
     ConfChange cc = new ConfChange(ConfChangeTransition.AUTO, List.of(new ConfChangeSingle(type, id)),
         ch.setRequestId(rid).build().toByteArray());
     CompletableFuture<Reconfigured> f = waiters.register(rid, Reconfigured.class);
-    expireAt(ctx, rid, f);
-    loop.proposeConfChange(cc).whenComplete((v, err) -> {
+    CompletableFuture<Void> accepted = loop.proposeConfChange(cc);
+    expireAt(ctx, rid, f, accepted);
+    accepted.whenComplete((v, err) -> {
       if (err != null && waiters.failWith(rid, toEtcd(err))) {
         failed.increment();
       }
@@ -235,7 +243,7 @@ final class Proposer {
       return switch (r.kind()) {
         case NO_LEADER -> EtcdError.NO_LEADER.exception();
         case TOO_MANY_REQUESTS -> EtcdError.REQUEST_TOO_MANY_REQUESTS.exception();
-        case DROPPED -> EtcdError.TIMEOUT.exception();
+        case DROPPED -> EtcdError.RAFT_PROPOSAL_DROPPED.exception();
         case LEADER_CHANGED -> EtcdError.LEADER_CHANGED.exception();
         case STOPPED -> EtcdError.STOPPED.exception();
       };

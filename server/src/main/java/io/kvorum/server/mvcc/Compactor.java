@@ -14,17 +14,26 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Physical compaction: deletes from the backend the revisions a compaction made obsolete, in
  * batches of at most {@link KvStoreConfig#compactionBatchRevisionsMax} revisions, oldest first,
  * one executor task per batch. Compactions run one after another in the order accepted; the last
- * batch of each writes its finished mark atomically with its deletions.
+ * batch of each writes its finished mark atomically with its deletions. At most {@link #JOBS_MAX}
+ * wait: one that has not started yet is superseded by a newer one, which deletes everything it
+ * would have deleted (a revision not kept at a compaction is not kept at any later one), and
+ * completes when that newer one does.
  *
  * <p>Runs beside the writer without coordination: it deletes only revisions at or below a
  * compaction revision that are not kept, which no reader can ask for and no writer touches.
  */
 final class Compactor {
+  private static final Logger LOG = LoggerFactory.getLogger(Compactor.class);
+  /** The compaction in progress and the one after it; a third supersedes the second. */
+  static final int JOBS_MAX = 2;
+
   private final KvStore store;
   private final Backend backend;
   private final Executor executor;
@@ -43,17 +52,41 @@ final class Compactor {
   /** Queues the physical part of the compaction at {@code rev} that keeps {@code keep}. */
   CompletableFuture<Void> enqueue(long rev, RevisionSet keep) {
     Job job = new Job(rev, keep);
+    Job superseded = null;
     boolean submit;
     synchronized (this) {
+      if (jobs.size() >= JOBS_MAX) {
+        superseded = jobs.pollLast(); // not started: only the head has run batches
+      }
       jobs.add(job);
       lastDone = job.done;
       submit = !taskQueued;
       taskQueued = true;
     }
+    if (superseded != null) {
+      CompletableFuture<Void> older = superseded.done;
+      job.done.whenComplete((v, e) -> {
+        if (e == null) {
+          older.complete(null);
+        } else {
+          older.completeExceptionally(e);
+        }
+      });
+    }
     if (submit) {
       submit();
     }
     return job.done;
+  }
+
+  /** Queues a compaction found scheduled but unfinished when the store opened (etcd logs it too). */
+  void resume(long rev, RevisionSet keep) {
+    LOG.info("resume scheduled compaction at {}", rev);
+    enqueue(rev, keep);
+  }
+
+  synchronized int queued() {
+    return jobs.size();
   }
 
   synchronized CompletableFuture<Void> lastDone() {
@@ -105,6 +138,7 @@ final class Compactor {
       taskQueued = more;
     }
     if (finished) {
+      LOG.info("finished scheduled compaction at {} ({} revisions deleted)", job.rev, job.deleted);
       job.done.complete(null);
     }
     if (more) {
@@ -144,6 +178,7 @@ final class Compactor {
     final byte[] end;
     final CompletableFuture<Void> done = new CompletableFuture<>();
     byte[] next = new byte[0];
+    long deleted;
 
     Job(long rev, RevisionSet keep) {
       this.rev = rev;
@@ -174,6 +209,7 @@ final class Compactor {
         backend.commit(b);
       }
       store.observer().compacted(deleted);
+      this.deleted += deleted;
       if (!finished) {
         next = Revision.fromKey(scanned.get(scanned.size() - 1)).nextSub().toKey();
       }

@@ -171,7 +171,7 @@ public final class KvStore implements AutoCloseable {
     if (scheduled > finished) {
       compactRev = scheduled;
       RevisionSet keep = index.compact(scheduled);
-      resumeCompaction = () -> compactor.enqueue(scheduled, keep);
+      resumeCompaction = () -> compactor.resume(scheduled, keep);
     }
     return rebuilt.leases();
   }
@@ -283,6 +283,11 @@ public final class KvStore implements AutoCloseable {
   public CompletableFuture<Void> physicalCompactionDone() {
     return compactor.lastDone().copy();
   }
+  /** Compactions waiting in the compactor, the one in progress included (at most 2). */
+  int compactionsQueued() {
+    return compactor.queued();
+  }
+
 
   // ---------------------------------------------------------------------------------------------
   // Reads

@@ -18,6 +18,7 @@ import io.kvorum.server.failpoint.Failpoints;
 import io.kvorum.server.wal.RaftStorage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -53,11 +54,19 @@ import java.util.function.Consumer;
  * back-pressure that keeps committed-but-unapplied entries bounded.
  *
  * <p>Linearizable reads are batched: every read request of a round shares one ReadIndex.
+ *
+ * <p>A proposal made while this member knows no leader waits for one, as etcd's node holds
+ * proposals back while it has none: raft refuses it, the loop keeps it (at most {@link
+ * #AWAITING_LEADER_MAX}, oldest first) and proposes it again once a leader is known. Its proposer
+ * gives up on it by completing its future (at the request's deadline); one whose future is done is
+ * never proposed.
  */
 public final class RaftLoop implements AutoCloseable {
   public static final int INBOX_MAX = 16_384;
   public static final int INPUTS_PER_ROUND_MAX = 4_096;
   public static final int APPLY_QUEUE_MAX = 64;
+  /** Proposals kept while no leader is known; beyond it one is refused with "too many requests". */
+  public static final int AWAITING_LEADER_MAX = INBOX_MAX;
   /**
    * How long the raft and apply threads wait for work before looking again. Every input, tick,
    * task and {@link #close()} wakes them, so this only bounds a missed wake-up; it is long so an
@@ -109,6 +118,8 @@ public final class RaftLoop implements AutoCloseable {
   private long readSeq;
   private final Map<ByteBuffer, List<CompletableFuture<Long>>> pendingReads = new HashMap<>();
   private List<CompletableFuture<Long>> readBatch = new ArrayList<>();
+  /** Proposals raft refused for want of a leader, to propose again once one is known. */
+  private final ArrayDeque<Input> awaitingLeader = new ArrayDeque<>();
 
   // Published for other threads.
   private volatile SoftState softState = new SoftState(0, StateType.FOLLOWER);
@@ -327,7 +338,8 @@ public final class RaftLoop implements AutoCloseable {
     try {
       while (running) {
         batch.clear();
-        if (!node.hasReady() && pendingTicks.get() == 0 && confApplies.isEmpty()) {
+        boolean retry = !awaitingLeader.isEmpty() && softState.lead() != 0;
+        if (!node.hasReady() && pendingTicks.get() == 0 && confApplies.isEmpty() && !retry) {
           Input first = inbox.poll(IDLE_WAIT_MS, TimeUnit.MILLISECONDS);
           if (first != null) {
             batch.add(first);
@@ -335,6 +347,9 @@ public final class RaftLoop implements AutoCloseable {
         }
         inbox.drainTo(batch, INPUTS_PER_ROUND_MAX - batch.size());
         applyConfChanges();
+        if (retry) {
+          proposeAwaitingLeader();
+        }
         for (Input in : batch) {
           handle(in);
         }
@@ -361,18 +376,24 @@ public final class RaftLoop implements AutoCloseable {
 
   private void handle(Input in) {
     if (in instanceof Propose p) {
+      if (p.accepted().isDone()) {
+        return; // its proposer gave up on it
+      }
       try {
         node.propose(p.data());
         p.accepted().complete(null);
       } catch (RaftException.ProposalDropped e) {
-        p.accepted().completeExceptionally(dropped(e));
+        refused(p, p.accepted(), e);
       }
     } else if (in instanceof ProposeConf p) {
+      if (p.accepted().isDone()) {
+        return;
+      }
       try {
         node.proposeConfChange(p.cc());
         p.accepted().complete(null);
       } catch (RaftException.ProposalDropped e) {
-        p.accepted().completeExceptionally(dropped(e));
+        refused(p, p.accepted(), e);
       }
     } else if (in instanceof Receive r) {
       try {
@@ -387,11 +408,25 @@ public final class RaftLoop implements AutoCloseable {
     }
   }
 
-  private ReplicationException dropped(RaftException.ProposalDropped e) {
-    if (softState.lead() == 0) {
-      return new ReplicationException(ReplicationException.Kind.NO_LEADER, "etcdserver: no leader");
+  /** A proposal raft refused: kept until a leader is known when there is none, failed otherwise. */
+  private void refused(Input in, CompletableFuture<Void> accepted, RaftException.ProposalDropped e) {
+    if (node.status().softState().lead() != 0) {
+      accepted.completeExceptionally(new ReplicationException(ReplicationException.Kind.DROPPED, e.getMessage()));
+    } else if (awaitingLeader.size() >= AWAITING_LEADER_MAX) {
+      accepted.completeExceptionally(new ReplicationException(ReplicationException.Kind.TOO_MANY_REQUESTS,
+          "etcdserver: too many requests"));
+    } else {
+      awaitingLeader.add(in);
     }
-    return new ReplicationException(ReplicationException.Kind.DROPPED, e.getMessage());
+  }
+
+  /** Proposes again, oldest first, what waited for a leader (skipping what its proposer gave up). */
+  private void proposeAwaitingLeader() {
+    List<Input> waiting = new ArrayList<>(awaitingLeader);
+    awaitingLeader.clear();
+    for (Input in : waiting) {
+      handle(in);
+    }
   }
 
   private void startRead() {
@@ -546,7 +581,8 @@ public final class RaftLoop implements AutoCloseable {
     ReplicationException ex = new ReplicationException(ReplicationException.Kind.STOPPED, "etcdserver: server stopped");
     failReads(ex);
     readBatch.forEach(f -> f.completeExceptionally(ex));
-    List<Input> rest = new ArrayList<>();
+    List<Input> rest = new ArrayList<>(awaitingLeader);
+    awaitingLeader.clear();
     inbox.drainTo(rest);
     for (Input in : rest) {
       if (in instanceof Propose p) {

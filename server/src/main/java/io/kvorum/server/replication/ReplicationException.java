@@ -10,7 +10,7 @@ public final class ReplicationException extends RuntimeException {
     NO_LEADER,
     /** The inbox is full ("etcdserver: too many requests"). */
     TOO_MANY_REQUESTS,
-    /** The proposal was dropped by raft ("etcdserver: request timed out" after retries). */
+    /** raft dropped the proposal though a leader is known ("raft proposal dropped", as etcd 3.4). */
     DROPPED,
     /** The leader changed while a read waited ("etcdserver: leader changed"). */
     LEADER_CHANGED,

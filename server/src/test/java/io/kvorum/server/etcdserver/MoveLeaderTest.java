@@ -1,6 +1,7 @@
 package io.kvorum.server.etcdserver;
 
 
+import io.kvorum.server.errors.EtcdError;
 import io.kvorum.server.errors.EtcdException;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -65,6 +66,29 @@ class MoveLeaderTest {
         .setValue(ByteString.copyFromUtf8("v")).build()).get(20, TimeUnit.SECONDS).getHeader().getRevision();
     // Every acknowledged put is one revision: the store holds exactly those plus the last one.
     assertThat(rev).isEqualTo(1 + acked + 1);
+  }
+
+  @Test
+  void moveLeader_toAStoppedVoter_theLeaderDropsProposalsWithEtcdsError() throws Exception {
+    cluster = LocalCluster.start(dir, 3, b -> { });
+    EtcdServer leader = cluster.leader(s -> true);
+    EtcdServer target = cluster.other(leader);
+    long targetId = target.memberId();
+    cluster.members().values().remove(target);
+    target.close();
+    // The transfer waits for a transferee that never answers; raft drops what the leader is asked
+    // meanwhile, and etcd 3.4 sends raft's error as it is (Unknown, "raft proposal dropped").
+    CompletableFuture<Void> move = leader.moveLeader(RequestContext.of("test"), targetId);
+    CompletableFuture<?> put = leader.kv().put(RequestContext.of("test"), PutRequest.newBuilder()
+        .setKey(ByteString.copyFromUtf8("k")).setValue(ByteString.copyFromUtf8("v")).build());
+    assertThatThrownBy(() -> put.get(20, TimeUnit.SECONDS)).cause()
+        .isInstanceOf(EtcdException.class).hasMessage("raft proposal dropped")
+        .extracting(e -> ((EtcdException) e).error()).isEqualTo(EtcdError.RAFT_PROPOSAL_DROPPED);
+    assertThat(EtcdError.RAFT_PROPOSAL_DROPPED.code()).isEqualTo(EtcdError.Code.UNKNOWN);
+    // After an election timeout the transfer is given up and the leader takes proposals again.
+    assertThatThrownBy(() -> move.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(EtcdException.class);
+    leader.kv().put(RequestContext.of("test"), PutRequest.newBuilder()
+        .setKey(ByteString.copyFromUtf8("k")).setValue(ByteString.copyFromUtf8("v")).build()).get(20, TimeUnit.SECONDS);
   }
 
   @Test

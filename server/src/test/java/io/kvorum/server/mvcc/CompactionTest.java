@@ -88,6 +88,42 @@ class CompactionTest {
   }
 
   @Test
+  void compact_manyWaiting_theNewestSupersedesTheNotStarted(@TempDir Path dir) throws Exception {
+    ManualExecutor ex = new ManualExecutor();
+    try (Backend backend = Backend.open(dir);
+        KvStore s = KvStore.open(backend, new KvStoreConfig(3), ex)) {
+      history(s);
+      List<CompletableFuture<Void>> done = new ArrayList<>();
+      for (long rev : new long[] {3, 5, 7, 8}) {
+        done.add(s.compact(rev, CI));
+        assertThat(s.compactionsQueued()).isLessThanOrEqualTo(Compactor.JOBS_MAX);
+      }
+      assertThat(s.compactionsQueued()).isEqualTo(2); // 3 (first in line), then 8; 5 and 7 waited on 8
+      assertThat(done).noneMatch(CompletableFuture::isDone);
+      ex.runAll();
+      assertThat(done).allMatch(f -> f.isDone() && !f.isCompletedExceptionally());
+      assertThat(s.compactionsQueued()).isZero();
+      // What a compaction at 8 alone leaves: a 6, b 7, c 8, d 9 and the txn's tombstone of c.
+      assertThat(storedRevisions(backend)).containsExactly("6_0", "7_0", "8_0", "9_0", "9_1t");
+      assertThat(mark(backend, Schema.compactionFinishedKey())).isEqualTo(8);
+    }
+  }
+
+  @Test
+  void close_supersededCompaction_failsWithTheNewest(@TempDir Path dir) {
+    ManualExecutor ex = new ManualExecutor();
+    List<CompletableFuture<Void>> done = new ArrayList<>();
+    try (Backend backend = Backend.open(dir);
+        KvStore s = KvStore.open(backend, new KvStoreConfig(3), ex)) {
+      history(s);
+      for (long rev : new long[] {3, 5, 7}) {
+        done.add(s.compact(rev, CI));
+      }
+    }
+    assertThat(done).allMatch(CompletableFuture::isCompletedExceptionally);
+  }
+
+  @Test
   void compact_restartMidway_resumesAndFinishes(@TempDir Path dir) throws Exception {
     int keys = 20;
     Index compactedIndex;
