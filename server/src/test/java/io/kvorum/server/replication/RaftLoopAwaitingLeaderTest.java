@@ -1,5 +1,6 @@
 package io.kvorum.server.replication;
 
+import static io.kvorum.server.replication.RaftLoopBoundsTest.refusal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.kvorum.raft.ConfState;
@@ -19,7 +20,6 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -113,17 +113,5 @@ class RaftLoopAwaitingLeaderTest {
 
     loop.close();
     assertThat(kept).allMatch(f -> refusal(f) == ReplicationException.Kind.STOPPED);
-  }
-
-  private static ReplicationException.Kind refusal(CompletableFuture<?> f) {
-    assertThat(f).isCompletedExceptionally();
-    try {
-      f.get();
-      throw new AssertionError("not failed");
-    } catch (ExecutionException e) {
-      return ((ReplicationException) e.getCause()).kind();
-    } catch (InterruptedException e) {
-      throw new AssertionError(e);
-    }
   }
 }

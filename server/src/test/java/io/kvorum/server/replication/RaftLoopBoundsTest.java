@@ -91,7 +91,8 @@ class RaftLoopBoundsTest {
     return ByteBuffer.allocate(4).putInt(i).array();
   }
 
-  private static ReplicationException.Kind refusal(CompletableFuture<?> f) {
+  /** The kind of refusal {@code f} failed with (it must have failed). */
+  static ReplicationException.Kind refusal(CompletableFuture<?> f) {
     assertThat(f).isCompletedExceptionally();
     try {
       f.get();
