@@ -122,25 +122,26 @@ final class Proposer {
     }
     CompletableFuture<T> f = waiters.register(id, type);
     CompletableFuture<Void> accepted = loop.propose(data);
-    expireAt(ctx, id, f, accepted);
+    follow(ctx, id, f, accepted);
+    return f;
+  }
+
+  /**
+   * Fails waiter {@code id} (whose future is {@code f}) with etcd's error when raft refuses its
+   * proposal ({@code accepted} fails), or at the request's deadline unless {@code f} completes
+   * first: with etcd's timeout once raft took the proposal. One raft has not taken yet (no leader)
+   * is given up at the deadline, as etcd's {@code Propose} gives up, and never made: failing
+   * {@code accepted} fails the waiter with the context's error before the timeout is tried.
+   */
+  private void follow(RequestContext ctx, long id, CompletableFuture<?> f, CompletableFuture<Void> accepted) {
     accepted.whenComplete((v, err) -> {
       if (err != null && waiters.failWith(id, toEtcd(err))) {
         failed.increment();
       }
     });
-    return f;
-  }
-
-  /**
-   * Fails waiter {@code id} at the request's deadline unless {@code f} completes first: with etcd's
-   * timeout once raft took the proposal; before that (no leader yet), as etcd's {@code Propose}
-   * gives up, with the context's error, and the proposal is then never made.
-   */
-  private void expireAt(RequestContext ctx, long id, CompletableFuture<?> f, CompletableFuture<Void> accepted) {
     Clock.Timer timer = clock.schedule(Duration.ofNanos(waitNanos(ctx)), () -> {
-      EtcdException err = accepted.completeExceptionally(EtcdError.PROPOSAL_DEADLINE_EXCEEDED.exception())
-          ? EtcdError.PROPOSAL_DEADLINE_EXCEEDED.exception() : EtcdError.TIMEOUT.exception();
-      if (waiters.failWith(id, err)) {
+      accepted.completeExceptionally(EtcdError.PROPOSAL_DEADLINE_EXCEEDED.exception());
+      if (waiters.failWith(id, EtcdError.TIMEOUT.exception())) {
         failed.increment();
       }
     });
@@ -166,12 +167,7 @@ final class Proposer {
         ch.setRequestId(rid).build().toByteArray());
     CompletableFuture<Reconfigured> f = waiters.register(rid, Reconfigured.class);
     CompletableFuture<Void> accepted = loop.proposeConfChange(cc);
-    expireAt(ctx, rid, f, accepted);
-    accepted.whenComplete((v, err) -> {
-      if (err != null && waiters.failWith(rid, toEtcd(err))) {
-        failed.increment();
-      }
-    });
+    follow(ctx, rid, f, accepted);
     return f.thenApply(Reconfigured::members);
   }
 

@@ -283,11 +283,11 @@ public final class KvStore implements AutoCloseable {
   public CompletableFuture<Void> physicalCompactionDone() {
     return compactor.lastDone().copy();
   }
+
   /** Compactions waiting in the compactor, the one in progress included (at most 2). */
   int compactionsQueued() {
     return compactor.queued();
   }
-
 
   // ---------------------------------------------------------------------------------------------
   // Reads

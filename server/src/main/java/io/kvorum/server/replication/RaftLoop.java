@@ -76,11 +76,29 @@ public final class RaftLoop implements AutoCloseable {
   /** How often the apply thread, waiting for the raft thread to apply a membership change, checks for a stop. */
   private static final long CONF_WAIT_MS = 50;
 
-  private sealed interface Input permits Propose, ProposeConf, Receive, Read, Call, Wake {}
+  private sealed interface Input permits Proposal, Receive, Read, Call, Wake {}
 
-  private record Propose(byte[] data, CompletableFuture<Void> accepted) implements Input {}
+  /** Something to append to the log; {@code accepted} completes when raft takes it. */
+  private sealed interface Proposal extends Input permits Propose, ProposeConf {
+    CompletableFuture<Void> accepted();
 
-  private record ProposeConf(ConfChange cc, CompletableFuture<Void> accepted) implements Input {}
+    /** Hands it to raft; throws what raft throws when it refuses. */
+    void proposeTo(RawNode node);
+  }
+
+  private record Propose(byte[] data, CompletableFuture<Void> accepted) implements Proposal {
+    @Override
+    public void proposeTo(RawNode node) {
+      node.propose(data);
+    }
+  }
+
+  private record ProposeConf(ConfChange cc, CompletableFuture<Void> accepted) implements Proposal {
+    @Override
+    public void proposeTo(RawNode node) {
+      node.proposeConfChange(cc);
+    }
+  }
 
   private record Receive(Message m) implements Input {}
 
@@ -119,7 +137,7 @@ public final class RaftLoop implements AutoCloseable {
   private final Map<ByteBuffer, List<CompletableFuture<Long>>> pendingReads = new HashMap<>();
   private List<CompletableFuture<Long>> readBatch = new ArrayList<>();
   /** Proposals raft refused for want of a leader, to propose again once one is known. */
-  private final ArrayDeque<Input> awaitingLeader = new ArrayDeque<>();
+  private final ArrayDeque<Proposal> awaitingLeader = new ArrayDeque<>();
 
   // Published for other threads.
   private volatile SoftState softState = new SoftState(0, StateType.FOLLOWER);
@@ -375,25 +393,15 @@ public final class RaftLoop implements AutoCloseable {
   }
 
   private void handle(Input in) {
-    if (in instanceof Propose p) {
+    if (in instanceof Proposal p) {
       if (p.accepted().isDone()) {
         return; // its proposer gave up on it
       }
       try {
-        node.propose(p.data());
+        p.proposeTo(node);
         p.accepted().complete(null);
       } catch (RaftException.ProposalDropped e) {
-        refused(p, p.accepted(), e);
-      }
-    } else if (in instanceof ProposeConf p) {
-      if (p.accepted().isDone()) {
-        return;
-      }
-      try {
-        node.proposeConfChange(p.cc());
-        p.accepted().complete(null);
-      } catch (RaftException.ProposalDropped e) {
-        refused(p, p.accepted(), e);
+        refused(p, e);
       }
     } else if (in instanceof Receive r) {
       try {
@@ -409,23 +417,23 @@ public final class RaftLoop implements AutoCloseable {
   }
 
   /** A proposal raft refused: kept until a leader is known when there is none, failed otherwise. */
-  private void refused(Input in, CompletableFuture<Void> accepted, RaftException.ProposalDropped e) {
+  private void refused(Proposal p, RaftException.ProposalDropped e) {
     if (node.status().softState().lead() != 0) {
-      accepted.completeExceptionally(new ReplicationException(ReplicationException.Kind.DROPPED, e.getMessage()));
+      p.accepted().completeExceptionally(new ReplicationException(ReplicationException.Kind.DROPPED, e.getMessage()));
     } else if (awaitingLeader.size() >= AWAITING_LEADER_MAX) {
-      accepted.completeExceptionally(new ReplicationException(ReplicationException.Kind.TOO_MANY_REQUESTS,
+      p.accepted().completeExceptionally(new ReplicationException(ReplicationException.Kind.TOO_MANY_REQUESTS,
           "etcdserver: too many requests"));
     } else {
-      awaitingLeader.add(in);
+      awaitingLeader.add(p);
     }
   }
 
   /** Proposes again, oldest first, what waited for a leader (skipping what its proposer gave up). */
   private void proposeAwaitingLeader() {
-    List<Input> waiting = new ArrayList<>(awaitingLeader);
+    List<Proposal> waiting = new ArrayList<>(awaitingLeader);
     awaitingLeader.clear();
-    for (Input in : waiting) {
-      handle(in);
+    for (Proposal p : waiting) {
+      handle(p);
     }
   }
 
@@ -585,9 +593,7 @@ public final class RaftLoop implements AutoCloseable {
     awaitingLeader.clear();
     inbox.drainTo(rest);
     for (Input in : rest) {
-      if (in instanceof Propose p) {
-        p.accepted().completeExceptionally(ex);
-      } else if (in instanceof ProposeConf p) {
+      if (in instanceof Proposal p) {
         p.accepted().completeExceptionally(ex);
       } else if (in instanceof Read r) {
         r.index().completeExceptionally(ex);
