@@ -277,6 +277,49 @@ final class ClusterScenarios {
       c.side.leave(joiner);
       list(c, 1);
     }));
+    s.add(cluster("a write to the leader while it hands leadership to a member that does not answer", c -> {
+      MemberProcess target = c.side.members.get(1);
+      target.signal("STOP");
+      try {
+        // The transfer lasts until it is given up (an election timeout): raft drops what the leader
+        // is asked meanwhile, and etcd sends raft's error as it is.
+        Recorder.Pending<?> move = c.start(0, MaintenanceGrpc.getMoveLeaderMethod(),
+            MoveLeaderRequest.newBuilder().setTargetID(c.side.memberId(1)).build());
+        move.stillWaiting();
+        c.call(0, KVGrpc.getPutMethod(), PutRequest.newBuilder().setKey(c.key("t")).setValue(Recorder.bytes("v")).build());
+        move.await();
+      } finally {
+        target.signal("CONT");
+      }
+      awaitCaughtUp(c, 1);
+    }));
+    s.add(cluster("a write to a member that lost its leader: waits, times out, or is made once a leader is back", c -> {
+      List<MemberProcess> others = List.of(c.side.members.get(1), c.side.members.get(2));
+      for (MemberProcess m : others) {
+        m.signal("STOP");
+      }
+      try {
+        awaitNoLeader(c, 0);
+        // etcd's raft node takes no proposal without a leader: the request timeout (5 s + 2 election
+        // timeouts) passes and the context's error comes back; the write is never made.
+        c.call(0, KVGrpc.getPutMethod(), PutRequest.newBuilder().setKey(c.key("w")).setValue(Recorder.bytes("late")).build());
+        Recorder.Pending<?> waiting = c.start(0, KVGrpc.getPutMethod(),
+            PutRequest.newBuilder().setKey(c.key("w")).setValue(Recorder.bytes("made")).build());
+        waiting.stillWaiting();
+        for (MemberProcess m : others) {
+          m.signal("CONT");
+        }
+        waiting.await();
+      } finally {
+        for (MemberProcess m : others) {
+          m.signal("CONT");
+        }
+      }
+      // Only the second write was made; the followers back in step before the next scenario.
+      c.call(0, KVGrpc.getRangeMethod(), KvScenarios.range(c, "w").build());
+      awaitCaughtUp(c, 1);
+      awaitCaughtUp(c, 2);
+    }));
     return s;
   }
 
@@ -292,6 +335,17 @@ final class ClusterScenarios {
         }
       }
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(500));
+    }
+  }
+
+  /** Waits (unrecorded) until member {@code i} reports no leader: its leader lost the quorum's contact. */
+  static void awaitNoLeader(Recorder c, int i) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (c.side.unrecorded(i, MaintenanceGrpc.getStatusMethod(), StatusRequest.getDefaultInstance()).getLeader() != 0) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(c.side + ": m" + i + " still reports a leader");
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
     }
   }
 
